@@ -1,0 +1,63 @@
+import Router from '@koa/router';
+import Koa, { type Middleware } from 'koa';
+import type { Logger } from '../log.js';
+import type { MemoryStore } from '../storage/types.js';
+import { handleErrors } from './errors.js';
+import { hostsRoute } from './hosts.js';
+import { MethodNotAllowedError, NotFoundError } from './http-errors.js';
+import { memoryLogsRoute } from './memory-logs.js';
+
+export interface AppDeps {
+  readonly store: MemoryStore;
+  readonly logger: Logger;
+}
+
+/** Every route serves GET (and HEAD, which Koa answers from GET without a body). */
+const ALLOWED_METHODS = ['GET', 'HEAD'] as const;
+
+/** Builds the Koa app: middleware order and routes. Never listens. */
+export function buildApp({ store, logger }: AppDeps): Koa {
+  const app = new Koa();
+  // Paths are exact, as in the original: `/memory-logs` redirects, `/Memory-Logs/` is 404.
+  const router = new Router({ strict: true, sensitive: true });
+  const routes: Record<string, Middleware> = {
+    '/memory-logs/': memoryLogsRoute(store),
+    '/hosts/': hostsRoute(store),
+  };
+  for (const [path, route] of Object.entries(routes)) {
+    router.get(path, route);
+    router.all(path, rejectMethod);
+  }
+
+  app.use(handleErrors(logger));
+  app.use(securityHeaders);
+  app.use(router.routes());
+  app.use(redirectOrNotFound(new Set(Object.keys(routes))));
+  return app;
+}
+
+const rejectMethod: Middleware = () => {
+  throw new MethodNotAllowedError(ALLOWED_METHODS);
+};
+
+const securityHeaders: Middleware = async (ctx, next) => {
+  ctx.set('X-Content-Type-Options', 'nosniff');
+  await next();
+};
+
+/**
+ * What no route matched: a known path missing its trailing slash answers 307 to
+ * the slashed path with the same query, as FastAPI does (relative, so it stays
+ * right behind TLS-terminating proxies); anything else is 404.
+ */
+function redirectOrNotFound(paths: ReadonlySet<string>): Middleware {
+  return (ctx) => {
+    const slashed = `${ctx.path}/`;
+    if (!paths.has(slashed)) throw new NotFoundError(`no route for ${ctx.path}`);
+    ctx.status = 307;
+    ctx.set('Location', ctx.querystring === '' ? slashed : `${slashed}?${ctx.querystring}`);
+    // An empty body, like Starlette's redirect (Koa would otherwise write a message).
+    ctx.body = '';
+    ctx.remove('Content-Type');
+  };
+}

@@ -1,0 +1,45 @@
+import type { Middleware } from 'koa';
+import { StoreUnavailableError } from '../errors.js';
+import type { Logger } from '../log.js';
+import { MethodNotAllowedError, NotFoundError, RequestValidationError } from './http-errors.js';
+import { sendJson } from './respond.js';
+
+/** Seconds a client is asked to wait when the store is down. */
+const RETRY_AFTER_SECONDS = 5;
+
+/**
+ * The one place where errors become HTTP answers; first in the middleware chain.
+ * Every body is `{"detail": ...}`. 4xx say what was wrong; 5xx say nothing
+ * internal and are logged with their cause.
+ */
+export function handleErrors(logger: Logger): Middleware {
+  return async (ctx, next) => {
+    try {
+      await next();
+    } catch (error) {
+      if (error instanceof RequestValidationError) {
+        sendJson(ctx, 422, JSON.stringify({ detail: error.issues }));
+      } else if (error instanceof NotFoundError) {
+        sendJson(ctx, 404, '{"detail":"Not Found."}');
+      } else if (error instanceof MethodNotAllowedError) {
+        ctx.set('Allow', error.allow.join(', '));
+        sendJson(ctx, 405, '{"detail":"Method Not Allowed."}');
+      } else if (error instanceof StoreUnavailableError) {
+        logger.warn({ err: error, method: ctx.method, url: ctx.url }, 'store unavailable, answering 503');
+        ctx.set('Retry-After', String(RETRY_AFTER_SECONDS));
+        sendJson(ctx, 503, '{"detail":"Service unavailable."}');
+      } else if (isClientHttpError(error)) {
+        sendJson(ctx, error.status, JSON.stringify({ detail: error.message }));
+      } else {
+        logger.error({ err: error, method: ctx.method, url: ctx.url }, 'request failed');
+        sendJson(ctx, 500, '{"detail":"Internal server error."}');
+      }
+    }
+  };
+}
+
+/** Koa's own 4xx errors (a malformed request), whose message is safe to show. */
+function isClientHttpError(error: unknown): error is { status: number; message: string } {
+  const { status, expose } = error as { status?: unknown; expose?: unknown };
+  return typeof status === 'number' && status >= 400 && status < 500 && expose === true;
+}

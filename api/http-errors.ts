@@ -1,0 +1,32 @@
+import { AppError } from '../errors.js';
+
+/** One item of a pydantic 2.6 validation error, keys in pydantic's order. */
+export interface ValidationIssue {
+  readonly type: string;
+  readonly loc: readonly [string, string];
+  readonly msg: string;
+  readonly input: string;
+  readonly ctx?: Readonly<Record<string, number>>;
+  readonly url: string;
+}
+
+/** 422: the request's parameters are invalid; `issues` become `{"detail": [...]}`. */
+export class RequestValidationError extends AppError {
+  readonly code = 'REQUEST_INVALID';
+
+  constructor(readonly issues: readonly ValidationIssue[]) {
+    super(`Invalid request: ${issues.map((issue) => `${issue.loc.join('.')}: ${issue.msg}`).join('; ')}`);
+  }
+}
+
+export class NotFoundError extends AppError {
+  readonly code = 'NOT_FOUND';
+}
+
+export class MethodNotAllowedError extends AppError {
+  readonly code = 'METHOD_NOT_ALLOWED';
+
+  constructor(readonly allow: readonly string[]) {
+    super(`Method not allowed; allowed: ${allow.join(', ')}`);
+  }
+}

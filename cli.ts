@@ -1,0 +1,79 @@
+#!/usr/bin/env node
+import { startApi, type RunningApi } from './api/server.js';
+import { startCollector, type Collector } from './collector/scheduler.js';
+import { loadConfig, type Config } from './config.js';
+import { ConfigError } from './errors.js';
+import { createLogger, type Logger } from './log.js';
+import { openStore } from './storage/index.js';
+import type { MemoryStore } from './storage/types.js';
+
+const USAGE = `Usage: memory-tracker <command>
+
+Commands:
+  all       run the API and the collector together (npm start)
+  serve     run the API alone (npm run api)
+  collect   run the collector alone (npm run collector)
+
+Configuration comes from environment variables: see the README.`;
+
+/** Entry point: config -> store -> API and/or collector -> graceful stop on a signal. */
+async function main(argv: readonly string[]): Promise<number> {
+  const command = argv[0];
+  if (command === '--help' || command === '-h' || command === 'help') {
+    console.log(USAGE);
+    return 0;
+  }
+  if (command !== 'all' && command !== 'serve' && command !== 'collect') {
+    console.error(command === undefined ? USAGE : `Unknown command "${command}".\n\n${USAGE}`);
+    return 2;
+  }
+  let config: Config;
+  try {
+    config = loadConfig();
+  } catch (error) {
+    if (error instanceof ConfigError) {
+      console.error(error.message);
+      return 78; // EX_CONFIG
+    }
+    throw error;
+  }
+  const logger = createLogger(config.logLevel);
+  const stops: Array<() => Promise<void>> = [];
+  try {
+    if (command === 'serve' || command === 'all') {
+      const store = openStore(config.store);
+      const api = await startApi(config, store, logger);
+      stops.push(() => closeApi(api, store));
+    }
+    if (command === 'collect' || command === 'all') {
+      const collector = await startCollector(config.collector, config.store, logger);
+      stops.push(() => collector.stop());
+    }
+  } catch (error) {
+    logger.fatal({ err: error }, 'start failed');
+    await Promise.allSettled(stops.map((stop) => stop()));
+    return 1;
+  }
+  await waitForSignal(logger);
+  await Promise.allSettled(stops.map((stop) => stop()));
+  logger.info('stopped');
+  return 0;
+}
+
+async function closeApi(api: RunningApi, store: MemoryStore): Promise<void> {
+  await api.close();
+  await store.close();
+}
+
+function waitForSignal(logger: Logger): Promise<void> {
+  return new Promise((resolve) => {
+    const onSignal = (signal: NodeJS.Signals): void => {
+      logger.info({ signal }, 'shutting down');
+      resolve();
+    };
+    process.once('SIGTERM', onSignal);
+    process.once('SIGINT', onSignal);
+  });
+}
+
+process.exitCode = await main(process.argv.slice(2));

@@ -1,0 +1,76 @@
+import type { MemoryPoint, MemoryStore } from '../storage/types.js';
+import type { Spool } from './spool.js';
+
+/** What one run did; the scheduler turns changes of state into log lines. */
+export interface RunReport {
+  /** Points the store acknowledged in this run, replayed ones included. */
+  readonly written: number;
+  /** Of those, how many came from the spool. */
+  readonly replayed: number;
+  /** Points left in the spool after the run. */
+  readonly spooled: number;
+  /** Oldest points dropped because the spool was full. */
+  readonly dropped: number;
+  /** Torn or invalid spool lines skipped. */
+  readonly skippedLines: number;
+  /** Why the store refused, when it did. */
+  readonly storeError?: string;
+}
+
+export interface CollectOptions {
+  readonly store: MemoryStore;
+  readonly spool: Spool;
+  /** Aborts store requests (cancel, deadline); what was not acknowledged stays spooled. */
+  readonly signal: AbortSignal;
+  /** Replay stops starting batches after this time (ms since the epoch). */
+  readonly replayUntilMs: number;
+}
+
+/** Replayed points go to the store in batches of this many. */
+export const REPLAY_BATCH = 1_000;
+
+/**
+ * Delivers `point`, after everything still spooled, oldest first. Before it
+ * returns, every point is either acknowledged by the store or fsynced in the spool.
+ */
+export async function deliver(point: MemoryPoint, { store, spool, signal, replayUntilMs }: CollectOptions): Promise<RunReport> {
+  const pending = await spool.read();
+  if (pending.points.length === 0 && pending.clean) {
+    try {
+      await store.write([point], { signal });
+      return { written: 1, replayed: 0, spooled: 0, dropped: 0, skippedLines: 0 };
+    } catch (error) {
+      const dropped = await spool.append(pending, [point]);
+      return { written: 0, replayed: 0, spooled: 1, dropped, skippedLines: 0, storeError: describe(error) };
+    }
+  }
+
+  // Older points wait: the new one joins the queue, durably, before any replay.
+  const dropped = await spool.append(pending, [point]);
+  const queue = [...pending.points, point].slice(dropped);
+  let sent = 0;
+  let storeError: string | undefined;
+  try {
+    while (sent < queue.length && !signal.aborted && Date.now() < replayUntilMs) {
+      const batch = queue.slice(sent, sent + REPLAY_BATCH);
+      await store.write(batch, { signal });
+      sent += batch.length;
+    }
+  } catch (error) {
+    storeError = describe(error);
+  }
+  if (sent > 0) await spool.replace(queue.slice(sent));
+  const fromSpool = Math.min(sent, queue.length - 1);
+  return {
+    written: sent,
+    replayed: fromSpool,
+    spooled: queue.length - sent,
+    dropped,
+    skippedLines: pending.skippedLines,
+    ...(storeError === undefined ? {} : { storeError }),
+  };
+}
+
+function describe(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}

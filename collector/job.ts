@@ -1,0 +1,45 @@
+/**
+ * The Bree job, run in a worker thread once per tick: sample -> deliver (write, or
+ * spool) -> report to the parent -> 'done'. Talks to the parent only by messages;
+ * answers Bree's 'cancel' by aborting store requests and keeping what was not
+ * acknowledged in the spool.
+ */
+import { parentPort, workerData } from 'node:worker_threads';
+import { openStore } from '../storage/index.js';
+import type { MemoryStore } from '../storage/types.js';
+import { deliver } from './collect.js';
+import type { JobInput, JobMessage } from './job-messages.js';
+import { readSample } from './sample.js';
+import { Spool } from './spool.js';
+
+const { collector, store: storeConfig, tickMs } = workerData as JobInput;
+const port = parentPort!;
+const cancel = new AbortController();
+port.on('message', (message) => {
+  if (message === 'cancel') cancel.abort();
+});
+
+const post = (message: JobMessage): void => port.postMessage(message);
+const startedMs = Date.now();
+// Store requests end well before Bree's hard timeout, leaving time to spool.
+const signal = AbortSignal.any([cancel.signal, AbortSignal.timeout(Math.max(1, Math.floor(collector.timeoutMs * 0.75)))]);
+
+let store: MemoryStore | undefined;
+try {
+  const point = await readSample(collector.procRoot, collector.host, Math.floor(tickMs / 1_000));
+  store = openStore(storeConfig);
+  const report = await deliver(point, {
+    store,
+    spool: new Spool(collector.spoolDir, collector.spoolMaxPoints),
+    signal,
+    replayUntilMs: startedMs + collector.timeoutMs / 2,
+  });
+  post({ type: 'report', tickMs, report });
+} catch (error) {
+  post({ type: 'failed', tickMs, code: (error as { code?: string }).code ?? 'UNEXPECTED', message: (error as Error).message });
+} finally {
+  await store?.close();
+}
+// 'done' also after a cancel: the work is wrapped up, and Bree answers 'cancelled'
+// by terminating the thread, which it then reports as a crash (exit code 1).
+port.postMessage('done');

@@ -1,0 +1,120 @@
+import Bree from 'bree';
+import { fileURLToPath } from 'node:url';
+import type { CollectorConfig, StoreConfig } from '../config.js';
+import type { Logger } from '../log.js';
+import type { JobInput, JobMessage } from './job-messages.js';
+import { nextTickMs } from './ticks.js';
+
+const JOB = 'collect';
+/** How long stop() waits for a run to finish or cancel before ending its thread. */
+const STOP_GRACE_MS = 3_000;
+
+export interface Collector {
+  /** Cancels the running job (its point stays spooled) and stops ticking. */
+  stop(): Promise<void>;
+}
+
+/**
+ * Runs the collect job in a Bree worker thread on every tick aligned to the
+ * interval since the epoch (a one-minute tick fires at second :00). Bree's own
+ * intervals drift by the time each run takes; here every tick is computed afresh
+ * from the clock, and the tick is handed to the run as the point's timestamp.
+ * Runs never overlap: Bree ends a run after `timeoutMs`, shorter than the interval.
+ */
+export async function startCollector(
+  collector: CollectorConfig,
+  store: StoreConfig,
+  logger: Logger,
+): Promise<Collector> {
+  const log = logger.child({ component: 'collector' });
+  const input: { -readonly [K in keyof JobInput]: JobInput[K] } = { collector, store, tickMs: 0 };
+  const state = new RunLog(log);
+  const bree = new Bree({
+    root: false,
+    logger: breeLogger(log),
+    jobs: [
+      {
+        name: JOB,
+        path: fileURLToPath(new URL('./job.js', import.meta.url)),
+        closeWorkerAfterMs: collector.timeoutMs,
+        worker: { workerData: input },
+      },
+    ],
+    workerMessageHandler: ({ message }: { message: unknown }) => {
+      if (typeof message === 'object' && message !== null) state.record(message as JobMessage);
+    },
+    errorHandler: (error: unknown) => {
+      log.error({ err: error, timeoutMs: collector.timeoutMs }, 'collector run ended abnormally (timeout or crash); its point is spooled if it was sampled');
+    },
+  });
+  // Validates the job now rather than at the first tick (typed only as a comment in Bree's d.ts).
+  await (bree as unknown as { init(): Promise<void> }).init();
+
+  let timer: NodeJS.Timeout | undefined;
+  let stopped = false;
+  const scheduleNext = (): void => {
+    const tickMs = nextTickMs(Date.now(), collector.intervalMs);
+    timer = setTimeout(() => {
+      if (stopped) return;
+      if (bree.workers.has(JOB)) {
+        log.warn({ tickMs }, 'previous run still going, tick skipped');
+      } else {
+        // Bree copies workerData at each run: this run samples for this tick.
+        input.tickMs = tickMs;
+        void bree.run(JOB);
+      }
+      scheduleNext();
+    }, tickMs - Date.now());
+  };
+  scheduleNext();
+  log.info({ intervalMs: collector.intervalMs, host: collector.host, store: store.kind }, 'collector started');
+
+  return {
+    async stop() {
+      stopped = true;
+      clearTimeout(timer);
+      const worker = bree.workers.get(JOB);
+      if (worker) {
+        const grace = setTimeout(() => void worker.terminate(), STOP_GRACE_MS);
+        await bree.stop(JOB);
+        clearTimeout(grace);
+      }
+      log.info('collector stopped');
+    },
+  };
+}
+
+/** Turns run reports into log lines on changes of state only: quiet while healthy. */
+class RunLog {
+  private storeDown = false;
+  private sampleFailing = false;
+
+  constructor(private readonly log: Logger) {}
+
+  record(message: JobMessage): void {
+    if (message.type === 'failed') {
+      if (!this.sampleFailing) this.log.error({ code: message.code, tickMs: message.tickMs }, `collector run failed: ${message.message}`);
+      this.sampleFailing = true;
+      return;
+    }
+    if (this.sampleFailing) this.log.info('sampling works again');
+    this.sampleFailing = false;
+    const { report } = message;
+    if (report.dropped > 0) this.log.warn({ dropped: report.dropped, spooled: report.spooled }, 'spool full, dropped the oldest points');
+    if (report.skippedLines > 0) this.log.warn({ skippedLines: report.skippedLines }, 'skipped torn or invalid spool lines');
+    if (report.replayed > 0) this.log.info({ replayed: report.replayed, spooled: report.spooled }, `replayed ${report.replayed} points`);
+    if (report.storeError !== undefined && !this.storeDown) {
+      this.log.warn({ reason: report.storeError, spooled: report.spooled }, 'store unreachable, spooling');
+    }
+    this.storeDown = report.storeError !== undefined;
+  }
+}
+
+/** Bree reports every worker start and finish at info: those are debug here. */
+function breeLogger(log: Logger) {
+  return {
+    info: (message: unknown) => log.debug({ bree: true }, String(message)),
+    warn: (message: unknown) => log.warn({ bree: true }, String(message)),
+    error: (message: unknown) => log.error({ bree: true }, String(message)),
+  };
+}

@@ -1,0 +1,112 @@
+import { mkdir, open, readFile, rename } from 'node:fs/promises';
+import { join } from 'node:path';
+import { pointProblem } from '../storage/point.js';
+import type { MemoryPoint } from '../storage/types.js';
+
+export interface SpoolContents {
+  readonly points: MemoryPoint[];
+  /** Lines that were not a valid point (a torn write from a crash), skipped. */
+  readonly skippedLines: number;
+  /** False when the file must be rewritten before appending (skipped lines, no final newline). */
+  readonly clean: boolean;
+}
+
+/**
+ * The durable queue of points the store has not acknowledged: JSON lines in one
+ * file, oldest first. Appends are fsynced before they return; removals rewrite the
+ * file to a temporary one and rename it over, so a crash at any moment leaves the
+ * old or the new file, never a mix. Re-sending a point after a crash is harmless:
+ * the store overwrites the same host and timestamp.
+ */
+export class Spool {
+  readonly path: string;
+
+  constructor(
+    private readonly dir: string,
+    /** Past this, the oldest points are dropped (and counted by the caller). */
+    private readonly maxPoints: number,
+  ) {
+    this.path = join(dir, 'points.jsonl');
+  }
+
+  async read(): Promise<SpoolContents> {
+    let text: string;
+    try {
+      text = await readFile(this.path, 'utf8');
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return { points: [], skippedLines: 0, clean: true };
+      throw error;
+    }
+    const points: MemoryPoint[] = [];
+    let skippedLines = 0;
+    for (const line of text.split('\n')) {
+      if (line === '') continue;
+      const point = parsePoint(line);
+      if (point) points.push(point);
+      else skippedLines++;
+    }
+    return { points, skippedLines, clean: skippedLines === 0 && (text === '' || text.endsWith('\n')) };
+  }
+
+  /**
+   * Appends `points` after `existing` (what read() returned) and keeps the newest
+   * maxPoints. Returns how many of the oldest were dropped to make room.
+   */
+  async append(existing: SpoolContents, points: readonly MemoryPoint[]): Promise<number> {
+    const overflow = existing.points.length + points.length - this.maxPoints;
+    if (overflow > 0 || !existing.clean) {
+      // Rewriting drops the oldest and cleans out a torn tail in one go.
+      const kept = [...existing.points, ...points].slice(Math.max(0, overflow));
+      await this.replace(kept);
+      return Math.max(0, overflow);
+    }
+    await mkdir(this.dir, { recursive: true });
+    const file = await open(this.path, 'a');
+    try {
+      await file.write(points.map(toLine).join(''));
+      await file.sync();
+    } finally {
+      await file.close();
+    }
+    return 0;
+  }
+
+  /** Makes `points` the whole spool, atomically. */
+  async replace(points: readonly MemoryPoint[]): Promise<void> {
+    await mkdir(this.dir, { recursive: true });
+    const temporary = `${this.path}.tmp`;
+    const file = await open(temporary, 'w');
+    try {
+      await file.write(points.map(toLine).join(''));
+      await file.sync();
+    } finally {
+      await file.close();
+    }
+    await rename(temporary, this.path);
+    await syncDirectory(this.dir);
+  }
+}
+
+function toLine({ host, timestamp, total, free, used }: MemoryPoint): string {
+  return `${JSON.stringify({ host, timestamp, total, free, used })}\n`;
+}
+
+function parsePoint(line: string): MemoryPoint | undefined {
+  try {
+    const { host, timestamp, total, free, used } = JSON.parse(line) as MemoryPoint;
+    const point = { host, timestamp, total, free, used };
+    return pointProblem(point) === undefined ? point : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Makes a rename durable: the directory entry itself must reach the disk. */
+async function syncDirectory(dir: string): Promise<void> {
+  const handle = await open(dir, 'r');
+  try {
+    await handle.sync();
+  } finally {
+    await handle.close();
+  }
+}

@@ -1,0 +1,217 @@
+import { hostname } from 'node:os';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { ConfigError } from './errors.js';
+
+export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+export type LogLevel = (typeof LOG_LEVELS)[number];
+
+export interface SqliteStoreConfig {
+  readonly kind: 'sqlite';
+  readonly path: string;
+  readonly timeoutMs: number;
+}
+
+export interface InfluxStoreConfig {
+  readonly kind: 'influxdb';
+  readonly url: string;
+  readonly database: string;
+  readonly username: string | undefined;
+  readonly password: string | undefined;
+  readonly token: string | undefined;
+  readonly timeoutMs: number;
+  /** Expected spacing of points; sizes the time window of each query. */
+  readonly collectIntervalMs: number;
+}
+
+export type StoreConfig = SqliteStoreConfig | InfluxStoreConfig;
+
+export interface CollectorConfig {
+  readonly intervalMs: number;
+  /** A run still going after this long is ended (its point stays in the spool). */
+  readonly timeoutMs: number;
+  readonly procRoot: string;
+  readonly host: string;
+  readonly spoolDir: string;
+  readonly spoolMaxPoints: number;
+}
+
+export interface Config {
+  readonly port: number;
+  readonly bindAddress: string;
+  readonly logLevel: LogLevel;
+  readonly store: StoreConfig;
+  readonly collector: CollectorConfig;
+}
+
+export interface EnvVarDoc {
+  readonly name: string;
+  readonly default: string;
+  readonly doc: string;
+}
+
+/**
+ * Every variable the service reads, with its default and meaning. The README's
+ * configuration table is checked against this list by a test.
+ */
+export const ENV_VARS: readonly EnvVarDoc[] = [
+  { name: 'PORT', default: '8000', doc: 'TCP port of the API.' },
+  { name: 'BIND_ADDRESS', default: '0.0.0.0', doc: 'Address the API listens on.' },
+  { name: 'LOG_LEVEL', default: 'info', doc: `Log level: ${LOG_LEVELS.join(', ')}.` },
+  { name: 'DATA_DIR', default: './data', doc: 'Directory for the SQLite file and the spool.' },
+  { name: 'STORE', default: 'sqlite', doc: 'Storage backend: `sqlite` (embedded) or `influxdb`.' },
+  { name: 'STORE_TIMEOUT', default: '5s', doc: 'Longest wait for one store request; past it the API answers 503 and the collector spools.' },
+  { name: 'SQLITE_PATH', default: '$DATA_DIR/memory-tracker.sqlite', doc: 'SQLite database file (`STORE=sqlite`).' },
+  { name: 'INFLUX_URL', default: 'http://127.0.0.1:8086', doc: 'InfluxDB base URL (`STORE=influxdb`).' },
+  { name: 'INFLUX_DATABASE', default: 'memory_tracker', doc: 'InfluxDB database (1.x), or the bucket mapped to it (2.x/3.x); created if missing where the server allows.' },
+  { name: 'INFLUX_USERNAME', default: '(none)', doc: 'InfluxDB user; set together with `INFLUX_PASSWORD`.' },
+  { name: 'INFLUX_PASSWORD', default: '(none)', doc: 'InfluxDB password. `INFLUX_PASSWORD_FILE` reads it from a file (Docker secret).' },
+  { name: 'INFLUX_TOKEN', default: '(none)', doc: 'InfluxDB token (2.x/3.x), instead of username/password. `INFLUX_TOKEN_FILE` reads it from a file.' },
+  { name: 'COLLECT_INTERVAL', default: '1m', doc: 'Time between samples, in whole seconds: a number with `s`, `m`, `h` or `d` (`1s`, `30s`, `1m`).' },
+  { name: 'COLLECT_TIMEOUT', default: '80% of COLLECT_INTERVAL', doc: 'A collector run still going after this long is ended; its point stays spooled.' },
+  { name: 'PROC_ROOT', default: '/proc', doc: 'Where `meminfo` is read from (the host\'s `/proc` mounted into a container).' },
+  { name: 'NODE_NAME', default: 'the OS hostname', doc: 'The `host` tag of every point.' },
+  { name: 'SPOOL_DIR', default: '$DATA_DIR/spool', doc: 'Durable queue of points the store has not acknowledged yet.' },
+  { name: 'SPOOL_MAX_POINTS', default: 'one week of points', doc: 'Spool bound; past it the oldest points are dropped and counted.' },
+];
+
+type Env = Readonly<Record<string, string | undefined>>;
+
+const DURATION = /^(\d+)(ms|s|m|h|d)$/;
+const UNIT_MS = { ms: 1, s: 1_000, m: 60_000, h: 3_600_000, d: 86_400_000 } as const;
+const WEEK_MS = 7 * UNIT_MS.d;
+
+/** Parses `1s`, `90s`, `1m`, `2h`; returns milliseconds, or undefined when malformed. */
+export function parseDuration(text: string): number | undefined {
+  const match = DURATION.exec(text);
+  if (!match) return undefined;
+  const ms = Number(match[1]) * UNIT_MS[match[2] as keyof typeof UNIT_MS];
+  return Number.isSafeInteger(ms) && ms > 0 ? ms : undefined;
+}
+
+/**
+ * Reads and validates every setting at once. Throws one ConfigError listing all
+ * problems, each naming its variable. The result is frozen and passed down.
+ */
+export function loadConfig(env: Env = process.env): Config {
+  const problems: string[] = [];
+  const value = (name: string): string | undefined => {
+    const raw = env[name];
+    return raw === undefined || raw === '' ? undefined : raw;
+  };
+  const secret = (name: string): string | undefined => {
+    const fileName = `${name}_FILE`;
+    const path = value(fileName);
+    if (path === undefined) return value(name);
+    if (value(name) !== undefined) problems.push(`${name} and ${fileName} are both set: keep one`);
+    try {
+      return readFileSync(path, 'utf8').trim();
+    } catch (error) {
+      problems.push(`${fileName}: cannot read ${path} (${(error as Error).message})`);
+      return undefined;
+    }
+  };
+  const integer = (name: string, fallback: number, min: number, max: number): number => {
+    const raw = value(name);
+    if (raw === undefined) return fallback;
+    const parsed = /^\d+$/.test(raw) ? Number(raw) : NaN;
+    if (!(parsed >= min && parsed <= max)) {
+      problems.push(`${name}: expected a whole number from ${min} to ${max}, got "${raw}"`);
+      return fallback;
+    }
+    return parsed;
+  };
+  const duration = (name: string, fallback: number): number => {
+    const raw = value(name);
+    if (raw === undefined) return fallback;
+    const parsed = parseDuration(raw);
+    if (parsed === undefined) {
+      problems.push(`${name}: expected a duration such as 500ms, 30s, 1m or 1h, got "${raw}"`);
+      return fallback;
+    }
+    return parsed;
+  };
+  const choice = <T extends string>(name: string, allowed: readonly T[], fallback: T): T => {
+    const raw = value(name) ?? fallback;
+    if (!(allowed as readonly string[]).includes(raw)) {
+      problems.push(`${name}: expected one of ${allowed.join(', ')}, got "${raw}"`);
+      return fallback;
+    }
+    return raw as T;
+  };
+
+  const dataDir = value('DATA_DIR') ?? './data';
+  const storeTimeoutMs = duration('STORE_TIMEOUT', 5_000);
+  const intervalMs = duration('COLLECT_INTERVAL', UNIT_MS.m);
+  if (intervalMs % 1_000 !== 0) {
+    problems.push(`COLLECT_INTERVAL: timestamps are whole seconds, so the interval must be whole seconds too (1s, 30s, 1m), got ${intervalMs} ms`);
+  }
+  const timeoutMs = duration('COLLECT_TIMEOUT', Math.max(1, Math.floor(intervalMs * 0.8)));
+  if (timeoutMs >= intervalMs) {
+    problems.push(`COLLECT_TIMEOUT: must be shorter than COLLECT_INTERVAL (${intervalMs} ms) so runs never overlap`);
+  }
+
+  const storeKind = choice('STORE', ['sqlite', 'influxdb'] as const, 'sqlite');
+  let store: StoreConfig;
+  if (storeKind === 'sqlite') {
+    store = { kind: 'sqlite', path: value('SQLITE_PATH') ?? join(dataDir, 'memory-tracker.sqlite'), timeoutMs: storeTimeoutMs };
+  } else {
+    const url = value('INFLUX_URL') ?? 'http://127.0.0.1:8086';
+    if (!isHttpUrl(url)) problems.push(`INFLUX_URL: expected an http:// or https:// URL, got "${url}"`);
+    const username = value('INFLUX_USERNAME');
+    const password = secret('INFLUX_PASSWORD');
+    const token = secret('INFLUX_TOKEN');
+    if ((username === undefined) !== (password === undefined)) {
+      problems.push('INFLUX_USERNAME and INFLUX_PASSWORD: set both or neither');
+    }
+    if (token !== undefined && username !== undefined) {
+      problems.push('INFLUX_TOKEN: set either a token or INFLUX_USERNAME/INFLUX_PASSWORD, not both');
+    }
+    const database = value('INFLUX_DATABASE') ?? 'memory_tracker';
+    store = {
+      kind: 'influxdb',
+      url: url.replace(/\/+$/, ''),
+      database,
+      username,
+      password,
+      token,
+      timeoutMs: storeTimeoutMs,
+      collectIntervalMs: intervalMs,
+    };
+  }
+
+  const collector: CollectorConfig = {
+    intervalMs,
+    timeoutMs,
+    procRoot: value('PROC_ROOT') ?? '/proc',
+    host: value('NODE_NAME') ?? hostname(),
+    spoolDir: value('SPOOL_DIR') ?? join(dataDir, 'spool'),
+    spoolMaxPoints: integer('SPOOL_MAX_POINTS', Math.max(1, Math.ceil(WEEK_MS / intervalMs)), 1, 100_000_000),
+  };
+
+  const config: Config = {
+    port: integer('PORT', 8000, 0, 65_535),
+    bindAddress: value('BIND_ADDRESS') ?? '0.0.0.0',
+    logLevel: choice('LOG_LEVEL', LOG_LEVELS, 'info'),
+    store,
+    collector,
+  };
+  if (problems.length > 0) throw new ConfigError(problems);
+  return deepFreeze(config);
+}
+
+function isHttpUrl(text: string): boolean {
+  try {
+    const { protocol } = new URL(text);
+    return protocol === 'http:' || protocol === 'https:';
+  } catch {
+    return false;
+  }
+}
+
+function deepFreeze<T extends object>(object: T): T {
+  for (const child of Object.values(object)) {
+    if (child !== null && typeof child === 'object') deepFreeze(child);
+  }
+  return Object.freeze(object);
+}

@@ -1,0 +1,46 @@
+/**
+ * Typed errors shared by every module. Each carries a stable `code` that tests and
+ * callers branch on; the message is for humans and may change.
+ */
+export abstract class AppError extends Error {
+  abstract readonly code: string;
+
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = new.target.name;
+  }
+}
+
+/** Configuration could not be loaded; `problems` lists every bad variable at once. */
+export class ConfigError extends AppError {
+  readonly code = 'CONFIG_INVALID';
+
+  constructor(readonly problems: readonly string[]) {
+    super(`Invalid configuration:\n${problems.map((problem) => `  - ${problem}`).join('\n')}`);
+  }
+}
+
+/**
+ * The store could not be reached or did not answer in time. Retrying later may
+ * succeed: the API answers 503, the collector spools the point.
+ */
+export class StoreUnavailableError extends AppError {
+  readonly code = 'STORE_UNAVAILABLE';
+  readonly retryable = true;
+}
+
+/** The store answered, but refused or garbled the request: retrying will not help. */
+export class StoreRequestError extends AppError {
+  readonly code = 'STORE_REQUEST_FAILED';
+  readonly retryable = false;
+}
+
+/** A point that no store can hold (bad host, negative or fractional numbers). */
+export class InvalidPointError extends AppError {
+  readonly code = 'POINT_INVALID';
+}
+
+/** `/proc/meminfo` lacks a needed field or holds a value that is not a number. */
+export class MeminfoParseError extends AppError {
+  readonly code = 'MEMINFO_INVALID';
+}

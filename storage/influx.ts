@@ -1,0 +1,198 @@
+import { StoreRequestError, StoreUnavailableError } from '../errors.js';
+import type { InfluxStoreConfig } from '../config.js';
+import {
+  initialSpanSeconds,
+  NEWEST_LOOKBACK_SECONDS,
+  newestQuery,
+  oldestQuery,
+  pageQuery,
+  toLine,
+  WIDEN_FACTOR,
+} from './influxql.js';
+import { assertValidPoints } from './point.js';
+import type { HostSummary, ListQuery, MemoryPoint, MemoryRecord, MemoryStore, RequestOptions } from './types.js';
+
+interface Series {
+  readonly tags?: Readonly<Record<string, string>>;
+  readonly columns: readonly string[];
+  readonly values: ReadonlyArray<ReadonlyArray<unknown>>;
+}
+
+interface StatementResult {
+  readonly error?: string;
+  readonly series?: readonly Series[];
+}
+
+interface Newest {
+  readonly host: string;
+  readonly time: number;
+}
+
+/**
+ * InfluxDB over its HTTP API: line protocol to `/write`, InfluxQL from `/query`.
+ * That one dialect is served by InfluxDB 1.x, 2.x (v1 compatibility API) and 3.x.
+ * The only file that speaks InfluxDB's HTTP API. Every read carries a bounded time
+ * range: InfluxDB 3 refuses unbounded scans and 1.x prunes shards by time.
+ */
+export class InfluxStore implements MemoryStore {
+  private readonly headers: Record<string, string>;
+  private readonly intervalSeconds: number;
+
+  constructor(private readonly config: InfluxStoreConfig) {
+    this.headers = authorization(config);
+    this.intervalSeconds = Math.max(1, Math.round(config.collectIntervalMs / 1_000));
+  }
+
+  /** Creates the database where the server allows it (1.x); elsewhere a no-op. */
+  async ensureDatabase(options?: RequestOptions): Promise<void> {
+    const body = new URLSearchParams({ q: `CREATE DATABASE "${this.config.database.replace(/"/g, '\\"')}"` });
+    try {
+      await this.request('/query', { method: 'POST', body }, options);
+    } catch (error) {
+      // 2.x and 3.x have no CREATE DATABASE on this API (buckets are made there by
+      // their own tools, or on first write); an unreachable server shows up again
+      // on the next real request, where it is handled.
+      if (error instanceof StoreUnavailableError) throw error;
+    }
+  }
+
+  async write(points: readonly MemoryPoint[], options?: RequestOptions): Promise<void> {
+    if (points.length === 0) return;
+    assertValidPoints(points);
+    const body = points.map(toLine).join('\n');
+    const params = new URLSearchParams({ db: this.config.database, precision: 's' });
+    try {
+      await this.request(`/write?${params}`, { method: 'POST', body }, options);
+    } catch (error) {
+      if (!(error instanceof StoreRequestError && /database not found/i.test(error.message))) throw error;
+      await this.ensureDatabase(options);
+      await this.request(`/write?${params}`, { method: 'POST', body }, options);
+    }
+  }
+
+  async list({ host, limit, skip }: ListQuery): Promise<MemoryRecord[]> {
+    const newest = await this.findNewest(host);
+    if (newest === undefined) return [];
+    let span = initialSpanSeconds(limit, skip, this.intervalSeconds);
+    let oldest: number | undefined;
+    for (;;) {
+      const from = Math.max(0, oldest ?? 0, newest.time - span + 1);
+      const rows = await this.select(pageQuery(newest.host, from, newest.time, limit, skip));
+      if (rows.length >= limit || from === 0) return toRecords(rows);
+      // Too few rows: either the data ends here or gaps thinned the window.
+      oldest ??= await this.findOldest(newest.host, newest.time);
+      if (oldest === undefined || from <= oldest) return toRecords(rows);
+      span *= WIDEN_FACTOR;
+    }
+  }
+
+  async listHosts(): Promise<HostSummary[]> {
+    const series = await this.query(newestQuery(0));
+    return series
+      .map((one) => ({ host: one.tags?.host ?? '', latestTimestamp: Number(one.values[0]?.[0]) }))
+      .filter((summary) => summary.host !== '' && Number.isSafeInteger(summary.latestTimestamp))
+      .sort((a, b) => b.latestTimestamp - a.latestTimestamp || (a.host < b.host ? -1 : 1));
+  }
+
+  async health(): Promise<void> {
+    await this.request('/ping', { method: 'GET' });
+  }
+
+  async close(): Promise<void> {
+    // fetch keeps pooled keep-alive connections that close by themselves when idle.
+  }
+
+  /** The newest point (of `host`, or of any host), looking back in growing windows. */
+  private async findNewest(host: string | undefined): Promise<Newest | undefined> {
+    const now = Math.floor(Date.now() / 1_000);
+    for (const from of [...NEWEST_LOOKBACK_SECONDS.map((seconds) => now - seconds), 0]) {
+      let newest: Newest | undefined;
+      for (const one of await this.query(newestQuery(Math.max(0, from), host))) {
+        const time = Number(one.values[0]?.[0]);
+        const tagged = one.tags?.host;
+        if (tagged === undefined || !Number.isSafeInteger(time)) continue;
+        if (newest === undefined || time > newest.time || (time === newest.time && tagged < newest.host)) {
+          newest = { host: tagged, time };
+        }
+      }
+      if (newest !== undefined) return newest;
+    }
+    return undefined;
+  }
+
+  private async findOldest(host: string, toSeconds: number): Promise<number | undefined> {
+    const rows = await this.select(oldestQuery(host, toSeconds));
+    const time = Number(rows[0]?.[0]);
+    return Number.isSafeInteger(time) ? time : undefined;
+  }
+
+  /** Rows of a single-series query: [time, ...fields]. */
+  private async select(text: string): Promise<ReadonlyArray<ReadonlyArray<unknown>>> {
+    const series = await this.query(text);
+    return series[0]?.values ?? [];
+  }
+
+  private async query(text: string): Promise<readonly Series[]> {
+    const params = new URLSearchParams({ db: this.config.database, epoch: 's', q: text });
+    const response = await this.request(`/query?${params}`, { method: 'GET' });
+    let result: StatementResult | undefined;
+    try {
+      result = ((await response.json()) as { results?: StatementResult[] }).results?.[0];
+    } catch (error) {
+      throw new StoreUnavailableError('InfluxDB answered with a body that is not JSON', { cause: error });
+    }
+    if (result === undefined) throw new StoreUnavailableError('InfluxDB answered without results');
+    if (result.error !== undefined) {
+      // A database that does not exist yet simply holds no points.
+      if (/database not found/i.test(result.error)) return [];
+      throw new StoreRequestError(`InfluxDB refused the query: ${result.error}`);
+    }
+    return result.series ?? [];
+  }
+
+  private async request(path: string, init: RequestInit, options?: RequestOptions): Promise<Response> {
+    const timeout = AbortSignal.timeout(this.config.timeoutMs);
+    const signal = options?.signal ? AbortSignal.any([timeout, options.signal]) : timeout;
+    let response: Response;
+    try {
+      response = await fetch(`${this.config.url}${path}`, { ...init, headers: this.headers, signal });
+    } catch (error) {
+      const reason = timeout.aborted ? `no answer within ${this.config.timeoutMs} ms` : 'unreachable';
+      throw new StoreUnavailableError(`InfluxDB at ${this.config.url} ${reason}`, { cause: error });
+    }
+    if (response.ok) return response;
+    const detail = await readError(response);
+    const message = `InfluxDB answered ${response.status}: ${detail}`;
+    // 5xx and 429 pass; 4xx (bad request, auth, missing database) will not.
+    if (response.status >= 500 || response.status === 429) throw new StoreUnavailableError(message);
+    throw new StoreRequestError(message);
+  }
+}
+
+function authorization(config: InfluxStoreConfig): Record<string, string> {
+  if (config.token !== undefined) return { Authorization: `Token ${config.token}` };
+  if (config.username !== undefined && config.password !== undefined) {
+    return { Authorization: `Basic ${Buffer.from(`${config.username}:${config.password}`).toString('base64')}` };
+  }
+  return {};
+}
+
+async function readError(response: Response): Promise<string> {
+  const text = await response.text().catch(() => '');
+  try {
+    const parsed = JSON.parse(text) as { error?: unknown; message?: unknown };
+    return String(parsed.error ?? parsed.message ?? text);
+  } catch {
+    return text.slice(0, 200) || response.statusText;
+  }
+}
+
+/** [time, total, free, used] rows, newest first, to records oldest first. */
+function toRecords(rows: ReadonlyArray<ReadonlyArray<unknown>>): MemoryRecord[] {
+  const records: MemoryRecord[] = new Array(rows.length);
+  for (let i = 0, j = rows.length - 1; j >= 0; i++, j--) {
+    const row = rows[j]!;
+    records[i] = { timestamp: Number(row[0]), total: Number(row[1]), free: Number(row[2]), used: Number(row[3]) };
+  }
+  return records;
+}

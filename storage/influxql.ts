@@ -1,0 +1,61 @@
+import type { MemoryPoint } from './types.js';
+
+/**
+ * The InfluxDB data model, fixed and documented in the README: measurement
+ * `memory`, tag `host`, integer fields `total`, `free`, `used` (MiB), timestamps
+ * in whole seconds. Pure text builders: no I/O.
+ */
+export const MEASUREMENT = 'memory';
+
+/** One line of line protocol (`precision=s`). */
+export function toLine(point: MemoryPoint): string {
+  return `${MEASUREMENT},host=${escapeTag(point.host)} total=${point.total}i,free=${point.free}i,used=${point.used}i ${point.timestamp}`;
+}
+
+/** Tag values escape commas, equals signs and spaces; hosts hold no backslash or newline. */
+function escapeTag(value: string): string {
+  return value.replace(/[,= ]/g, (character) => `\\${character}`);
+}
+
+/** An InfluxQL string literal. */
+export function quote(value: string): string {
+  return `'${value.replace(/\\/g, '\\\\').replace(/'/g, "\\'")}'`;
+}
+
+const hostFilter = (host: string | undefined): string => (host === undefined ? '' : ` AND "host" = ${quote(host)}`);
+
+/** The newest point of each host (or of `host`) at or after `fromSeconds`. */
+export function newestQuery(fromSeconds: number, host?: string): string {
+  return `SELECT last("used") FROM "${MEASUREMENT}" WHERE time >= ${fromSeconds}s${hostFilter(host)} GROUP BY "host"`;
+}
+
+/** The oldest point of `host` at or before `toSeconds`. */
+export function oldestQuery(host: string, toSeconds: number): string {
+  return `SELECT first("used") FROM "${MEASUREMENT}" WHERE time >= 0s AND time <= ${toSeconds}s${hostFilter(host)}`;
+}
+
+/** One page, newest first, inside the closed window [fromSeconds, toSeconds]. */
+export function pageQuery(host: string, fromSeconds: number, toSeconds: number, limit: number, skip: number): string {
+  return (
+    `SELECT "total", "free", "used" FROM "${MEASUREMENT}" WHERE time >= ${fromSeconds}s AND time <= ${toSeconds}s${hostFilter(host)}` +
+    ` ORDER BY time DESC LIMIT ${limit} OFFSET ${skip}`
+  );
+}
+
+/**
+ * The window that should hold the newest `skip + limit` points at one point per
+ * interval, plus one interval of slack for jitter. The caller widens it when gaps
+ * leave too few rows.
+ */
+export function initialSpanSeconds(limit: number, skip: number, intervalSeconds: number): number {
+  return (limit + skip + 1) * intervalSeconds;
+}
+
+/** How much wider each retry looks: few retries even across long gaps. */
+export const WIDEN_FACTOR = 8;
+
+/**
+ * Windows tried, newest first, to find the latest point without an unbounded scan:
+ * an hour, a day, a month, a year, then everything.
+ */
+export const NEWEST_LOOKBACK_SECONDS = [3_600, 86_400, 31 * 86_400, 366 * 86_400] as const;

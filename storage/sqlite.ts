@@ -1,0 +1,128 @@
+import Database from 'better-sqlite3';
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { StoreRequestError, StoreUnavailableError } from '../errors.js';
+import type { SqliteStoreConfig } from '../config.js';
+import { assertValidPoints } from './point.js';
+import type { HostSummary, ListQuery, MemoryPoint, MemoryRecord, MemoryStore } from './types.js';
+
+const SCHEMA = `
+  CREATE TABLE IF NOT EXISTS memory (
+    host  TEXT    NOT NULL,
+    time  INTEGER NOT NULL,
+    total INTEGER NOT NULL,
+    free  INTEGER NOT NULL,
+    used  INTEGER NOT NULL,
+    PRIMARY KEY (host, time)
+  ) WITHOUT ROWID;
+  -- finds the newest point of any host without a scan
+  CREATE INDEX IF NOT EXISTS memory_by_time ON memory (time);
+`;
+
+// Error codes that mean the file cannot be used right now (locked, unreadable,
+// full, replaced): the API answers 503 and the collector spools.
+const UNAVAILABLE_CODES = /^SQLITE_(BUSY|LOCKED|IOERR|CANTOPEN|FULL|READONLY|CORRUPT|NOTADB|PROTOCOL)/;
+
+type RecordRow = [time: number, total: number, free: number, used: number];
+
+/** The embedded store: one SQLite file in WAL mode. The only importer of the driver. */
+export class SqliteStore implements MemoryStore {
+  private readonly insert: Database.Statement<[string, number, number, number, number]>;
+  private readonly newestHost: Database.Statement<[], { host: string }>;
+  private readonly page: Database.Statement<[string, number, number]>;
+  private readonly hosts: Database.Statement<[], { host: string; latest: number }>;
+  private readonly writeAll: (points: readonly MemoryPoint[]) => void;
+
+  private constructor(private readonly db: Database.Database) {
+    this.insert = db.prepare(
+      `INSERT INTO memory (host, time, total, free, used) VALUES (?, ?, ?, ?, ?)
+       ON CONFLICT (host, time) DO UPDATE SET total = excluded.total, free = excluded.free, used = excluded.used`,
+    );
+    this.newestHost = db.prepare('SELECT host FROM memory ORDER BY time DESC, host ASC LIMIT 1');
+    this.page = db.prepare('SELECT time, total, free, used FROM memory WHERE host = ? ORDER BY time DESC LIMIT ? OFFSET ?').raw(true) as Database.Statement<[string, number, number]>;
+    // A loose index scan: one seek per host instead of reading every row.
+    this.hosts = db.prepare(`
+      WITH RECURSIVE hosts (host) AS (
+        SELECT MIN(host) FROM memory
+        UNION ALL
+        SELECT (SELECT MIN(host) FROM memory WHERE host > hosts.host) FROM hosts WHERE hosts.host IS NOT NULL
+      )
+      SELECT host, (SELECT MAX(time) FROM memory WHERE memory.host = hosts.host) AS latest
+      FROM hosts WHERE host IS NOT NULL ORDER BY latest DESC, host ASC`);
+    this.writeAll = db.transaction((points: readonly MemoryPoint[]) => {
+      for (const point of points) this.insert.run(point.host, point.timestamp, point.total, point.free, point.used);
+    });
+  }
+
+  static open(config: SqliteStoreConfig): SqliteStore {
+    return guard(() => {
+      if (config.path !== ':memory:') mkdirSync(dirname(config.path), { recursive: true });
+      const db = new Database(config.path, { timeout: config.timeoutMs });
+      try {
+        db.pragma('journal_mode = WAL');
+        // WAL with synchronous=NORMAL survives a process crash; only a power loss
+        // can take the last commits, and the collector's spool covers those.
+        db.pragma('synchronous = NORMAL');
+        db.exec(SCHEMA);
+        return new SqliteStore(db);
+      } catch (error) {
+        db.close();
+        throw error;
+      }
+    });
+  }
+
+  async write(points: readonly MemoryPoint[]): Promise<void> {
+    assertValidPoints(points);
+    guard(() => this.writeAll(points));
+  }
+
+  async list({ host, limit, skip }: ListQuery): Promise<MemoryRecord[]> {
+    return guard(() => {
+      const selected = host ?? this.newestHost.get()?.host;
+      if (selected === undefined) return [];
+      const rows = this.page.all(selected, limit, skip) as RecordRow[];
+      const records: MemoryRecord[] = new Array(rows.length);
+      // Rows come newest first; the API serves oldest first.
+      for (let i = 0, j = rows.length - 1; j >= 0; i++, j--) {
+        const [timestamp, total, free, used] = rows[j]!;
+        records[i] = { timestamp, total, free, used };
+      }
+      return records;
+    });
+  }
+
+  async listHosts(): Promise<HostSummary[]> {
+    return guard(() => this.hosts.all().map(({ host, latest }) => ({ host, latestTimestamp: latest })));
+  }
+
+  async health(): Promise<void> {
+    guard(() => this.db.prepare('SELECT 1').get());
+  }
+
+  async close(): Promise<void> {
+    if (this.db.open) this.db.close();
+  }
+}
+
+/** Runs a driver call and turns its failures into the store's typed errors. */
+function guard<T>(call: () => T): T {
+  try {
+    return call();
+  } catch (error) {
+    const code = (error as { code?: unknown }).code;
+    if (typeof code === 'string' && UNAVAILABLE_CODES.test(code)) {
+      throw new StoreUnavailableError(`SQLite store unavailable (${code})`, { cause: error });
+    }
+    if (typeof code === 'string' && /^E[A-Z]+$/.test(code)) {
+      throw new StoreUnavailableError(`SQLite store unavailable (${code})`, { cause: error });
+    }
+    if (error instanceof TypeError && /not open/.test(error.message)) {
+      throw new StoreUnavailableError('SQLite store is closed', { cause: error });
+    }
+    if (error instanceof Error && 'code' in error && typeof code === 'string' && code.startsWith('SQLITE_')) {
+      throw new StoreRequestError(`SQLite request failed (${code})`, { cause: error });
+    }
+    throw error;
+  }
+}

@@ -1,0 +1,47 @@
+/**
+ * The only contract shared by api/ and collector/. Every number is an integer:
+ * memory in MiB, time in whole seconds since the Unix epoch (UTC).
+ */
+export interface MemoryRecord {
+  readonly timestamp: number;
+  readonly total: number;
+  readonly free: number;
+  readonly used: number;
+}
+
+/** A record tagged with the host it was measured on. */
+export interface MemoryPoint extends MemoryRecord {
+  readonly host: string;
+}
+
+export interface HostSummary {
+  readonly host: string;
+  /** Timestamp of the host's newest point. */
+  readonly latestTimestamp: number;
+}
+
+export interface ListQuery {
+  /** Without a host, the host of the newest point is served. */
+  readonly host?: string | undefined;
+  /** How many points to return, at most. */
+  readonly limit: number;
+  /** How many of the newest points to skip first. */
+  readonly skip: number;
+}
+
+export interface RequestOptions {
+  /** Aborts the request early (shutdown, a caller's own deadline). */
+  readonly signal?: AbortSignal;
+}
+
+export interface MemoryStore {
+  /** Writes points; a point with the same host and timestamp is overwritten. */
+  write(points: readonly MemoryPoint[], options?: RequestOptions): Promise<void>;
+  /** The `limit` points before the newest `skip` ones, oldest first. */
+  list(query: ListQuery): Promise<MemoryRecord[]>;
+  /** Every host with its newest timestamp, newest first. */
+  listHosts(): Promise<HostSummary[]>;
+  /** Resolves when the store answers; throws StoreUnavailableError otherwise. */
+  health(): Promise<void>;
+  close(): Promise<void>;
+}

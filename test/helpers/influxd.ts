@@ -1,0 +1,148 @@
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { once } from 'node:events';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { openSync, closeSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { randomBytes } from 'node:crypto';
+import type { InfluxStoreConfig } from '../../config.js';
+import { freePort } from './ports.js';
+
+/**
+ * A private `influxd` (1.x) on a free loopback port with a temporary data dir,
+ * started and removed by the tests themselves. It can be stopped and started again
+ * on the same port and data, to test outages.
+ */
+export class InfluxServer {
+  private process: ChildProcess | undefined;
+
+  private constructor(
+    readonly dir: string,
+    readonly port: number,
+    private readonly configPath: string,
+  ) {}
+
+  get url(): string {
+    return `http://127.0.0.1:${this.port}`;
+  }
+
+  static async start(): Promise<InfluxServer> {
+    const dir = await mkdtemp(join(tmpdir(), 'mt-influxd-'));
+    const [httpPort, rpcPort] = [await freePort(), await freePort()];
+    const configPath = join(dir, 'influxdb.conf');
+    await writeFile(configPath, influxdConfig(dir, httpPort, rpcPort));
+    const server = new InfluxServer(dir, httpPort, configPath);
+    await server.resume();
+    return server;
+  }
+
+  /** Starts the process again after stop(), on the same port and data. */
+  async resume(): Promise<void> {
+    const log = openSync(join(this.dir, 'influxd.log'), 'a');
+    this.process = spawn(influxdBinary(), ['-config', this.configPath], { stdio: ['ignore', log, log] });
+    closeSync(log);
+    const exited = once(this.process, 'exit').then(([code]) => {
+      throw new Error(`influxd exited with code ${code} at start; see ${join(this.dir, 'influxd.log')}`);
+    });
+    await Promise.race([waitForPing(this.url, 20_000), exited]);
+    exited.catch(() => {
+      // Later exits are ours (stop) or show up as failed requests.
+    });
+  }
+
+  /** Stops the process (SIGTERM, then SIGKILL), keeping its data. */
+  async stop(): Promise<void> {
+    const child = this.process;
+    this.process = undefined;
+    if (!child || child.exitCode !== null) return;
+    const exited = once(child, 'exit');
+    child.kill('SIGTERM');
+    const timer = setTimeout(() => child.kill('SIGKILL'), 5_000);
+    await exited;
+    clearTimeout(timer);
+  }
+
+  async destroy(): Promise<void> {
+    await this.stop();
+    await rm(this.dir, { recursive: true, force: true });
+  }
+
+  /** A store config on a database of its own. */
+  storeConfig(overrides: Partial<InfluxStoreConfig> = {}): InfluxStoreConfig {
+    return {
+      kind: 'influxdb',
+      url: this.url,
+      database: uniqueDatabase(),
+      username: undefined,
+      password: undefined,
+      token: undefined,
+      timeoutMs: 5_000,
+      collectIntervalMs: 60_000,
+      ...overrides,
+    };
+  }
+}
+
+export function uniqueDatabase(): string {
+  return `test_${randomBytes(6).toString('hex')}`;
+}
+
+/** Whether an `influxd` binary can be run here. */
+export function influxdAvailable(): boolean {
+  return spawnSync(influxdBinary(), ['version'], { stdio: 'ignore' }).status === 0;
+}
+
+function influxdBinary(): string {
+  return process.env.INFLUXD_BIN ?? 'influxd';
+}
+
+async function waitForPing(url: string, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    try {
+      const response = await fetch(`${url}/ping`, { signal: AbortSignal.timeout(1_000) });
+      if (response.status === 204) return;
+    } catch {
+      // not listening yet
+    }
+    if (Date.now() > deadline) throw new Error(`influxd at ${url} did not answer /ping within ${timeoutMs} ms`);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}
+
+function influxdConfig(dir: string, httpPort: number, rpcPort: number): string {
+  return `reporting-disabled = true
+bind-address = "127.0.0.1:${rpcPort}"
+
+[meta]
+  dir = "${join(dir, 'meta')}"
+
+[data]
+  dir = "${join(dir, 'data')}"
+  wal-dir = "${join(dir, 'wal')}"
+  query-log-enabled = false
+
+[retention]
+  enabled = false
+
+[shard-precreation]
+  enabled = false
+
+[monitor]
+  store-enabled = false
+
+[http]
+  enabled = true
+  bind-address = "127.0.0.1:${httpPort}"
+  log-enabled = false
+
+[logging]
+  level = "warn"
+
+[subscriber]
+  enabled = false
+
+[continuous_queries]
+  enabled = false
+`;
+}
