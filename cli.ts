@@ -1,11 +1,7 @@
 #!/usr/bin/env node
-import { startApi, type RunningApi } from './api/server.js';
-import { startCollector, type Collector } from './collector/scheduler.js';
 import { loadConfig, type Config } from './config.js';
 import { ConfigError } from './errors.js';
 import { createLogger, type Logger } from './log.js';
-import { openStore } from './storage/index.js';
-import type { MemoryStore } from './storage/types.js';
 
 const USAGE = `Usage: memory-tracker <command>
 
@@ -40,12 +36,19 @@ async function main(argv: readonly string[]): Promise<number> {
   const logger = createLogger(config.logLevel);
   const stops: Array<() => Promise<void>> = [];
   try {
+    // Imported on demand: the collector alone on every node should not carry the
+    // API's modules (Koa, ajv, the SQLite driver) in its memory.
     if (command === 'serve' || command === 'all') {
-      const store = openStore(config.store);
+      const [{ startApi }, { openStore }] = await Promise.all([import('./api/server.js'), import('./storage/index.js')]);
+      const store = await openStore(config.store);
       const api = await startApi(config, store, logger);
-      stops.push(() => closeApi(api, store));
+      stops.push(async () => {
+        await api.close();
+        await store.close();
+      });
     }
     if (command === 'collect' || command === 'all') {
+      const { startCollector } = await import('./collector/scheduler.js');
       const collector = await startCollector(config.collector, config.store, logger);
       stops.push(() => collector.stop());
     }
@@ -58,11 +61,6 @@ async function main(argv: readonly string[]): Promise<number> {
   await Promise.allSettled(stops.map((stop) => stop()));
   logger.info('stopped');
   return 0;
-}
-
-async function closeApi(api: RunningApi, store: MemoryStore): Promise<void> {
-  await api.close();
-  await store.close();
 }
 
 function waitForSignal(logger: Logger): Promise<void> {

@@ -27,7 +27,7 @@ const signal = AbortSignal.any([cancel.signal, AbortSignal.timeout(Math.max(1, M
 let store: MemoryStore | undefined;
 try {
   const point = await readSample(collector.procRoot, collector.host, Math.floor(tickMs / 1_000));
-  store = openStore(storeConfig);
+  store = await openStore(storeConfig);
   const report = await deliver(point, {
     store,
     spool: new Spool(collector.spoolDir, collector.spoolMaxPoints),

@@ -1,15 +1,16 @@
 import type { StoreConfig } from '../config.js';
-import { InfluxStore } from './influx.js';
-import { SqliteStore } from './sqlite.js';
 import type { MemoryStore } from './types.js';
 
 export type { HostSummary, ListQuery, MemoryPoint, MemoryRecord, MemoryStore } from './types.js';
 
 /**
- * Opens the configured store. Nothing is asked of an InfluxDB server here: an
- * unreachable one is not fatal (the API answers 503, the collector spools), and
- * its database is created by the first write that finds it missing.
+ * Opens the configured store, loading only its implementation: each collector run
+ * is a fresh worker thread, and the SQLite driver costs an InfluxDB run memory and
+ * start-up time for nothing. Nothing is asked of an InfluxDB server here: an
+ * unreachable one is not fatal (the API answers 503, the collector spools), and its
+ * database is created by the first write that finds it missing.
  */
-export function openStore(config: StoreConfig): MemoryStore {
-  return config.kind === 'sqlite' ? SqliteStore.open(config) : new InfluxStore(config);
+export async function openStore(config: StoreConfig): Promise<MemoryStore> {
+  if (config.kind === 'sqlite') return (await import('./sqlite.js')).SqliteStore.open(config);
+  return new (await import('./influx.js')).InfluxStore(config);
 }

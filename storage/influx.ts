@@ -9,6 +9,7 @@ import {
   toLine,
   WIDEN_FACTOR,
 } from './influxql.js';
+import { HttpClient, type HttpResponse } from './http.js';
 import { assertValidPoints } from './point.js';
 import type { HostSummary, ListQuery, MemoryPoint, MemoryRecord, MemoryStore, RequestOptions } from './types.js';
 
@@ -37,6 +38,7 @@ interface Newest {
 export class InfluxStore implements MemoryStore {
   private readonly headers: Record<string, string>;
   private readonly intervalSeconds: number;
+  private readonly http = new HttpClient();
 
   constructor(private readonly config: InfluxStoreConfig) {
     this.headers = authorization(config);
@@ -47,7 +49,7 @@ export class InfluxStore implements MemoryStore {
   async ensureDatabase(options?: RequestOptions): Promise<void> {
     const body = new URLSearchParams({ q: `CREATE DATABASE "${this.config.database.replace(/"/g, '\\"')}"` });
     try {
-      await this.request('/query', { method: 'POST', body }, options);
+      await this.request('/query', 'POST', body.toString(), options);
     } catch (error) {
       // 2.x and 3.x have no CREATE DATABASE on this API (buckets are made there by
       // their own tools, or on first write); an unreachable server shows up again
@@ -62,11 +64,11 @@ export class InfluxStore implements MemoryStore {
     const body = points.map(toLine).join('\n');
     const params = new URLSearchParams({ db: this.config.database, precision: 's' });
     try {
-      await this.request(`/write?${params}`, { method: 'POST', body }, options);
+      await this.request(`/write?${params}`, 'POST', body, options);
     } catch (error) {
       if (!(error instanceof StoreRequestError && /database not found/i.test(error.message))) throw error;
       await this.ensureDatabase(options);
-      await this.request(`/write?${params}`, { method: 'POST', body }, options);
+      await this.request(`/write?${params}`, 'POST', body, options);
     }
   }
 
@@ -95,11 +97,11 @@ export class InfluxStore implements MemoryStore {
   }
 
   async health(): Promise<void> {
-    await this.request('/ping', { method: 'GET' });
+    await this.request('/ping', 'GET');
   }
 
   async close(): Promise<void> {
-    // fetch keeps pooled keep-alive connections that close by themselves when idle.
+    this.http.close();
   }
 
   /** The newest point (of `host`, or of any host), looking back in growing windows. */
@@ -134,10 +136,10 @@ export class InfluxStore implements MemoryStore {
 
   private async query(text: string): Promise<readonly Series[]> {
     const params = new URLSearchParams({ db: this.config.database, epoch: 's', q: text });
-    const response = await this.request(`/query?${params}`, { method: 'GET' });
+    const response = await this.request(`/query?${params}`, 'GET');
     let result: StatementResult | undefined;
     try {
-      result = ((await response.json()) as { results?: StatementResult[] }).results?.[0];
+      result = (JSON.parse(response.body) as { results?: StatementResult[] }).results?.[0];
     } catch (error) {
       throw new StoreUnavailableError('InfluxDB answered with a body that is not JSON', { cause: error });
     }
@@ -150,19 +152,19 @@ export class InfluxStore implements MemoryStore {
     return result.series ?? [];
   }
 
-  private async request(path: string, init: RequestInit, options?: RequestOptions): Promise<Response> {
+  private async request(path: string, method: 'GET' | 'POST', body?: string, options?: RequestOptions): Promise<HttpResponse> {
     const timeout = AbortSignal.timeout(this.config.timeoutMs);
     const signal = options?.signal ? AbortSignal.any([timeout, options.signal]) : timeout;
-    let response: Response;
+    const headers = method === 'POST' && path.startsWith('/query') ? { ...this.headers, 'Content-Type': 'application/x-www-form-urlencoded' } : this.headers;
+    let response: HttpResponse;
     try {
-      response = await fetch(`${this.config.url}${path}`, { ...init, headers: this.headers, signal });
+      response = await this.http.send(new URL(`${this.config.url}${path}`), { method, headers, body, signal });
     } catch (error) {
       const reason = timeout.aborted ? `no answer within ${this.config.timeoutMs} ms` : 'unreachable';
       throw new StoreUnavailableError(`InfluxDB at ${this.config.url} ${reason}`, { cause: error });
     }
-    if (response.ok) return response;
-    const detail = await readError(response);
-    const message = `InfluxDB answered ${response.status}: ${detail}`;
+    if (response.status >= 200 && response.status < 300) return response;
+    const message = `InfluxDB answered ${response.status}: ${errorDetail(response.body)}`;
     // 5xx and 429 pass; 4xx (bad request, auth, missing database) will not.
     if (response.status >= 500 || response.status === 429) throw new StoreUnavailableError(message);
     throw new StoreRequestError(message);
@@ -177,13 +179,12 @@ function authorization(config: InfluxStoreConfig): Record<string, string> {
   return {};
 }
 
-async function readError(response: Response): Promise<string> {
-  const text = await response.text().catch(() => '');
+function errorDetail(body: string): string {
   try {
-    const parsed = JSON.parse(text) as { error?: unknown; message?: unknown };
-    return String(parsed.error ?? parsed.message ?? text);
+    const parsed = JSON.parse(body) as { error?: unknown; message?: unknown };
+    return String(parsed.error ?? parsed.message ?? body);
   } catch {
-    return text.slice(0, 200) || response.statusText;
+    return body.slice(0, 200);
   }
 }
 

@@ -6,6 +6,7 @@ import type { SqliteStoreConfig } from '../config.js';
 import { assertValidPoints } from './point.js';
 import type { HostSummary, ListQuery, MemoryPoint, MemoryRecord, MemoryStore } from './types.js';
 
+const SCHEMA_VERSION = 1;
 const SCHEMA = `
   CREATE TABLE IF NOT EXISTS memory (
     host  TEXT    NOT NULL,
@@ -31,6 +32,7 @@ export class SqliteStore implements MemoryStore {
   private readonly newestHost: Database.Statement<[], { host: string }>;
   private readonly page: Database.Statement<[string, number, number]>;
   private readonly hosts: Database.Statement<[], { host: string; latest: number }>;
+  private readonly ping: Database.Statement<[]>;
   private readonly writeAll: (points: readonly MemoryPoint[]) => void;
 
   private constructor(private readonly db: Database.Database) {
@@ -49,6 +51,7 @@ export class SqliteStore implements MemoryStore {
       )
       SELECT host, (SELECT MAX(time) FROM memory WHERE memory.host = hosts.host) AS latest
       FROM hosts WHERE host IS NOT NULL ORDER BY latest DESC, host ASC`);
+    this.ping = db.prepare('SELECT 1');
     this.writeAll = db.transaction((points: readonly MemoryPoint[]) => {
       for (const point of points) this.insert.run(point.host, point.timestamp, point.total, point.free, point.used);
     });
@@ -63,7 +66,11 @@ export class SqliteStore implements MemoryStore {
         // WAL with synchronous=NORMAL survives a process crash; only a power loss
         // can take the last commits, and the collector's spool covers those.
         db.pragma('synchronous = NORMAL');
-        db.exec(SCHEMA);
+        // Every collector run opens the file afresh: skip the DDL once it is in place.
+        if (db.pragma('user_version', { simple: true }) !== SCHEMA_VERSION) {
+          db.exec(SCHEMA);
+          db.pragma(`user_version = ${SCHEMA_VERSION}`);
+        }
         return new SqliteStore(db);
       } catch (error) {
         db.close();
@@ -97,7 +104,7 @@ export class SqliteStore implements MemoryStore {
   }
 
   async health(): Promise<void> {
-    guard(() => this.db.prepare('SELECT 1').get());
+    guard(() => this.ping.get());
   }
 
   async close(): Promise<void> {

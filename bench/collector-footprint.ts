@@ -1,0 +1,70 @@
+/**
+ * Collector footprint: runs `memory-tracker collect` at a fast interval on the
+ * embedded store next to a bare `node` process doing nothing, and reports resident
+ * memory (start, end, max) and CPU time per sample. Not a test: prints a Markdown
+ * table for the README.
+ *
+ *   npm run bench:collector -- [seconds=120] [interval=1s]
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { SqliteStore } from '../storage/sqlite.js';
+import { cpuMs, median, residentMiB } from './proc-stats.js';
+
+const seconds = Number(process.argv[2] ?? 120);
+const interval = process.argv[3] ?? '1s';
+const dir = await mkdtemp(join(tmpdir(), 'mt-bench-collector-'));
+const dbPath = join(dir, 'bench.sqlite');
+
+const collector = spawn(process.execPath, [join(import.meta.dirname, '..', 'cli.js'), 'collect'], {
+  env: { PATH: process.env.PATH, STORE: 'sqlite', SQLITE_PATH: dbPath, DATA_DIR: dir, COLLECT_INTERVAL: interval, LOG_LEVEL: 'warn' },
+  stdio: ['ignore', 'inherit', 'inherit'],
+});
+const bare = spawn(process.execPath, ['-e', 'setInterval(() => {}, 1 << 30)'], { stdio: 'ignore' });
+
+const rss: { collector: number[]; bare: number[] } = { collector: [], bare: [] };
+await sleep(2_000); // both started and settled
+const cpuStart = await cpuMs(collector.pid!);
+const startedMs = Date.now();
+while (Date.now() - startedMs < seconds * 1_000) {
+  rss.collector.push(await residentMiB(collector.pid!));
+  rss.bare.push(await residentMiB(bare.pid!));
+  await sleep(1_000);
+}
+const cpuUsed = (await cpuMs(collector.pid!)) - cpuStart;
+await stop(collector);
+await stop(bare);
+
+const store = SqliteStore.open({ kind: 'sqlite', path: dbPath, timeoutMs: 5_000 });
+const samples = (await store.list({ limit: 99_999, skip: 0 })).filter((r) => r.timestamp * 1_000 >= startedMs && r.timestamp * 1_000 < startedMs + seconds * 1_000).length;
+await store.close();
+await rm(dir, { recursive: true, force: true });
+
+const third = Math.max(1, Math.floor(rss.collector.length / 3));
+const early = median(rss.collector.slice(0, third));
+const late = median(rss.collector.slice(-third));
+const bareMedian = median(rss.bare);
+const perSample = cpuUsed / Math.max(1, samples);
+const fmt = (n: number): string => n.toFixed(1);
+console.log(`Collector footprint, ${seconds} s at COLLECT_INTERVAL=${interval}, ${new Date().toISOString().slice(0, 10)}, Node ${process.version}\n`);
+console.log('| measure | collector | bare node | ratio / target |');
+console.log('| --- | --- | --- | --- |');
+console.log(`| resident memory, median (MiB) | ${fmt(median(rss.collector))} | ${fmt(bareMedian)} | ${(median(rss.collector) / bareMedian).toFixed(2)}x (target < 1.25x) |`);
+console.log(`| resident memory, max (MiB) | ${fmt(Math.max(...rss.collector))} | ${fmt(Math.max(...rss.bare))} | |`);
+console.log(`| resident memory, first third -> last third (MiB) | ${fmt(early)} -> ${fmt(late)} | | growth ${fmt(late - early)} MiB |`);
+console.log(`| samples stored | ${samples} | | |`);
+console.log(`| CPU per sample, worker start included (ms) | ${fmt(perSample)} | | target < 80 ms |`);
+console.log(`| CPU share at one sample a minute | ${((perSample / 60_000) * 100).toFixed(3)}% of a core | | target < 0.2% |`);
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+async function stop(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null) return;
+  const exited = new Promise((resolve) => child.once('exit', resolve));
+  child.kill('SIGTERM');
+  await exited;
+}

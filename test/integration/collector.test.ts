@@ -1,0 +1,146 @@
+import { expect } from 'chai';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { once } from 'node:events';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { CollectorConfig, InfluxStoreConfig } from '../../config.js';
+import { startCollector, type Collector } from '../../collector/scheduler.js';
+import { Spool } from '../../collector/spool.js';
+import { InfluxStore } from '../../storage/influx.js';
+import { sharedInflux, privateInflux } from '../helpers/influx-fixture.js';
+import type { InfluxServer } from '../helpers/influxd.js';
+import { capturingLogger } from '../helpers/logger.js';
+import { freePort } from '../helpers/ports.js';
+import { waitFor } from '../helpers/wait.js';
+
+const HOST = 'collector-test';
+
+function collectorConfig(dir: string): CollectorConfig {
+  return { intervalMs: 1_000, timeoutMs: 800, procRoot: '/proc', host: HOST, spoolDir: join(dir, 'spool'), spoolMaxPoints: 10_000 };
+}
+
+/** Every timestamp the store holds for HOST, oldest first (through the store, as the API reads). */
+async function storedTimestamps(store: InfluxStore): Promise<number[]> {
+  return (await store.list({ host: HOST, limit: 99_999, skip: 0 })).map((record) => record.timestamp);
+}
+
+function expectContiguousSeconds(timestamps: readonly number[]): void {
+  expect(timestamps.length).to.be.greaterThan(0);
+  const first = timestamps[0]!;
+  expect(timestamps).to.deep.equal(timestamps.map((_, i) => first + i), 'one point per tick, none missing, none twice, in order');
+}
+
+function readKiB(text: string, name: string): number {
+  return Number(new RegExp(`^${name}:\\s+(\\d+) kB$`, 'm').exec(text)?.[1]);
+}
+
+describe('Collector (Bree worker threads, a real influxd, COLLECT_INTERVAL=1s)', function () {
+  this.timeout(60_000);
+  let dir: string;
+  const running: Collector[] = [];
+  before(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'mt-collector-'));
+  });
+  afterEach(async () => {
+    await Promise.all(running.splice(0).map((collector) => collector.stop()));
+  });
+  after(async () => rm(dir, { recursive: true, force: true }));
+
+  it('records a point per tick at aligned timestamps, with values matching /proc/meminfo within 1%', async function () {
+    const influx = await sharedInflux(this);
+    const storeConfig: InfluxStoreConfig = { ...influx.storeConfig(), collectIntervalMs: 1_000 };
+    const store = new InfluxStore(storeConfig);
+    const startedMs = Date.now();
+    running.push(await startCollector(collectorConfig(join(dir, 'aligned')), storeConfig, capturingLogger().logger));
+    const timestamps = await waitFor('three points', async () => {
+      const stored = await storedTimestamps(store);
+      return stored.length >= 3 ? stored : undefined;
+    });
+    const meminfo = await readFile('/proc/meminfo', 'utf8');
+    expectContiguousSeconds(timestamps);
+    expect(timestamps[0]).to.be.within(Math.floor(startedMs / 1_000), Math.floor(startedMs / 1_000) + 2);
+    const [newest] = await store.list({ host: HOST, limit: 1, skip: 0 });
+    const totalMiB = readKiB(meminfo, 'MemTotal') / 1024;
+    const freeMiB = readKiB(meminfo, 'MemAvailable') / 1024;
+    expect(newest!.total).to.be.closeTo(totalMiB, totalMiB * 0.01);
+    expect(newest!.free).to.be.closeTo(freeMiB, totalMiB * 0.01);
+    expect(newest!.used).to.equal(newest!.total - newest!.free);
+  });
+
+  it('loses nothing across an outage: every tick is stored once, in order, with one log line each way', async function () {
+    const influx: InfluxServer = await privateInflux(this);
+    try {
+      const storeConfig: InfluxStoreConfig = { ...influx.storeConfig(), collectIntervalMs: 1_000 };
+      const store = new InfluxStore(storeConfig);
+      const { logger, lines } = capturingLogger();
+      const collector = await startCollector(collectorConfig(join(dir, 'outage')), storeConfig, logger);
+      running.push(collector);
+      await waitFor('two points before the outage', async () => ((await storedTimestamps(store)).length >= 2 ? true : undefined));
+      await influx.stop();
+      await waitFor('four ticks spooled', async () => {
+        const spooled = await new Spool(join(dir, 'outage', 'spool'), 10_000).read();
+        return spooled.points.length >= 4 ? true : undefined;
+      });
+      await influx.resume();
+      await waitFor('the spool replayed', async () => (lines().some((line) => /^replayed \d+ points$/.test(String(line.msg))) ? true : undefined));
+      await collector.stop();
+      const timestamps = await storedTimestamps(store);
+      expect(timestamps.length).to.be.at.least(6);
+      expectContiguousSeconds(timestamps);
+      expect((await new Spool(join(dir, 'outage', 'spool'), 10_000).read()).points).to.deep.equal([]);
+      const messages = lines().map((line) => String(line.msg));
+      expect(messages.filter((msg) => msg === 'store unreachable, spooling')).to.have.length(1);
+    } finally {
+      await influx.destroy();
+    }
+  });
+
+  describe('as a process (npm run collector)', () => {
+    function spawnCollector(env: Record<string, string>): ChildProcess {
+      return spawn(process.execPath, [join(process.cwd(), 'dist', 'cli.js'), 'collect'], {
+        env: { PATH: process.env.PATH, STORE: 'influxdb', COLLECT_INTERVAL: '1s', NODE_NAME: HOST, LOG_LEVEL: 'info', ...env },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
+    }
+
+    it('replays after SIGKILL what it had spooled, and stops on SIGTERM with exit code 0', async function () {
+      const influx = await sharedInflux(this);
+      const storeConfig = { ...influx.storeConfig(), collectIntervalMs: 1_000 };
+      const spoolDir = join(dir, 'killed', 'spool');
+      const spool = new Spool(spoolDir, 10_000);
+
+      const doomed = spawnCollector({ INFLUX_URL: `http://127.0.0.1:${await freePort()}`, INFLUX_DATABASE: storeConfig.database, SPOOL_DIR: spoolDir });
+      const spooled = await waitFor('three spooled points', async () => {
+        const { points } = await spool.read();
+        return points.length >= 3 ? points : undefined;
+      });
+      doomed.kill('SIGKILL');
+      await once(doomed, 'exit');
+      const survivors = (await spool.read()).points;
+      expect(survivors.length).to.be.at.least(spooled.length);
+
+      const revived = spawnCollector({ INFLUX_URL: influx.url, INFLUX_DATABASE: storeConfig.database, SPOOL_DIR: spoolDir });
+      const store = new InfluxStore(storeConfig);
+      await waitFor('the spooled points in the store', async () => {
+        const stored = new Set(await storedTimestamps(store));
+        return survivors.every((point) => stored.has(point.timestamp)) ? true : undefined;
+      });
+      const stoppingMs = Date.now();
+      revived.kill('SIGTERM');
+      const [code] = await once(revived, 'exit');
+      expect(code).to.equal(0);
+      expect(Date.now() - stoppingMs).to.be.below(5_000);
+      expect((await spool.read()).points).to.deep.equal([]);
+    });
+
+    it('refuses a bad configuration with one message naming every variable, exit code 78', async () => {
+      const child = spawnCollector({ COLLECT_INTERVAL: 'often', SPOOL_MAX_POINTS: 'many' });
+      let stderr = '';
+      child.stderr!.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+      const [code] = await once(child, 'exit');
+      expect(code).to.equal(78);
+      expect(stderr).to.include('COLLECT_INTERVAL').and.include('SPOOL_MAX_POINTS');
+    });
+  });
+});

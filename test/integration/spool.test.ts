@@ -1,0 +1,96 @@
+import { expect } from 'chai';
+import { appendFile, mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { deliver } from '../../collector/collect.js';
+import { Spool } from '../../collector/spool.js';
+import { InfluxStore } from '../../storage/influx.js';
+import { SqliteStore } from '../../storage/sqlite.js';
+import type { MemoryPoint } from '../../storage/types.js';
+import { freePort } from '../helpers/ports.js';
+
+const at = (timestamp: number): MemoryPoint => ({ host: 'h', timestamp, total: 100, free: 40, used: 60 });
+
+describe('Spool and delivery (real files, real stores)', () => {
+  let dir: string;
+  let n = 0;
+  const fresh = () => join(dir, `case-${n++}`);
+  before(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'mt-spool-'));
+  });
+  after(async () => rm(dir, { recursive: true, force: true }));
+
+  it('appends durably and reads back in order', async () => {
+    const spool = new Spool(fresh(), 100);
+    await spool.append(await spool.read(), [at(1), at(2)]);
+    await spool.append(await spool.read(), [at(3)]);
+    expect(await spool.read()).to.deep.equal({ points: [at(1), at(2), at(3)], skippedLines: 0, clean: true });
+  });
+
+  it('skips a torn last line without losing the lines before it, and heals the file', async () => {
+    const spool = new Spool(fresh(), 100);
+    await spool.append(await spool.read(), [at(1), at(2)]);
+    await appendFile(spool.path, '{"host":"h","timestamp":3,"tot');
+    const torn = await spool.read();
+    expect(torn).to.deep.equal({ points: [at(1), at(2)], skippedLines: 1, clean: false });
+    await spool.append(torn, [at(4)]);
+    expect(await spool.read()).to.deep.equal({ points: [at(1), at(2), at(4)], skippedLines: 0, clean: true });
+  });
+
+  it('does not glue a new line onto a complete last line that lost its newline', async () => {
+    const spool = new Spool(fresh(), 100);
+    await spool.append(await spool.read(), [at(1)]);
+    await appendFile(spool.path, JSON.stringify(at(2)));
+    await spool.append(await spool.read(), [at(3)]);
+    expect((await spool.read()).points).to.deep.equal([at(1), at(2), at(3)]);
+  });
+
+  it('a full spool drops the oldest first and counts them', async () => {
+    const spool = new Spool(fresh(), 3);
+    expect(await spool.append(await spool.read(), [at(1), at(2)])).to.equal(0);
+    expect(await spool.append(await spool.read(), [at(3), at(4), at(5)])).to.equal(2);
+    expect((await spool.read()).points).to.deep.equal([at(3), at(4), at(5)]);
+  });
+
+  it('writes straight to a healthy store, leaving no spool', async () => {
+    const root = fresh();
+    const store = SqliteStore.open({ kind: 'sqlite', path: join(root, 'db.sqlite'), timeoutMs: 1_000 });
+    const spool = new Spool(join(root, 'spool'), 100);
+    const report = await deliver(at(60), { store, spool, signal: new AbortController().signal, replayUntilMs: Date.now() + 5_000 });
+    expect(report).to.deep.equal({ written: 1, replayed: 0, spooled: 0, dropped: 0, skippedLines: 0 });
+    expect(await store.list({ limit: 10, skip: 0 })).to.have.length(1);
+    expect((await spool.read()).points).to.deep.equal([]);
+    await store.close();
+  });
+
+  it('spools while the store is down, then replays everything in order and empties the spool', async () => {
+    const root = fresh();
+    const spool = new Spool(join(root, 'spool'), 1_000);
+    const down = new InfluxStore({ kind: 'influxdb', url: `http://127.0.0.1:${await freePort()}`, database: 'x', username: undefined, password: undefined, token: undefined, timeoutMs: 500, collectIntervalMs: 60_000 });
+    const options = { spool, signal: new AbortController().signal, replayUntilMs: Date.now() + 10_000 };
+    for (const t of [60, 120, 180]) {
+      const report = await deliver(at(t), { ...options, store: down });
+      expect(report.storeError).to.be.a('string');
+      expect(report.spooled).to.equal(t / 60);
+    }
+    const store = SqliteStore.open({ kind: 'sqlite', path: join(root, 'db.sqlite'), timeoutMs: 1_000 });
+    const report = await deliver(at(240), { ...options, store });
+    expect(report).to.deep.equal({ written: 4, replayed: 3, spooled: 0, dropped: 0, skippedLines: 0 });
+    expect((await store.list({ limit: 10, skip: 0 })).map((r) => r.timestamp)).to.deep.equal([60, 120, 180, 240]);
+    expect(await readFile(spool.path, 'utf8')).to.equal('');
+    await store.close();
+  });
+
+  it('an aborted run keeps its point in the spool', async () => {
+    const root = fresh();
+    const spool = new Spool(join(root, 'spool'), 100);
+    const store = SqliteStore.open({ kind: 'sqlite', path: join(root, 'db.sqlite'), timeoutMs: 1_000 });
+    await spool.append(await spool.read(), [at(60)]);
+    const cancelled = new AbortController();
+    cancelled.abort();
+    const report = await deliver(at(120), { store, spool, signal: cancelled.signal, replayUntilMs: Date.now() + 5_000 });
+    expect(report.spooled).to.equal(2);
+    expect((await spool.read()).points).to.deep.equal([at(60), at(120)]);
+    await store.close();
+  });
+});

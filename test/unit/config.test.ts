@@ -1,0 +1,89 @@
+import { expect } from 'chai';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { ConfigError } from '../../errors.js';
+import { ENV_VARS, loadConfig, parseDuration } from '../../config.js';
+
+function problemsOf(env: Record<string, string>): readonly string[] {
+  try {
+    loadConfig(env);
+  } catch (error) {
+    if (error instanceof ConfigError) return error.problems;
+    throw error;
+  }
+  return [];
+}
+
+describe('loadConfig', () => {
+  it('has working defaults: SQLite under ./data, port 8000, one-minute samples, a week of spool', () => {
+    const config = loadConfig({});
+    expect(config.port).to.equal(8000);
+    expect(config.store).to.deep.equal({ kind: 'sqlite', path: join('data', 'memory-tracker.sqlite'), timeoutMs: 5_000 });
+    expect(config.collector.intervalMs).to.equal(60_000);
+    expect(config.collector.timeoutMs).to.equal(48_000);
+    expect(config.collector.spoolDir).to.equal(join('data', 'spool'));
+    expect(config.collector.spoolMaxPoints).to.equal(7 * 24 * 60);
+    expect(config.collector.procRoot).to.equal('/proc');
+    expect(Object.isFrozen(config) && Object.isFrozen(config.store)).to.equal(true);
+  });
+
+  it('reads the InfluxDB settings', () => {
+    const config = loadConfig({ STORE: 'influxdb', INFLUX_URL: 'http://db:8086/', INFLUX_DATABASE: 'mem', INFLUX_TOKEN: 't', COLLECT_INTERVAL: '10s' });
+    expect(config.store).to.deep.include({ kind: 'influxdb', url: 'http://db:8086', database: 'mem', token: 't', collectIntervalMs: 10_000 });
+  });
+
+  it('reads a secret from a *_FILE (Docker secrets)', () => {
+    const file = join(mkdtempSync(join(tmpdir(), 'mt-config-')), 'password');
+    writeFileSync(file, 's3cret\n');
+    const config = loadConfig({ STORE: 'influxdb', INFLUX_USERNAME: 'u', INFLUX_PASSWORD_FILE: file });
+    expect(config.store).to.deep.include({ username: 'u', password: 's3cret' });
+  });
+
+  it('takes NODE_NAME as the host', () => {
+    expect(loadConfig({ NODE_NAME: 'swarm-node-3' }).collector.host).to.equal('swarm-node-3');
+  });
+
+  it('lists every problem at once, each naming its variable', () => {
+    const problems = problemsOf({
+      PORT: 'eighty',
+      STORE: 'postgres',
+      COLLECT_INTERVAL: 'often',
+      SPOOL_MAX_POINTS: '0',
+      LOG_LEVEL: 'loud',
+      STORE_TIMEOUT: '-1s',
+    });
+    expect(problems).to.have.length(6);
+    for (const name of ['PORT', 'STORE', 'COLLECT_INTERVAL', 'SPOOL_MAX_POINTS', 'LOG_LEVEL', 'STORE_TIMEOUT']) {
+      expect(problems.some((problem) => problem.startsWith(`${name}:`)), name).to.equal(true);
+    }
+  });
+
+  it('rejects contradictory InfluxDB credentials and a bad URL', () => {
+    const problems = problemsOf({ STORE: 'influxdb', INFLUX_URL: 'db:8086', INFLUX_USERNAME: 'u', INFLUX_TOKEN: 't' });
+    expect(problems.join('\n')).to.include('INFLUX_URL').and.include('INFLUX_USERNAME and INFLUX_PASSWORD').and.include('INFLUX_TOKEN');
+  });
+
+  it('rejects a timeout that would let runs overlap, and sub-second intervals', () => {
+    expect(problemsOf({ COLLECT_INTERVAL: '10s', COLLECT_TIMEOUT: '10s' })[0]).to.match(/^COLLECT_TIMEOUT:/);
+    expect(problemsOf({ COLLECT_INTERVAL: '1500ms' })[0]).to.match(/^COLLECT_INTERVAL:/);
+  });
+
+  it('documents every variable in the README, with its default', async () => {
+    const { readFile } = await import('node:fs/promises');
+    const readme = await readFile(join(process.cwd(), 'README.md'), 'utf8');
+    for (const { name, default: fallback } of ENV_VARS) {
+      expect(readme, name).to.include(`| \`${name}\` | ${fallback} |`);
+    }
+  });
+});
+
+describe('parseDuration', () => {
+  const cases: Array<[string, number | undefined]> = [
+    ['1s', 1_000], ['90s', 90_000], ['1m', 60_000], ['2h', 7_200_000], ['1d', 86_400_000], ['250ms', 250],
+    ['0s', undefined], ['1', undefined], ['1.5m', undefined], [' 1m', undefined], ['1w', undefined], ['-1s', undefined],
+  ];
+  for (const [text, ms] of cases) {
+    it(`"${text}" -> ${ms}`, () => expect(parseDuration(text)).to.equal(ms));
+  }
+});
