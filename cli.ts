@@ -9,6 +9,9 @@ Commands:
   all       run the API and the collector together (npm start)
   serve     run the API alone (npm run api)
   collect   run the collector alone (npm run collector)
+  healthcheck [api|collector]
+            exit 0 when the local API answers /healthz, or when the collector
+            finished a run recently (the Docker HEALTHCHECK)
 
 Configuration comes from environment variables: see the README.`;
 
@@ -19,7 +22,7 @@ async function main(argv: readonly string[]): Promise<number> {
     console.log(USAGE);
     return 0;
   }
-  if (command !== 'all' && command !== 'serve' && command !== 'collect') {
+  if (command !== 'all' && command !== 'serve' && command !== 'collect' && command !== 'healthcheck') {
     console.error(command === undefined ? USAGE : `Unknown command "${command}".\n\n${USAGE}`);
     return 2;
   }
@@ -32,6 +35,17 @@ async function main(argv: readonly string[]): Promise<number> {
       return 78; // EX_CONFIG
     }
     throw error;
+  }
+  if (command === 'healthcheck') {
+    const target = argv[1] ?? 'api';
+    if (target !== 'api' && target !== 'collector') {
+      console.error(`Unknown healthcheck target "${target}": api or collector.`);
+      return 2;
+    }
+    const { checkHealth } = await import('./healthcheck.js');
+    const { healthy, reason } = await checkHealth(target, config);
+    console.log(`${healthy ? 'healthy' : 'unhealthy'}: ${reason}`);
+    return healthy ? 0 : 1;
   }
   const logger = createLogger(config.logLevel);
   const stops: Array<() => Promise<void>> = [];

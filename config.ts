@@ -34,6 +34,8 @@ export interface CollectorConfig {
   readonly host: string;
   readonly spoolDir: string;
   readonly spoolMaxPoints: number;
+  /** Touched after every run; `memory-tracker healthcheck collector` checks its age. */
+  readonly heartbeatPath: string;
 }
 
 export interface Config {
@@ -58,7 +60,7 @@ export const ENV_VARS: readonly EnvVarDoc[] = [
   { name: 'PORT', default: '8000', doc: 'TCP port of the API.' },
   { name: 'BIND_ADDRESS', default: '0.0.0.0', doc: 'Address the API listens on.' },
   { name: 'LOG_LEVEL', default: 'info', doc: `Log level: ${LOG_LEVELS.join(', ')}.` },
-  { name: 'DATA_DIR', default: './data', doc: 'Directory for the SQLite file and the spool.' },
+  { name: 'DATA_DIR', default: './data', doc: 'Directory for the SQLite file, the spool and the collector\'s heartbeat file.' },
   { name: 'STORE', default: 'sqlite', doc: 'Storage backend: `sqlite` (embedded) or `influxdb`.' },
   { name: 'STORE_TIMEOUT', default: '5s', doc: 'Longest wait for one store request; past it the API answers 503 and the collector spools.' },
   { name: 'SQLITE_PATH', default: '$DATA_DIR/memory-tracker.sqlite', doc: 'SQLite database file (`STORE=sqlite`).' },
@@ -187,6 +189,7 @@ export function loadConfig(env: Env = process.env): Config {
     host: value('NODE_NAME') ?? hostname(),
     spoolDir: value('SPOOL_DIR') ?? join(dataDir, 'spool'),
     spoolMaxPoints: integer('SPOOL_MAX_POINTS', Math.max(1, Math.ceil(WEEK_MS / intervalMs)), 1, 100_000_000),
+    heartbeatPath: join(dataDir, 'collector.heartbeat'),
   };
 
   const config: Config = {

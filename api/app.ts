@@ -6,6 +6,7 @@ import { handleErrors } from './errors.js';
 import { hostsRoute } from './hosts.js';
 import { MethodNotAllowedError, NotFoundError } from './http-errors.js';
 import { memoryLogsRoute } from './memory-logs.js';
+import { sendJson } from './respond.js';
 
 export interface AppDeps {
   readonly store: MemoryStore;
@@ -23,6 +24,7 @@ export function buildApp({ store, logger }: AppDeps): Koa {
   const routes: Record<string, Middleware> = {
     '/memory-logs/': memoryLogsRoute(store),
     '/hosts/': hostsRoute(store),
+    '/healthz': healthz,
   };
   for (const [path, route] of Object.entries(routes)) {
     router.get(path, route);
@@ -35,6 +37,12 @@ export function buildApp({ store, logger }: AppDeps): Koa {
   app.use(redirectOrNotFound(new Set(Object.keys(routes))));
   return app;
 }
+
+/** The process is up and serving; says nothing of the store (that is readiness). */
+const healthz: Middleware = (ctx) => {
+  ctx.set('Cache-Control', 'no-store');
+  sendJson(ctx, 200, '{"status":"ok"}');
+};
 
 const rejectMethod: Middleware = () => {
   throw new MethodNotAllowedError(ALLOWED_METHODS);

@@ -1,4 +1,6 @@
 import Bree from 'bree';
+import { mkdir, writeFile } from 'node:fs/promises';
+import { dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { CollectorConfig, StoreConfig } from '../config.js';
 import type { Logger } from '../log.js';
@@ -41,7 +43,9 @@ export async function startCollector(
       },
     ],
     workerMessageHandler: ({ message }: { message: unknown }) => {
-      if (typeof message === 'object' && message !== null) state.record(message as JobMessage);
+      if (typeof message !== 'object' || message === null) return;
+      state.record(message as JobMessage);
+      void beat(collector.heartbeatPath).catch((error: unknown) => log.warn({ err: error }, 'cannot write the heartbeat file'));
     },
     errorHandler: (error: unknown) => {
       log.error({ err: error, timeoutMs: collector.timeoutMs }, 'collector run ended abnormally (timeout or crash); its point is spooled if it was sampled');
@@ -82,6 +86,12 @@ export async function startCollector(
       log.info('collector stopped');
     },
   };
+}
+
+/** Marks that a run finished (whatever its outcome): the container healthcheck reads it. */
+async function beat(path: string): Promise<void> {
+  await mkdir(dirname(path), { recursive: true });
+  await writeFile(path, `${new Date().toISOString()}\n`);
 }
 
 /** Turns run reports into log lines on changes of state only: quiet while healthy. */

@@ -75,6 +75,7 @@ const CASES: Case[] = [
   { name: 'another host', path: '/memory-logs/?host=beta', status: 200, body: page(BETA, 0, 2) },
   { name: 'an unknown host', path: '/memory-logs/?host=nobody', status: 200, body: '[]' },
   { name: 'hosts, newest first', path: '/hosts/', status: 200, body: `[{"host":"alpha","latest_timestamp":${T0 + 2_900}},{"host":"beta","latest_timestamp":${T0 - 998}}]` },
+  { name: 'the liveness probe', path: '/healthz', status: 200, body: '{"status":"ok"}' },
   { name: 'HEAD answers like GET, without a body', method: 'HEAD', path: '/memory-logs/', status: 200, body: '' },
 
   // Validation, byte for byte as pydantic 2.6 words it.

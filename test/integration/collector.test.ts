@@ -17,7 +17,15 @@ import { waitFor } from '../helpers/wait.js';
 const HOST = 'collector-test';
 
 function collectorConfig(dir: string): CollectorConfig {
-  return { intervalMs: 1_000, timeoutMs: 800, procRoot: '/proc', host: HOST, spoolDir: join(dir, 'spool'), spoolMaxPoints: 10_000 };
+  return {
+    intervalMs: 1_000,
+    timeoutMs: 800,
+    procRoot: '/proc',
+    host: HOST,
+    spoolDir: join(dir, 'spool'),
+    spoolMaxPoints: 10_000,
+    heartbeatPath: join(dir, 'collector.heartbeat'),
+  };
 }
 
 /** Every timestamp the store holds for HOST, oldest first (through the store, as the API reads). */
@@ -97,12 +105,16 @@ describe('Collector (Bree worker threads, a real influxd, COLLECT_INTERVAL=1s)',
   });
 
   describe('as a process (npm run collector)', () => {
-    function spawnCollector(env: Record<string, string>): ChildProcess {
-      return spawn(process.execPath, [join(process.cwd(), 'dist', 'cli.js'), 'collect'], {
-        env: { PATH: process.env.PATH, STORE: 'influxdb', COLLECT_INTERVAL: '1s', NODE_NAME: HOST, LOG_LEVEL: 'info', ...env },
+    const cli = (args: string[], env: Record<string, string>): ChildProcess =>
+      spawn(process.execPath, [join(process.cwd(), 'dist', 'cli.js'), ...args], {
+        env: { PATH: process.env.PATH, STORE: 'influxdb', COLLECT_INTERVAL: '1s', NODE_NAME: HOST, LOG_LEVEL: 'info', DATA_DIR: join(dir, 'process'), ...env },
         stdio: ['ignore', 'pipe', 'pipe'],
       });
-    }
+    const spawnCollector = (env: Record<string, string>): ChildProcess => cli(['collect'], env);
+    const healthcheck = async (env: Record<string, string> = {}): Promise<number> => {
+      const [code] = await once(cli(['healthcheck', 'collector'], env), 'exit');
+      return code as number;
+    };
 
     it('replays after SIGKILL what it had spooled, and stops on SIGTERM with exit code 0', async function () {
       const influx = await sharedInflux(this);
@@ -126,6 +138,8 @@ describe('Collector (Bree worker threads, a real influxd, COLLECT_INTERVAL=1s)',
         const stored = new Set(await storedTimestamps(store));
         return survivors.every((point) => stored.has(point.timestamp)) ? true : undefined;
       });
+      expect(await healthcheck(), 'healthcheck after runs').to.equal(0);
+      expect(await healthcheck({ DATA_DIR: join(dir, 'never-ran') }), 'healthcheck without runs').to.equal(1);
       const stoppingMs = Date.now();
       revived.kill('SIGTERM');
       const [code] = await once(revived, 'exit');

@@ -1,0 +1,32 @@
+import { request } from 'node:http';
+import { stat } from 'node:fs/promises';
+import type { Config } from './config.js';
+
+/**
+ * The container healthcheck (`memory-tracker healthcheck [api|collector]`):
+ * - api: `GET /healthz` on the local port answers 200 within two seconds;
+ * - collector: a run finished within two intervals plus the run timeout.
+ * Resolves to a process exit code: 0 healthy, 1 not.
+ */
+export async function checkHealth(target: 'api' | 'collector', config: Config): Promise<{ healthy: boolean; reason: string }> {
+  if (target === 'collector') {
+    const maxAgeMs = 2 * config.collector.intervalMs + config.collector.timeoutMs;
+    try {
+      const ageMs = Date.now() - (await stat(config.collector.heartbeatPath)).mtimeMs;
+      return ageMs <= maxAgeMs
+        ? { healthy: true, reason: `last run ${Math.round(ageMs / 1_000)} s ago` }
+        : { healthy: false, reason: `no run for ${Math.round(ageMs / 1_000)} s (limit ${maxAgeMs / 1_000} s)` };
+    } catch {
+      return { healthy: false, reason: `no heartbeat file at ${config.collector.heartbeatPath} yet` };
+    }
+  }
+  return new Promise((resolve) => {
+    const req = request({ host: '127.0.0.1', port: config.port, path: '/healthz', timeout: 2_000 }, (res) => {
+      res.resume();
+      resolve({ healthy: res.statusCode === 200, reason: `GET /healthz answered ${res.statusCode}` });
+    });
+    req.on('timeout', () => req.destroy(new Error('no answer within 2 s')));
+    req.on('error', (error) => resolve({ healthy: false, reason: `GET /healthz failed: ${error.message}` }));
+    req.end();
+  });
+}
