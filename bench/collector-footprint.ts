@@ -12,13 +12,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { SqliteStore } from '../storage/sqlite.js';
 import { cpuMs, median, residentMiB } from './proc-stats.js';
+import { listRecords } from '../storage/index.js';
 
 const seconds = Number(process.argv[2] ?? 120);
 const interval = process.argv[3] ?? '1s';
 const dir = await mkdtemp(join(tmpdir(), 'mt-bench-collector-'));
 const dbPath = join(dir, 'bench.sqlite');
 
-const collector = spawn(process.execPath, [join(import.meta.dirname, '..', 'cli.js'), 'collect'], {
+const collector = spawn(process.execPath, [...(process.env.COLLECTOR_NODE_FLAGS ?? '').split(' ').filter(Boolean), join(import.meta.dirname, '..', 'cli.js'), 'collect'], {
   env: { PATH: process.env.PATH, STORE: 'sqlite', SQLITE_PATH: dbPath, DATA_DIR: dir, COLLECT_INTERVAL: interval, LOG_LEVEL: 'warn' },
   stdio: ['ignore', 'inherit', 'inherit'],
 });
@@ -38,7 +39,7 @@ await stop(collector);
 await stop(bare);
 
 const store = SqliteStore.open({ kind: 'sqlite', path: dbPath, timeoutMs: 5_000 });
-const samples = (await store.list({ limit: 99_999, skip: 0 })).filter((r) => r.timestamp * 1_000 >= startedMs && r.timestamp * 1_000 < startedMs + seconds * 1_000).length;
+const samples = (await listRecords(store, { limit: 99_999, skip: 0 })).filter((r) => r.timestamp * 1_000 >= startedMs && r.timestamp * 1_000 < startedMs + seconds * 1_000).length;
 await store.close();
 await rm(dir, { recursive: true, force: true });
 

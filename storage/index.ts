@@ -1,5 +1,5 @@
 import type { StoreConfig } from '../config.js';
-import type { MemoryStore } from './types.js';
+import type { ListQuery, MemoryRecord, MemoryStore } from './types.js';
 
 export type { HostSummary, ListQuery, MemoryPoint, MemoryRecord, MemoryStore } from './types.js';
 
@@ -13,4 +13,9 @@ export type { HostSummary, ListQuery, MemoryPoint, MemoryRecord, MemoryStore } f
 export async function openStore(config: StoreConfig): Promise<MemoryStore> {
   if (config.kind === 'sqlite') return (await import('./sqlite.js')).SqliteStore.open(config);
   return new (await import('./influx.js')).InfluxStore(config);
+}
+
+/** A page as records, for callers that compute on them rather than send them. */
+export async function listRecords(store: MemoryStore, query: ListQuery): Promise<MemoryRecord[]> {
+  return JSON.parse(await store.listJson(query)) as MemoryRecord[];
 }

@@ -4,7 +4,7 @@ import { dirname } from 'node:path';
 import { StoreRequestError, StoreUnavailableError } from '../errors.js';
 import type { SqliteStoreConfig } from '../config.js';
 import { assertValidPoints } from './point.js';
-import type { HostSummary, ListQuery, MemoryPoint, MemoryRecord, MemoryStore } from './types.js';
+import type { HostSummary, ListQuery, MemoryPoint, MemoryStore } from './types.js';
 
 const SCHEMA_VERSION = 1;
 const SCHEMA = `
@@ -24,13 +24,11 @@ const SCHEMA = `
 // full, replaced): the API answers 503 and the collector spools.
 const UNAVAILABLE_CODES = /^SQLITE_(BUSY|LOCKED|IOERR|CANTOPEN|FULL|READONLY|CORRUPT|NOTADB|PROTOCOL)/;
 
-type RecordRow = [time: number, total: number, free: number, used: number];
-
 /** The embedded store: one SQLite file in WAL mode. The only importer of the driver. */
 export class SqliteStore implements MemoryStore {
   private readonly insert: Database.Statement<[string, number, number, number, number]>;
   private readonly newestHost: Database.Statement<[], { host: string }>;
-  private readonly page: Database.Statement<[string, number, number]>;
+  private readonly page: Database.Statement<[string, number, number], string>;
   private readonly hosts: Database.Statement<[], { host: string; latest: number }>;
   private readonly ping: Database.Statement<[]>;
   private readonly writeAll: (points: readonly MemoryPoint[]) => void;
@@ -41,7 +39,18 @@ export class SqliteStore implements MemoryStore {
        ON CONFLICT (host, time) DO UPDATE SET total = excluded.total, free = excluded.free, used = excluded.used`,
     );
     this.newestHost = db.prepare('SELECT host FROM memory ORDER BY time DESC, host ASC LIMIT 1');
-    this.page = db.prepare('SELECT time, total, free, used FROM memory WHERE host = ? ORDER BY time DESC LIMIT ? OFFSET ?').raw(true) as Database.Statement<[string, number, number]>;
+    // SQLite writes the body itself: for 99,999 rows this takes about a third of the
+    // time of building objects and then text in JavaScript (bench/README). The
+    // inner query picks the page newest first; the outer one feeds it to the
+    // aggregate oldest first.
+    this.page = db
+      .prepare<[string, number, number], string>(
+        `SELECT json_group_array(json_object('timestamp', time, 'total', total, 'free', free, 'used', used))
+         FROM (SELECT time, total, free, used
+               FROM (SELECT time, total, free, used FROM memory WHERE host = ? ORDER BY time DESC LIMIT ? OFFSET ?)
+               ORDER BY time ASC)`,
+      )
+      .pluck();
     // A loose index scan: one seek per host instead of reading every row.
     this.hosts = db.prepare(`
       WITH RECURSIVE hosts (host) AS (
@@ -84,18 +93,10 @@ export class SqliteStore implements MemoryStore {
     guard(() => this.writeAll(points));
   }
 
-  async list({ host, limit, skip }: ListQuery): Promise<MemoryRecord[]> {
+  async listJson({ host, limit, skip }: ListQuery): Promise<string> {
     return guard(() => {
       const selected = host ?? this.newestHost.get()?.host;
-      if (selected === undefined) return [];
-      const rows = this.page.all(selected, limit, skip) as RecordRow[];
-      const records: MemoryRecord[] = new Array(rows.length);
-      // Rows come newest first; the API serves oldest first.
-      for (let i = 0, j = rows.length - 1; j >= 0; i++, j--) {
-        const [timestamp, total, free, used] = rows[j]!;
-        records[i] = { timestamp, total, free, used };
-      }
-      return records;
+      return selected === undefined ? '[]' : (this.page.get(selected, limit, skip) ?? '[]');
     });
   }
 

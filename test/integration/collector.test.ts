@@ -13,6 +13,7 @@ import type { InfluxServer } from '../helpers/influxd.js';
 import { capturingLogger } from '../helpers/logger.js';
 import { freePort } from '../helpers/ports.js';
 import { waitFor } from '../helpers/wait.js';
+import { listRecords } from '../../storage/index.js';
 
 const HOST = 'collector-test';
 
@@ -30,7 +31,7 @@ function collectorConfig(dir: string): CollectorConfig {
 
 /** Every timestamp the store holds for HOST, oldest first (through the store, as the API reads). */
 async function storedTimestamps(store: InfluxStore): Promise<number[]> {
-  return (await store.list({ host: HOST, limit: 99_999, skip: 0 })).map((record) => record.timestamp);
+  return (await listRecords(store, { host: HOST, limit: 99_999, skip: 0 })).map((record) => record.timestamp);
 }
 
 function expectContiguousSeconds(timestamps: readonly number[]): void {
@@ -68,7 +69,7 @@ describe('Collector (Bree worker threads, a real influxd, COLLECT_INTERVAL=1s)',
     const meminfo = await readFile('/proc/meminfo', 'utf8');
     expectContiguousSeconds(timestamps);
     expect(timestamps[0]).to.be.within(Math.floor(startedMs / 1_000), Math.floor(startedMs / 1_000) + 2);
-    const [newest] = await store.list({ host: HOST, limit: 1, skip: 0 });
+    const [newest] = await listRecords(store, { host: HOST, limit: 1, skip: 0 });
     const totalMiB = readKiB(meminfo, 'MemTotal') / 1024;
     const freeMiB = readKiB(meminfo, 'MemAvailable') / 1024;
     expect(newest!.total).to.be.closeTo(totalMiB, totalMiB * 0.01);

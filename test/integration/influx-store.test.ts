@@ -3,6 +3,7 @@ import { InfluxStore } from '../../storage/influx.js';
 import { sharedInflux, type InfluxTarget } from '../helpers/influx-fixture.js';
 import { freePort } from '../helpers/ports.js';
 import { point, storeContract } from './store-contract.js';
+import { listRecords } from '../../storage/index.js';
 
 type QueryBody = { results: Array<{ series: Array<{ values: unknown[][] }> }> };
 
@@ -45,7 +46,7 @@ describe('InfluxStore (a real influxd, InfluxQL over HTTP)', function () {
     await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
     const { port } = silent.address() as { port: number };
     const store = new InfluxStore({ ...influx.storeConfig(), url: `http://127.0.0.1:${port}`, timeoutMs: 300 });
-    const error = await store.list({ limit: 10, skip: 0 }).then(() => undefined, (caught: unknown) => caught);
+    const error = await listRecords(store, { limit: 10, skip: 0 }).then(() => undefined, (caught: unknown) => caught);
     silent.close();
     expect(error).to.have.property('code', 'STORE_UNAVAILABLE');
   });

@@ -8,6 +8,7 @@ import { InfluxStore } from '../../storage/influx.js';
 import { SqliteStore } from '../../storage/sqlite.js';
 import type { MemoryPoint } from '../../storage/types.js';
 import { freePort } from '../helpers/ports.js';
+import { listRecords } from '../../storage/index.js';
 
 const at = (timestamp: number): MemoryPoint => ({ host: 'h', timestamp, total: 100, free: 40, used: 60 });
 
@@ -58,7 +59,7 @@ describe('Spool and delivery (real files, real stores)', () => {
     const spool = new Spool(join(root, 'spool'), 100);
     const report = await deliver(at(60), { store, spool, signal: new AbortController().signal, replayUntilMs: Date.now() + 5_000 });
     expect(report).to.deep.equal({ written: 1, replayed: 0, spooled: 0, dropped: 0, skippedLines: 0 });
-    expect(await store.list({ limit: 10, skip: 0 })).to.have.length(1);
+    expect(await listRecords(store, { limit: 10, skip: 0 })).to.have.length(1);
     expect((await spool.read()).points).to.deep.equal([]);
     await store.close();
   });
@@ -76,7 +77,7 @@ describe('Spool and delivery (real files, real stores)', () => {
     const store = SqliteStore.open({ kind: 'sqlite', path: join(root, 'db.sqlite'), timeoutMs: 1_000 });
     const report = await deliver(at(240), { ...options, store });
     expect(report).to.deep.equal({ written: 4, replayed: 3, spooled: 0, dropped: 0, skippedLines: 0 });
-    expect((await store.list({ limit: 10, skip: 0 })).map((r) => r.timestamp)).to.deep.equal([60, 120, 180, 240]);
+    expect((await listRecords(store, { limit: 10, skip: 0 })).map((r) => r.timestamp)).to.deep.equal([60, 120, 180, 240]);
     expect(await readFile(spool.path, 'utf8')).to.equal('');
     await store.close();
   });

@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { SqliteStore } from '../../storage/sqlite.js';
 import { point, storeContract } from './store-contract.js';
+import { listRecords } from '../../storage/index.js';
 
 describe('SqliteStore (real SQLite files)', () => {
   let dir: string;
@@ -31,7 +32,7 @@ describe('SqliteStore (real SQLite files)', () => {
     await first.write([point('a', 100), point('a', 160)]);
     await first.close();
     const second = SqliteStore.open(config(path));
-    expect(await second.list({ limit: 10, skip: 0 })).to.have.length(2);
+    expect(await listRecords(second, { limit: 10, skip: 0 })).to.have.length(2);
     await second.close();
   });
 

@@ -1,6 +1,7 @@
 import { expect } from 'chai';
 import { StoreUnavailableError } from '../../errors.js';
 import type { MemoryPoint, MemoryRecord, MemoryStore } from '../../storage/types.js';
+import { listRecords } from '../../storage/index.js';
 
 export interface ContractTarget {
   /** A fresh, empty store for points one `intervalSeconds` apart. */
@@ -32,8 +33,8 @@ export function storeContract(target: ContractTarget): void {
 
   it('an empty store lists nothing', async () => {
     const store = await open();
-    expect(await store.list({ limit: 10, skip: 0 })).to.deep.equal([]);
-    expect(await store.list({ host: 'nobody', limit: 10, skip: 0 })).to.deep.equal([]);
+    expect(await listRecords(store, { limit: 10, skip: 0 })).to.deep.equal([]);
+    expect(await listRecords(store, { host: 'nobody', limit: 10, skip: 0 })).to.deep.equal([]);
     expect(await store.listHosts()).to.deep.equal([]);
   });
 
@@ -59,9 +60,18 @@ export function storeContract(target: ContractTarget): void {
       [99_999, 0, [0, 1, 2, 3, 4]],
       [10, Number.MAX_SAFE_INTEGER, []],
     ];
+    it('answers the API body byte for byte: compact, keys in order, oldest first', async () => {
+      const [a, b] = [points[3]!, points[4]!];
+      expect(await store.listJson({ limit: 2, skip: 0 })).to.equal(
+        `[{"timestamp":${a.timestamp},"total":${a.total},"free":${a.free},"used":${a.used}},` +
+          `{"timestamp":${b.timestamp},"total":${b.total},"free":${b.free},"used":${b.used}}]`,
+      );
+      expect(await store.listJson({ limit: 2, skip: 5 })).to.equal('[]');
+    });
+
     for (const [limit, skip, indexes] of cases) {
       it(`limit=${limit} skip=${skip} returns points ${JSON.stringify(indexes)}, oldest first`, async () => {
-        expect(await store.list({ limit, skip })).to.deep.equal(indexes.map((i) => record(points[i]!)));
+        expect(await listRecords(store, { limit, skip })).to.deep.equal(indexes.map((i) => record(points[i]!)));
       });
     }
   });
@@ -70,15 +80,15 @@ export function storeContract(target: ContractTarget): void {
     const store = await open();
     await store.write([point('a', T0, 100)]);
     await store.write([point('a', T0, 200), point('a', T0 + MINUTE, 300)]);
-    expect(await store.list({ limit: 10, skip: 0 })).to.deep.equal([record(point('a', T0, 200)), record(point('a', T0 + MINUTE, 300))]);
+    expect(await listRecords(store, { limit: 10, skip: 0 })).to.deep.equal([record(point('a', T0, 200)), record(point('a', T0 + MINUTE, 300))]);
   });
 
   it('serves the host of the newest point by default, any host on request, and lists hosts newest first', async () => {
     const store = await open();
     await store.write([point('old', T0), point('old', T0 + MINUTE), point('new', T0 + 2 * MINUTE), point('mid', T0 + MINUTE)]);
-    expect(await store.list({ limit: 10, skip: 0 })).to.deep.equal([record(point('new', T0 + 2 * MINUTE))]);
-    expect(await store.list({ host: 'old', limit: 10, skip: 0 })).to.deep.equal([record(point('old', T0)), record(point('old', T0 + MINUTE))]);
-    expect(await store.list({ host: 'absent', limit: 10, skip: 0 })).to.deep.equal([]);
+    expect(await listRecords(store, { limit: 10, skip: 0 })).to.deep.equal([record(point('new', T0 + 2 * MINUTE))]);
+    expect(await listRecords(store, { host: 'old', limit: 10, skip: 0 })).to.deep.equal([record(point('old', T0)), record(point('old', T0 + MINUTE))]);
+    expect(await listRecords(store, { host: 'absent', limit: 10, skip: 0 })).to.deep.equal([]);
     expect(await store.listHosts()).to.deep.equal([
       { host: 'new', latestTimestamp: T0 + 2 * MINUTE },
       { host: 'mid', latestTimestamp: T0 + MINUTE },
@@ -91,7 +101,7 @@ export function storeContract(target: ContractTarget): void {
     const hosts = ['web 1', 'a,b=c', "o'neil", 'db "primary"', 'ünïcode-höst'];
     await store.write(hosts.map((host, i) => point(host, T0 + i)));
     for (const [i, host] of hosts.entries()) {
-      expect(await store.list({ host, limit: 10, skip: 0 }), host).to.deep.equal([record(point(host, T0 + i))]);
+      expect(await listRecords(store, { host, limit: 10, skip: 0 }), host).to.deep.equal([record(point(host, T0 + i))]);
     }
     expect((await store.listHosts()).map(({ host }) => host).sort()).to.deep.equal([...hosts].sort());
   });
@@ -101,10 +111,10 @@ export function storeContract(target: ContractTarget): void {
     // Ten points, far apart: a window sized for minute spacing holds one of them.
     const spaced = [0, 1, 2, 90, 91, 400, 401, 402, 800, 1_500].map((day) => point('gappy', T0 + day * 86_400));
     await store.write(spaced);
-    expect(await store.list({ limit: 10, skip: 0 })).to.deep.equal(spaced.map(record));
-    expect(await store.list({ limit: 3, skip: 2 })).to.deep.equal(spaced.slice(5, 8).map(record));
-    expect(await store.list({ limit: 5, skip: 8 })).to.deep.equal(spaced.slice(0, 2).map(record));
-    expect(await store.list({ limit: 5, skip: 10 })).to.deep.equal([]);
+    expect(await listRecords(store, { limit: 10, skip: 0 })).to.deep.equal(spaced.map(record));
+    expect(await listRecords(store, { limit: 3, skip: 2 })).to.deep.equal(spaced.slice(5, 8).map(record));
+    expect(await listRecords(store, { limit: 5, skip: 8 })).to.deep.equal(spaced.slice(0, 2).map(record));
+    expect(await listRecords(store, { limit: 5, skip: 10 })).to.deep.equal([]);
   });
 
   it('rejects a point no store can hold with POINT_INVALID', async () => {
@@ -113,7 +123,7 @@ export function storeContract(target: ContractTarget): void {
       const error = await store.write([bad]).then(() => undefined, (caught: unknown) => caught);
       expect(error, JSON.stringify(bad)).to.have.property('code', 'POINT_INVALID');
     }
-    expect(await store.list({ limit: 10, skip: 0 })).to.deep.equal([]);
+    expect(await listRecords(store, { limit: 10, skip: 0 })).to.deep.equal([]);
   });
 
   it('answers health, and reports an unreachable backend as STORE_UNAVAILABLE', async () => {
@@ -121,7 +131,7 @@ export function storeContract(target: ContractTarget): void {
     await store.health();
     const unreachable = await target.openUnreachable();
     stores.push(unreachable);
-    for (const call of [() => unreachable.health(), () => unreachable.list({ limit: 10, skip: 0 }), () => unreachable.write([point('a', T0)])]) {
+    for (const call of [() => unreachable.health(), () => listRecords(unreachable, { limit: 10, skip: 0 }), () => unreachable.write([point('a', T0)])]) {
       const error = await call().then(() => undefined, (caught: unknown) => caught);
       expect(error).to.be.instanceOf(StoreUnavailableError);
       expect(error).to.have.property('code', 'STORE_UNAVAILABLE');
@@ -144,15 +154,15 @@ export function storeContract(target: ContractTarget): void {
     after(async () => store.close());
 
     it('answers the newest 10', async () => {
-      expect(await store.list({ limit: 10, skip: 0 })).to.deep.equal(Array.from({ length: 10 }, (_, i) => record(at(YEAR - 10 + i))));
+      expect(await listRecords(store, { limit: 10, skip: 0 })).to.deep.equal(Array.from({ length: 10 }, (_, i) => record(at(YEAR - 10 + i))));
     });
 
     it('answers 10 points 100,000 deep', async () => {
-      expect(await store.list({ limit: 10, skip: 100_000 })).to.deep.equal(Array.from({ length: 10 }, (_, i) => record(at(YEAR - 100_010 + i))));
+      expect(await listRecords(store, { limit: 10, skip: 100_000 })).to.deep.equal(Array.from({ length: 10 }, (_, i) => record(at(YEAR - 100_010 + i))));
     });
 
     it('answers the largest page (99,999), oldest first', async () => {
-      const page = await store.list({ limit: 99_999, skip: 0 });
+      const page = await listRecords(store, { limit: 99_999, skip: 0 });
       expect(page).to.have.length(99_999);
       expect(page[0]).to.deep.equal(record(at(YEAR - 99_999)));
       expect(page[99_998]).to.deep.equal(record(at(YEAR - 1)));
@@ -160,7 +170,7 @@ export function storeContract(target: ContractTarget): void {
     });
 
     it('answers the very first points of the year', async () => {
-      expect(await store.list({ limit: 10, skip: YEAR - 3 })).to.deep.equal([0, 1, 2].map((i) => record(at(i))));
+      expect(await listRecords(store, { limit: 10, skip: YEAR - 3 })).to.deep.equal([0, 1, 2].map((i) => record(at(i))));
     });
   });
 }
