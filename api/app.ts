@@ -31,6 +31,8 @@ export function buildApp({ store, logger }: AppDeps): Koa {
     router.all(path, rejectMethod);
   }
 
+  // Errors after the headers went out (a streamed page cut short) reach Koa itself.
+  app.on('error', (error: unknown) => logger.error({ err: error }, 'response failed after its headers were sent'));
   app.use(handleErrors(logger));
   app.use(securityHeaders);
   app.use(router.routes());

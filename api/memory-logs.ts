@@ -1,4 +1,5 @@
 import type { Middleware } from 'koa';
+import { Readable } from 'node:stream';
 import type { MemoryStore } from '../storage/types.js';
 import { parseQueryString } from './query-string.js';
 import { sendJson } from './respond.js';
@@ -10,6 +11,6 @@ export function memoryLogsRoute(store: MemoryStore): Middleware {
     const query = parseMemoryLogsQuery(parseQueryString(ctx.querystring));
     const body = await store.listJson(query);
     ctx.set('Cache-Control', 'no-store');
-    sendJson(ctx, 200, body);
+    sendJson(ctx, 200, typeof body === 'string' ? body : Readable.from(body, { objectMode: false }));
   };
 }

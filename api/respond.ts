@@ -1,10 +1,11 @@
 import type { Context } from 'koa';
+import type { Readable } from 'node:stream';
 
 /**
  * Sends a JSON text as is. The header is set before the body so that Koa keeps it
  * exactly `application/json`, as the original service sent it.
  */
-export function sendJson(ctx: Context, status: number, json: string): void {
+export function sendJson(ctx: Context, status: number, json: string | Readable): void {
   ctx.status = status;
   ctx.set('Content-Type', 'application/json');
   ctx.body = json;

@@ -1,7 +1,7 @@
 import type { StoreConfig } from '../config.js';
 import type { ListQuery, MemoryRecord, MemoryStore } from './types.js';
 
-export type { HostSummary, ListQuery, MemoryPoint, MemoryRecord, MemoryStore } from './types.js';
+export type { HostSummary, JsonBody, ListQuery, MemoryPoint, MemoryRecord, MemoryStore } from './types.js';
 
 /**
  * Opens the configured store, loading only its implementation: each collector run
@@ -17,5 +17,9 @@ export async function openStore(config: StoreConfig): Promise<MemoryStore> {
 
 /** A page as records, for callers that compute on them rather than send them. */
 export async function listRecords(store: MemoryStore, query: ListQuery): Promise<MemoryRecord[]> {
-  return JSON.parse(await store.listJson(query)) as MemoryRecord[];
+  const body = await store.listJson(query);
+  if (typeof body === 'string') return JSON.parse(body) as MemoryRecord[];
+  let text = '';
+  for await (const piece of body) text += piece;
+  return JSON.parse(text) as MemoryRecord[];
 }

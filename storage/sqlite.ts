@@ -1,10 +1,11 @@
 import Database from 'better-sqlite3';
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
+import { setImmediate as nextTurn } from 'node:timers/promises';
 import { StoreRequestError, StoreUnavailableError } from '../errors.js';
 import type { SqliteStoreConfig } from '../config.js';
 import { assertValidPoints } from './point.js';
-import type { HostSummary, ListQuery, MemoryPoint, MemoryStore } from './types.js';
+import type { HostSummary, JsonBody, ListQuery, MemoryPoint, MemoryStore } from './types.js';
 
 const SCHEMA_VERSION = 1;
 const SCHEMA = `
@@ -24,28 +25,46 @@ const SCHEMA = `
 // full, replaced): the API answers 503 and the collector spools.
 const UNAVAILABLE_CODES = /^SQLITE_(BUSY|LOCKED|IOERR|CANTOPEN|FULL|READONLY|CORRUPT|NOTADB|PROTOCOL)/;
 
+/** Pages up to this many rows are built in one query (and remembered); larger ones stream. */
+const STREAM_ABOVE_ROWS = 10_000;
+/** Rows per streamed piece: about 650 KB of JSON. */
+const CHUNK_ROWS = 10_000;
+/** Remembered small pages, and the largest body remembered. */
+const CACHED_PAGES = 128;
+const CACHED_PAGE_MAX_CHARS = 256 * 1024;
+
+const RECORD_JSON = `json_object('timestamp', time, 'total', total, 'free', free, 'used', used)`;
+const NEWEST_HOST = 'SELECT host FROM memory ORDER BY time DESC, host ASC LIMIT 1';
+
 /** The embedded store: one SQLite file in WAL mode. The only importer of the driver. */
 export class SqliteStore implements MemoryStore {
   private readonly insert: Database.Statement<[string, number, number, number, number]>;
-  private readonly newestHost: Database.Statement<[], { host: string }>;
+  private readonly newestHost: Database.Statement<[], string>;
   private readonly page: Database.Statement<[string, number, number], string>;
   private readonly hosts: Database.Statement<[], { host: string; latest: number }>;
   private readonly ping: Database.Statement<[]>;
+  private readonly dataVersion: Database.Statement<[], number>;
   private readonly writeAll: (points: readonly MemoryPoint[]) => void;
+  /** Small pages by query, valid while the file's data_version stays the same. */
+  private readonly pages = new Map<string, string>();
+  private pagesVersion = -1;
 
-  private constructor(private readonly db: Database.Database) {
+  private constructor(
+    private readonly db: Database.Database,
+    private readonly config: SqliteStoreConfig,
+  ) {
     this.insert = db.prepare(
       `INSERT INTO memory (host, time, total, free, used) VALUES (?, ?, ?, ?, ?)
        ON CONFLICT (host, time) DO UPDATE SET total = excluded.total, free = excluded.free, used = excluded.used`,
     );
-    this.newestHost = db.prepare('SELECT host FROM memory ORDER BY time DESC, host ASC LIMIT 1');
+    this.newestHost = db.prepare<[], string>(NEWEST_HOST).pluck();
     // SQLite writes the body itself: for 99,999 rows this takes about a third of the
-    // time of building objects and then text in JavaScript (bench/README). The
-    // inner query picks the page newest first; the outer one feeds it to the
-    // aggregate oldest first.
+    // time of building objects and then text in JavaScript (see the README's
+    // benchmarks). The inner query picks the page newest first; the outer one
+    // feeds it to the aggregate oldest first.
     this.page = db
       .prepare<[string, number, number], string>(
-        `SELECT json_group_array(json_object('timestamp', time, 'total', total, 'free', free, 'used', used))
+        `SELECT json_group_array(${RECORD_JSON})
          FROM (SELECT time, total, free, used
                FROM (SELECT time, total, free, used FROM memory WHERE host = ? ORDER BY time DESC LIMIT ? OFFSET ?)
                ORDER BY time ASC)`,
@@ -61,6 +80,8 @@ export class SqliteStore implements MemoryStore {
       SELECT host, (SELECT MAX(time) FROM memory WHERE memory.host = hosts.host) AS latest
       FROM hosts WHERE host IS NOT NULL ORDER BY latest DESC, host ASC`);
     this.ping = db.prepare('SELECT 1');
+    // Changes whenever another connection (the collector) commits to the file.
+    this.dataVersion = db.prepare<[], number>('PRAGMA data_version').pluck();
     this.writeAll = db.transaction((points: readonly MemoryPoint[]) => {
       for (const point of points) this.insert.run(point.host, point.timestamp, point.total, point.free, point.used);
     });
@@ -80,7 +101,7 @@ export class SqliteStore implements MemoryStore {
           db.exec(SCHEMA);
           db.pragma(`user_version = ${SCHEMA_VERSION}`);
         }
-        return new SqliteStore(db);
+        return new SqliteStore(db, config);
       } catch (error) {
         db.close();
         throw error;
@@ -91,13 +112,12 @@ export class SqliteStore implements MemoryStore {
   async write(points: readonly MemoryPoint[]): Promise<void> {
     assertValidPoints(points);
     guard(() => this.writeAll(points));
+    // This connection's own commits do not move its data_version.
+    this.pages.clear();
   }
 
-  async listJson({ host, limit, skip }: ListQuery): Promise<string> {
-    return guard(() => {
-      const selected = host ?? this.newestHost.get()?.host;
-      return selected === undefined ? '[]' : (this.page.get(selected, limit, skip) ?? '[]');
-    });
+  async listJson({ host, limit, skip }: ListQuery): Promise<JsonBody> {
+    return guard(() => (limit > STREAM_ABOVE_ROWS ? this.streamPage(host, limit, skip) : this.smallPage(host, limit, skip)));
   }
 
   async listHosts(): Promise<HostSummary[]> {
@@ -110,6 +130,78 @@ export class SqliteStore implements MemoryStore {
 
   async close(): Promise<void> {
     if (this.db.open) this.db.close();
+  }
+
+  /**
+   * One query, remembered until the data changes: a dashboard polling the same page
+   * costs one PRAGMA per request until the collector's next commit.
+   */
+  private smallPage(host: string | undefined, limit: number, skip: number): string {
+    const version = this.dataVersion.get()!;
+    if (version !== this.pagesVersion) {
+      this.pages.clear();
+      this.pagesVersion = version;
+    }
+    const key = `${limit} ${skip} ${host ?? ''}`;
+    const cached = this.pages.get(key);
+    if (cached !== undefined) return cached;
+    const selected = host ?? this.newestHost.get();
+    const json = selected === undefined ? '[]' : (this.page.get(selected, limit, skip) ?? '[]');
+    if (json.length <= CACHED_PAGE_MAX_CHARS) {
+      if (this.pages.size >= CACHED_PAGES) this.pages.delete(this.pages.keys().next().value!);
+      this.pages.set(key, json);
+    }
+    return json;
+  }
+
+  /**
+   * A large page in pieces of CHUNK_ROWS, oldest first, each built by SQLite, with a
+   * turn of the event loop between them so that other requests go on. A connection
+   * of its own holds one read transaction for the whole page: every piece comes
+   * from the same snapshot, whatever the collector writes meanwhile.
+   */
+  private streamPage(host: string | undefined, limit: number, skip: number): JsonBody {
+    const reader = new Database(this.config.path, { readonly: true, fileMustExist: true, timeout: this.config.timeoutMs });
+    try {
+      reader.exec('BEGIN');
+      const selected = host ?? reader.prepare<[], string>(NEWEST_HOST).pluck().get();
+      const timeAt = reader.prepare<[string, number], number>('SELECT time FROM memory WHERE host = ? ORDER BY time DESC LIMIT 1 OFFSET ?').pluck();
+      const newest = selected === undefined ? undefined : timeAt.get(selected, skip);
+      if (selected === undefined || newest === undefined) {
+        reader.close();
+        return '[]';
+      }
+      const oldest =
+        timeAt.get(selected, skip + limit - 1) ?? reader.prepare<[string], number>('SELECT MIN(time) FROM memory WHERE host = ?').pluck().get(selected)!;
+      return pieces(reader, selected, oldest, newest);
+    } catch (error) {
+      reader.close();
+      throw error;
+    }
+  }
+}
+
+async function* pieces(reader: Database.Database, host: string, oldest: number, newest: number): AsyncGenerator<string> {
+  try {
+    const chunk = reader
+      .prepare<[string, number, number], [string, number | null]>(
+        `SELECT json_group_array(${RECORD_JSON}), MAX(time)
+         FROM (SELECT time, total, free, used FROM memory WHERE host = ? AND time >= ? AND time <= ? ORDER BY time ASC LIMIT ${CHUNK_ROWS})`,
+      )
+      .raw(true);
+    let from = oldest;
+    let separator = '[';
+    while (from <= newest) {
+      const [json, last] = guard(() => chunk.get(host, from, newest)!);
+      if (last === null) break;
+      yield separator + json.slice(1, -1);
+      separator = ',';
+      from = last + 1;
+      await nextTurn();
+    }
+    yield separator === '[' ? '[]' : ']';
+  } finally {
+    reader.close();
   }
 }
 

@@ -34,6 +34,13 @@ export interface RequestOptions {
   readonly signal?: AbortSignal;
 }
 
+/**
+ * A JSON body: the whole text, or consecutive pieces of it for a large page that is
+ * streamed. Whatever can fail (the store unreachable, a lookup) has failed before
+ * the body is handed over.
+ */
+export type JsonBody = string | AsyncIterable<string>;
+
 export interface MemoryStore {
   /** Writes points; a point with the same host and timestamp is overwritten. */
   write(points: readonly MemoryPoint[], options?: RequestOptions): Promise<void>;
@@ -43,7 +50,7 @@ export interface MemoryStore {
    * that order. JSON rather than objects: a page holds up to 99,999 records, and
    * SQLite builds the text faster than JavaScript can build objects and then text.
    */
-  listJson(query: ListQuery): Promise<string>;
+  listJson(query: ListQuery): Promise<JsonBody>;
   /** Every host with its newest timestamp, newest first. */
   listHosts(): Promise<HostSummary[]>;
   /** Resolves when the store answers; throws StoreUnavailableError otherwise. */

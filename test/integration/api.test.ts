@@ -58,6 +58,7 @@ const CASES: Case[] = [
   { name: "the seed README's example", path: '/memory-logs/?limit=10&skip=3', status: 200, body: page(ALPHA, 17, 26) },
   { name: 'limit=1', path: '/memory-logs/?limit=1', status: 200, body: page(ALPHA, 29, 29) },
   { name: 'limit=99999 (the largest)', path: '/memory-logs/?limit=99999', status: 200, body: page(ALPHA, 0, 29) },
+  { name: 'a page large enough to be streamed', path: '/memory-logs/?limit=20000&skip=2', status: 200, body: page(ALPHA, 0, 27) },
   { name: 'skip=0 is accepted', path: '/memory-logs/?skip=0', status: 200, body: page(ALPHA, 20, 29) },
   { name: 'fewer points than asked', path: '/memory-logs/?skip=25', status: 200, body: page(ALPHA, 0, 4) },
   { name: 'skip to the very first point', path: '/memory-logs/?skip=29&limit=1', status: 200, body: page(ALPHA, 0, 0) },

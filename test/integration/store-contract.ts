@@ -169,6 +169,15 @@ export function storeContract(target: ContractTarget): void {
       expect(page.every((one, i) => i === 0 || one.timestamp - page[i - 1]!.timestamp === MINUTE)).to.equal(true);
     });
 
+    it('answers a large page, text and all, exactly as one JSON document would', async () => {
+      const body = await store.listJson({ limit: 25_001, skip: 7 });
+      let text = '';
+      if (typeof body === 'string') text = body;
+      else for await (const piece of body) text += piece;
+      const expected = Array.from({ length: 25_001 }, (_, i) => record(at(YEAR - 7 - 25_001 + i)));
+      expect(text).to.equal(JSON.stringify(expected));
+    });
+
     it('answers the very first points of the year', async () => {
       expect(await listRecords(store, { limit: 10, skip: YEAR - 3 })).to.deep.equal([0, 1, 2].map((i) => record(at(i))));
     });

@@ -1,0 +1,127 @@
+/**
+ * The API against its own store, side by side in one run: a year of minute points
+ * (525,600) for one host, then `GET /memory-logs/?limit=L&skip=S` interleaved with
+ * the equivalent raw store query, per case. Prints a Markdown table.
+ *
+ *   npm run bench:api-vs-store            (SQLite, and InfluxDB when influxd is on PATH)
+ *
+ * Raw SQLite: the store's own page query (it returns the JSON body) on a second
+ * connection in this process. Raw InfluxDB: the store's InfluxQL page query over
+ * HTTP with the same time window, plus parsing its JSON answer.
+ */
+import Database from 'better-sqlite3';
+import { Agent, request } from 'node:http';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { initialSpanSeconds, pageQuery } from '../storage/influxql.js';
+import { InfluxServer, influxdAvailable } from '../test/helpers/influxd.js';
+import { HOST, YEAR_OF_MINUTES, seedYear, startApiProcess } from './fixtures.js';
+import { median, percentile } from './proc-stats.js';
+
+const CASES: Array<[limit: number, skip: number, rounds: number]> = [
+  [10, 0, 400],
+  [10, 3, 400],
+  [1_000, 0, 200],
+  [99_999, 0, 20],
+  [10, 100_000, 200],
+];
+
+const agent = new Agent({ keepAlive: true, maxSockets: 1 });
+
+function get(url: string): Promise<string> {
+  return new Promise((resolve, reject) => {
+    request(url, { agent }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (chunk: Buffer) => chunks.push(chunk));
+      res.on('end', () => (res.statusCode === 200 ? resolve(Buffer.concat(chunks).toString()) : reject(new Error(`${url}: ${res.statusCode}`))));
+    })
+      .on('error', reject)
+      .end();
+  });
+}
+
+async function timeMs(call: () => unknown): Promise<number> {
+  const start = performance.now();
+  await call();
+  return performance.now() - start;
+}
+
+interface Row {
+  store: string;
+  limit: number;
+  skip: number;
+  api: number[];
+  raw: number[];
+}
+
+async function compare(store: string, apiPort: number, raw: (limit: number, skip: number) => unknown): Promise<Row[]> {
+  const rows: Row[] = [];
+  for (const [limit, skip, rounds] of CASES) {
+    const url = `http://127.0.0.1:${apiPort}/memory-logs/?limit=${limit}&skip=${skip}`;
+    const row: Row = { store, limit, skip, api: [], raw: [] };
+    for (let i = 0; i < Math.min(5, rounds); i++) {
+      await get(url);
+      await raw(limit, skip);
+    }
+    for (let i = 0; i < rounds; i++) {
+      row.api.push(await timeMs(() => get(url)));
+      row.raw.push(await timeMs(() => raw(limit, skip)));
+    }
+    rows.push(row);
+  }
+  return rows;
+}
+
+const dir = await mkdtemp(join(tmpdir(), 'mt-bench-api-'));
+const rows: Row[] = [];
+
+const sqlitePath = join(dir, 'year.sqlite');
+await seedYear({ kind: 'sqlite', path: sqlitePath, timeoutMs: 5_000 });
+{
+  const api = await startApiProcess({ STORE: 'sqlite', SQLITE_PATH: sqlitePath });
+  const db = new Database(sqlitePath, { readonly: true });
+  const page = db
+    .prepare(
+      `SELECT json_group_array(json_object('timestamp', time, 'total', total, 'free', free, 'used', used))
+       FROM (SELECT time, total, free, used
+             FROM (SELECT time, total, free, used FROM memory WHERE host = ? ORDER BY time DESC LIMIT ? OFFSET ?)
+             ORDER BY time ASC)`,
+    )
+    .pluck();
+  rows.push(...(await compare('SQLite', api.port, (limit, skip) => page.get(HOST, limit, skip))));
+  db.close();
+  await api.stop();
+}
+
+if (influxdAvailable()) {
+  const influx = await InfluxServer.start();
+  const config = { ...influx.storeConfig(), collectIntervalMs: 60_000 };
+  await seedYear(config);
+  const api = await startApiProcess({ STORE: 'influxdb', INFLUX_URL: influx.url, INFLUX_DATABASE: config.database });
+  const newest = Math.floor(Date.now() / 60_000) * 60;
+  const upper = newest + 86_400;
+  rows.push(
+    ...(await compare('InfluxDB 1.6', api.port, async (limit, skip) => {
+      const from = newest - initialSpanSeconds(limit, skip, 60) + 1;
+      const params = new URLSearchParams({ db: config.database, epoch: 's', q: pageQuery(HOST, from, upper, limit, skip) });
+      return JSON.parse(await get(`${influx.url}/query?${params}`));
+    })),
+  );
+  await api.stop();
+  await influx.destroy();
+} else {
+  console.error('influxd not found: InfluxDB rows left out');
+}
+await rm(dir, { recursive: true, force: true });
+
+const ms = (values: number[], p?: number): string => (p === undefined ? median(values) : percentile(values, p)).toFixed(2);
+console.log(`API vs raw store, ${YEAR_OF_MINUTES.toLocaleString('en')} points, ${new Date().toISOString().slice(0, 10)}, Node ${process.version}\n`);
+console.log('| store | limit | skip | API median (ms) | API p95 | raw median (ms) | raw p95 | API / raw (medians) |');
+console.log('| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |');
+for (const row of rows) {
+  console.log(
+    `| ${row.store} | ${row.limit} | ${row.skip} | ${ms(row.api)} | ${ms(row.api, 95)} | ${ms(row.raw)} | ${ms(row.raw, 95)} | ${(median(row.api) / median(row.raw)).toFixed(2)} |`,
+  );
+}
+agent.destroy();

@@ -1,0 +1,49 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { once } from 'node:events';
+import { join } from 'node:path';
+import type { StoreConfig } from '../config.js';
+import { openStore } from '../storage/index.js';
+import type { MemoryPoint } from '../storage/types.js';
+import { freePort } from '../test/helpers/ports.js';
+import { waitFor } from '../test/helpers/wait.js';
+
+export const HOST = 'bench';
+export const YEAR_OF_MINUTES = 525_600;
+
+/** A year of minute points for one host, ending at the last full minute. */
+export async function seedYear(config: StoreConfig): Promise<void> {
+  const store = await openStore(config);
+  const end = Math.floor(Date.now() / 60_000) * 60;
+  const start = end - (YEAR_OF_MINUTES - 1) * 60;
+  const batch = 10_000;
+  for (let i = 0; i < YEAR_OF_MINUTES; i += batch) {
+    const points: MemoryPoint[] = [];
+    for (let j = i; j < Math.min(i + batch, YEAR_OF_MINUTES); j++) {
+      const used = 3_000 + ((j * 7) % 2_000);
+      points.push({ host: HOST, timestamp: start + j * 60, total: 8_192, free: 8_192 - used, used });
+    }
+    await store.write(points);
+  }
+  await store.close();
+}
+
+/** `memory-tracker serve` as its own process, on a free port, ready when /healthz answers. */
+export async function startApiProcess(env: Record<string, string>): Promise<{ port: number; pid: number; stop(): Promise<void> }> {
+  const port = await freePort();
+  const child: ChildProcess = spawn(process.execPath, [join(import.meta.dirname, '..', 'cli.js'), 'serve'], {
+    env: { PATH: process.env.PATH, LOG_LEVEL: 'warn', BIND_ADDRESS: '127.0.0.1', PORT: String(port), ...env },
+    stdio: ['ignore', 'inherit', 'inherit'],
+  });
+  await waitFor('the API', async () => {
+    const response = await fetch(`http://127.0.0.1:${port}/healthz`).catch(() => undefined);
+    return response?.ok ? true : undefined;
+  });
+  return {
+    port,
+    pid: child.pid!,
+    async stop() {
+      child.kill('SIGTERM');
+      await once(child, 'exit');
+    },
+  };
+}

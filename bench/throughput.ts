@@ -1,0 +1,94 @@
+/**
+ * Throughput: autocannon in a second process on loopback, 10 connections for 10 s
+ * each, against `GET /memory-logs/?limit=L` for L in 10, 1,000 and 99,999 on both
+ * stores (a year of minute points), next to a bare Koa + @koa/router server
+ * answering a fixed 10-record array. Reports requests/s, p50/p99 latency, errors and
+ * the API's peak resident memory. Prints a Markdown table.
+ *
+ *   npm run bench:throughput -- [seconds=10]
+ */
+import { fork, spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { createRequire } from 'node:module';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { InfluxServer, influxdAvailable } from '../test/helpers/influxd.js';
+import { freePort } from '../test/helpers/ports.js';
+import { seedYear, startApiProcess } from './fixtures.js';
+import { residentMiB } from './proc-stats.js';
+
+const seconds = Number(process.argv[2] ?? 10);
+const autocannon = createRequire(import.meta.url).resolve('autocannon/autocannon.js');
+
+interface Result {
+  target: string;
+  requestsPerSecond: number;
+  p50: number;
+  p99: number;
+  errors: number;
+  peakMiB: number;
+}
+
+/** One autocannon run in its own process, sampling the server's memory meanwhile. */
+async function load(target: string, url: string, pid: number): Promise<Result> {
+  const child = spawn(process.execPath, [autocannon, '-c', '10', '-d', String(seconds), '-j', url], { stdio: ['ignore', 'pipe', 'ignore'] });
+  let out = '';
+  child.stdout.on('data', (chunk: Buffer) => (out += chunk.toString()));
+  let peakMiB = await residentMiB(pid);
+  const sampler = setInterval(() => {
+    residentMiB(pid).then((mib) => (peakMiB = Math.max(peakMiB, mib)), () => undefined);
+  }, 100);
+  await once(child, 'exit');
+  clearInterval(sampler);
+  const report = JSON.parse(out) as { requests: { average: number }; latency: { p50: number; p99: number }; errors: number; non2xx: number; timeouts: number };
+  return {
+    target,
+    requestsPerSecond: report.requests.average,
+    p50: report.latency.p50,
+    p99: report.latency.p99,
+    errors: report.errors + report.non2xx + report.timeouts,
+    peakMiB,
+  };
+}
+
+const results: Result[] = [];
+const dir = await mkdtemp(join(tmpdir(), 'mt-bench-load-'));
+
+{
+  const port = await freePort();
+  const bare = fork(join(import.meta.dirname, 'bare-koa.js'), [String(port)], { stdio: 'ignore' });
+  await once(bare, 'message');
+  results.push(await load('bare Koa + @koa/router, fixed 10 records', `http://127.0.0.1:${port}/memory-logs/`, bare.pid!));
+  bare.kill();
+  await once(bare, 'exit');
+}
+
+const sqlitePath = join(dir, 'year.sqlite');
+await seedYear({ kind: 'sqlite', path: sqlitePath, timeoutMs: 5_000 });
+const targets: Array<{ store: string; env: Record<string, string> }> = [{ store: 'SQLite', env: { STORE: 'sqlite', SQLITE_PATH: sqlitePath } }];
+let influx: InfluxServer | undefined;
+if (influxdAvailable()) {
+  influx = await InfluxServer.start();
+  const config = influx.storeConfig();
+  await seedYear(config);
+  targets.push({ store: 'InfluxDB 1.6', env: { STORE: 'influxdb', INFLUX_URL: influx.url, INFLUX_DATABASE: config.database } });
+} else {
+  console.error('influxd not found: InfluxDB rows left out');
+}
+for (const { store, env } of targets) {
+  const api = await startApiProcess(env);
+  for (const limit of [10, 1_000, 99_999]) {
+    results.push(await load(`${store}, limit=${limit}`, `http://127.0.0.1:${api.port}/memory-logs/?limit=${limit}`, api.pid));
+  }
+  await api.stop();
+}
+await influx?.destroy();
+await rm(dir, { recursive: true, force: true });
+
+console.log(`Throughput, autocannon -c 10 -d ${seconds}, ${new Date().toISOString().slice(0, 10)}, Node ${process.version}, ${(await import('node:os')).cpus().length} cores\n`);
+console.log('| target | requests/s | p50 (ms) | p99 (ms) | errors | peak RSS (MiB) |');
+console.log('| --- | ---: | ---: | ---: | ---: | ---: |');
+for (const r of results) {
+  console.log(`| ${r.target} | ${r.requestsPerSecond.toFixed(0)} | ${r.p50} | ${r.p99} | ${r.errors} | ${r.peakMiB.toFixed(0)} |`);
+}
