@@ -27,8 +27,8 @@ const UNAVAILABLE_CODES = /^SQLITE_(BUSY|LOCKED|IOERR|CANTOPEN|FULL|READONLY|COR
 
 /** Pages up to this many rows are built in one query (and remembered); larger ones stream. */
 const STREAM_ABOVE_ROWS = 10_000;
-/** Rows per streamed piece: about 650 KB of JSON. */
-const CHUNK_ROWS = 10_000;
+/** Rows per streamed piece: about 130 KB of JSON. */
+const CHUNK_ROWS = 2_000;
 /** Remembered small pages, and the largest body remembered. */
 const CACHED_PAGES = 128;
 const CACHED_PAGE_MAX_CHARS = 256 * 1024;
