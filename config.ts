@@ -1,3 +1,4 @@
+import { isIP } from 'node:net';
 import { hostname } from 'node:os';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -38,10 +39,35 @@ export interface CollectorConfig {
   readonly heartbeatPath: string;
 }
 
+export interface BasicAuthConfig {
+  readonly realm: string;
+  readonly users: ReadonlyArray<{ readonly user: string; readonly hash: string }>;
+}
+
+export interface RateLimitConfig {
+  /** Requests per period per client, refilled continuously (Traefik's `average`). */
+  readonly average: number;
+  readonly periodMs: number;
+  /** Requests allowed at once (the bucket's size). */
+  readonly burst: number;
+}
+
+export interface ApiConfig {
+  /** Off unless users are configured. */
+  readonly basicAuth: BasicAuthConfig | undefined;
+  /** Off unless an average is configured. */
+  readonly rateLimit: RateLimitConfig | undefined;
+  /** Peers whose X-Forwarded-For is believed: addresses and CIDR ranges. */
+  readonly trustedProxies: readonly string[];
+  /** How long a shutdown waits for in-flight requests. */
+  readonly shutdownTimeoutMs: number;
+}
+
 export interface Config {
   readonly port: number;
   readonly bindAddress: string;
   readonly logLevel: LogLevel;
+  readonly api: ApiConfig;
   readonly store: StoreConfig;
   readonly collector: CollectorConfig;
 }
@@ -60,6 +86,13 @@ export const ENV_VARS: readonly EnvVarDoc[] = [
   { name: 'PORT', default: '8000', doc: 'TCP port of the API.' },
   { name: 'BIND_ADDRESS', default: '0.0.0.0', doc: 'Address the API listens on.' },
   { name: 'LOG_LEVEL', default: 'info', doc: `Log level: ${LOG_LEVELS.join(', ')}.` },
+  { name: 'BASIC_AUTH_USERS', default: '(none: auth off)', doc: 'Enables HTTP basic auth: `user:hash` entries as Traefik takes them (apr1, bcrypt or SHA1 htpasswd hashes), separated by commas or newlines. `BASIC_AUTH_USERS_FILE` reads them from a file (an htpasswd file, a Docker secret).' },
+  { name: 'BASIC_AUTH_REALM', default: 'memory-tracker', doc: 'The realm of the `WWW-Authenticate` challenge.' },
+  { name: 'RATE_LIMIT_AVERAGE', default: '0 (off)', doc: 'Enables a rate limit per client address: requests per `RATE_LIMIT_PERIOD`, refilled continuously (Traefik\'s semantics).' },
+  { name: 'RATE_LIMIT_PERIOD', default: '1s', doc: 'The period of `RATE_LIMIT_AVERAGE`.' },
+  { name: 'RATE_LIMIT_BURST', default: '1', doc: 'Requests a client may make at once.' },
+  { name: 'TRUSTED_PROXIES', default: '(none)', doc: 'Addresses or CIDR ranges (comma-separated) whose `X-Forwarded-For` is believed when finding a client\'s address.' },
+  { name: 'SHUTDOWN_TIMEOUT', default: '10s', doc: 'On SIGTERM, how long in-flight requests may take before connections are closed.' },
   { name: 'DATA_DIR', default: './data', doc: 'Directory for the SQLite file, the spool and the collector\'s heartbeat file.' },
   { name: 'STORE', default: 'sqlite', doc: 'Storage backend: `sqlite` (embedded) or `influxdb`.' },
   { name: 'STORE_TIMEOUT', default: '5s', doc: 'Longest wait for one store request; past it the API answers 503 and the collector spools.' },
@@ -192,15 +225,50 @@ export function loadConfig(env: Env = process.env): Config {
     heartbeatPath: join(dataDir, 'collector.heartbeat'),
   };
 
+  const users = (secret('BASIC_AUTH_USERS') ?? '')
+    .split(/[,\n]/)
+    .map((entry) => entry.trim())
+    .filter((entry) => entry !== '' && !entry.startsWith('#'))
+    .map((entry) => {
+      const colon = entry.indexOf(':');
+      const [user, hash] = [entry.slice(0, colon), entry.slice(colon + 1)];
+      if (colon <= 0 || !HTPASSWD_HASH.test(hash)) {
+        problems.push(`BASIC_AUTH_USERS: "${entry.slice(0, Math.max(colon, 0))}…" is not user:hash with an apr1, bcrypt or SHA1 hash`);
+      }
+      return { user, hash };
+    });
+  const average = integer('RATE_LIMIT_AVERAGE', 0, 0, 1_000_000);
+  const trustedProxies = (value('TRUSTED_PROXIES') ?? '').split(',').map((entry) => entry.trim()).filter(Boolean);
+  for (const entry of trustedProxies) {
+    if (!isAddressOrRange(entry)) problems.push(`TRUSTED_PROXIES: "${entry}" is not an IP address or CIDR range`);
+  }
+  const api: ApiConfig = {
+    basicAuth: users.length > 0 ? { realm: value('BASIC_AUTH_REALM') ?? 'memory-tracker', users } : undefined,
+    rateLimit: average > 0 ? { average, periodMs: duration('RATE_LIMIT_PERIOD', 1_000), burst: integer('RATE_LIMIT_BURST', 1, 1, 1_000_000) } : undefined,
+    trustedProxies,
+    shutdownTimeoutMs: duration('SHUTDOWN_TIMEOUT', 10_000),
+  };
+
   const config: Config = {
     port: integer('PORT', 8000, 0, 65_535),
     bindAddress: value('BIND_ADDRESS') ?? '0.0.0.0',
     logLevel: choice('LOG_LEVEL', LOG_LEVELS, 'info'),
+    api,
     store,
     collector,
   };
   if (problems.length > 0) throw new ConfigError(problems);
   return deepFreeze(config);
+}
+
+// The htpasswd hashes Traefik accepts: apr1 (`openssl passwd -apr1`), bcrypt, SHA1.
+const HTPASSWD_HASH = /^(\$apr1\$[./A-Za-z0-9]{1,8}\$[./A-Za-z0-9]{22}|\$2[aby]\$\d{2}\$[./A-Za-z0-9]{53}|\{SHA\}[A-Za-z0-9+/]{27}=)$/;
+
+function isAddressOrRange(entry: string): boolean {
+  const [address, prefix, ...rest] = entry.split('/');
+  const version = isIP(address ?? '');
+  if (version === 0 || rest.length > 0) return false;
+  return prefix === undefined || (/^\d+$/.test(prefix) && Number(prefix) <= (version === 4 ? 32 : 128));
 }
 
 function isHttpUrl(text: string): boolean {

@@ -4,20 +4,29 @@ import type { Logger } from '../log.js';
 import type { MemoryStore } from '../storage/types.js';
 import { handleErrors } from './errors.js';
 import { hostsRoute } from './hosts.js';
-import { MethodNotAllowedError, NotFoundError } from './http-errors.js';
+import type { ApiConfig } from '../config.js';
+import { basicAuth } from './basic-auth.js';
+import { MethodNotAllowedError, NotFoundError, ShuttingDownError } from './http-errors.js';
+import { rateLimit } from './rate-limit.js';
 import { memoryLogsRoute } from './memory-logs.js';
 import { sendJson } from './respond.js';
 
 export interface AppDeps {
   readonly store: MemoryStore;
   readonly logger: Logger;
+  readonly api: ApiConfig;
+  /** True once a shutdown began: new requests get 503 while in-flight ones finish. */
+  readonly draining?: () => boolean;
 }
+
+/** Probes stay open whatever auth or rate limit is configured. */
+export const OPEN_PATHS: ReadonlySet<string> = new Set(['/healthz']);
 
 /** Every route serves GET (and HEAD, which Koa answers from GET without a body). */
 const ALLOWED_METHODS = ['GET', 'HEAD'] as const;
 
 /** Builds the Koa app: middleware order and routes. Never listens. */
-export function buildApp({ store, logger }: AppDeps): Koa {
+export function buildApp({ store, logger, api, draining = () => false }: AppDeps): Koa {
   const app = new Koa();
   // Paths are exact, as in the original: `/memory-logs` redirects, `/Memory-Logs/` is 404.
   const router = new Router({ strict: true, sensitive: true });
@@ -35,6 +44,12 @@ export function buildApp({ store, logger }: AppDeps): Koa {
   app.on('error', (error: unknown) => logger.error({ err: error }, 'response failed after its headers were sent'));
   app.use(handleErrors(logger));
   app.use(securityHeaders);
+  app.use(async (ctx, next) => {
+    if (draining()) throw new ShuttingDownError('shutting down');
+    await next();
+  });
+  if (api.rateLimit) app.use(rateLimit(api.rateLimit, api.trustedProxies, OPEN_PATHS));
+  if (api.basicAuth) app.use(basicAuth(api.basicAuth, OPEN_PATHS));
   app.use(router.routes());
   app.use(redirectOrNotFound(new Set(Object.keys(routes))));
   return app;

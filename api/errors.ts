@@ -1,7 +1,14 @@
 import type { Middleware } from 'koa';
 import { StoreUnavailableError } from '../errors.js';
 import type { Logger } from '../log.js';
-import { MethodNotAllowedError, NotFoundError, RequestValidationError } from './http-errors.js';
+import {
+  MethodNotAllowedError,
+  NotFoundError,
+  RateLimitedError,
+  RequestValidationError,
+  ShuttingDownError,
+  UnauthorizedError,
+} from './http-errors.js';
 import { sendJson } from './respond.js';
 
 /** Seconds a client is asked to wait when the store is down. */
@@ -24,6 +31,16 @@ export function handleErrors(logger: Logger): Middleware {
       } else if (error instanceof MethodNotAllowedError) {
         ctx.set('Allow', error.allow.join(', '));
         sendJson(ctx, 405, '{"detail":"Method Not Allowed."}');
+      } else if (error instanceof UnauthorizedError) {
+        ctx.set('WWW-Authenticate', `Basic realm="${error.realm}", charset="UTF-8"`);
+        sendJson(ctx, 401, '{"detail":"Not authenticated."}');
+      } else if (error instanceof RateLimitedError) {
+        ctx.set('Retry-After', String(error.retryAfterSeconds));
+        sendJson(ctx, 429, '{"detail":"Too Many Requests."}');
+      } else if (error instanceof ShuttingDownError) {
+        ctx.set('Connection', 'close');
+        ctx.set('Retry-After', String(RETRY_AFTER_SECONDS));
+        sendJson(ctx, 503, '{"detail":"Service unavailable."}');
       } else if (error instanceof StoreUnavailableError) {
         logger.warn({ err: error, method: ctx.method, url: ctx.url }, 'store unavailable, answering 503');
         ctx.set('Retry-After', String(RETRY_AFTER_SECONDS));

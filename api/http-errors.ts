@@ -30,3 +30,26 @@ export class MethodNotAllowedError extends AppError {
     super(`Method not allowed; allowed: ${allow.join(', ')}`);
   }
 }
+
+/** 401: credentials missing or wrong; never says which. */
+export class UnauthorizedError extends AppError {
+  readonly code = 'UNAUTHORIZED';
+
+  constructor(readonly realm: string) {
+    super('Not authenticated');
+  }
+}
+
+/** 429: the client's token bucket is empty. */
+export class RateLimitedError extends AppError {
+  readonly code = 'RATE_LIMITED';
+
+  constructor(readonly retryAfterSeconds: number) {
+    super(`Rate limited; retry after ${retryAfterSeconds} s`);
+  }
+}
+
+/** 503 while the server drains for a shutdown. */
+export class ShuttingDownError extends AppError {
+  readonly code = 'SHUTTING_DOWN';
+}

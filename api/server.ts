@@ -1,6 +1,6 @@
 import { once } from 'node:events';
-import type { AddressInfo } from 'node:net';
-import type { Server } from 'node:http';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo, Socket } from 'node:net';
 import type { Config } from '../config.js';
 import type { Logger } from '../log.js';
 import type { MemoryStore } from '../storage/types.js';
@@ -9,14 +9,26 @@ import { buildApp } from './app.js';
 export interface RunningApi {
   readonly server: Server;
   readonly port: number;
-  /** Stops accepting connections, lets in-flight requests finish, then resolves. */
+  /**
+   * Drains: new requests get 503, in-flight ones finish (up to the shutdown
+   * timeout, then connections are cut), and the server stops listening.
+   */
   close(): Promise<void>;
 }
 
+/**
+ * Request line and headers together; larger requests get a JSON 431. Room for a
+ * query with a few 4,301-digit values, which must get their documented 422.
+ */
+const MAX_HEADER_BYTES = 16 * 1024;
+
 /** Listens with the app on the configured address; the store is the caller's to close. */
-export async function startApi(config: Pick<Config, 'port' | 'bindAddress'>, store: MemoryStore, logger: Logger): Promise<RunningApi> {
-  const app = buildApp({ store, logger });
-  const server = app.listen({ port: config.port, host: config.bindAddress });
+export async function startApi(config: Pick<Config, 'port' | 'bindAddress' | 'api'>, store: MemoryStore, logger: Logger): Promise<RunningApi> {
+  let draining = false;
+  const app = buildApp({ store, logger, api: config.api, draining: () => draining });
+  const server = createServer({ maxHeaderSize: MAX_HEADER_BYTES, headersTimeout: 10_000, requestTimeout: 60_000 }, app.callback());
+  server.on('clientError', (error: NodeJS.ErrnoException, socket: Socket) => answerClientError(error, socket));
+  server.listen({ port: config.port, host: config.bindAddress });
   await once(server, 'listening');
   const { port } = server.address() as AddressInfo;
   logger.info({ address: config.bindAddress, port }, 'API listening');
@@ -24,9 +36,30 @@ export async function startApi(config: Pick<Config, 'port' | 'bindAddress'>, sto
     server,
     port,
     async close() {
+      draining = true;
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));
       server.closeIdleConnections();
+      const timer = setTimeout(() => {
+        logger.warn({ timeoutMs: config.api.shutdownTimeoutMs }, 'requests still running at the shutdown timeout: closing their connections');
+        server.closeAllConnections();
+      }, config.api.shutdownTimeoutMs);
       await closed;
+      clearTimeout(timer);
     },
   };
+}
+
+/** Malformed or oversized requests that never reach Koa still get a JSON answer. */
+function answerClientError(error: NodeJS.ErrnoException, socket: Socket): void {
+  if (!socket.writable || error.code === 'ECONNRESET') {
+    socket.destroy();
+    return;
+  }
+  const [status, body] =
+    error.code === 'HPE_HEADER_OVERFLOW'
+      ? ['431 Request Header Fields Too Large', '{"detail":"Request Header Fields Too Large."}']
+      : error.code === 'ERR_HTTP_REQUEST_TIMEOUT'
+        ? ['408 Request Timeout', '{"detail":"Request Timeout."}']
+        : ['400 Bad Request', '{"detail":"Bad Request."}'];
+  socket.end(`HTTP/1.1 ${status}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`);
 }

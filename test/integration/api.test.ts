@@ -10,6 +10,7 @@ import type { MemoryPoint, MemoryStore } from '../../storage/types.js';
 import { request } from '../helpers/http.js';
 import { capturingLogger } from '../helpers/logger.js';
 import { freePort } from '../helpers/ports.js';
+import { testListen } from '../helpers/api.js';
 
 const T0 = 1_647_033_600;
 const alpha = (i: number): MemoryPoint => ({ host: 'alpha', timestamp: T0 + i * 100, total: 8_192, free: 8_192 - (1_000 + i), used: 1_000 + i });
@@ -139,7 +140,7 @@ describe('GET /memory-logs/ over HTTP (real server, real SQLite)', () => {
     dir = await mkdtemp(join(tmpdir(), 'mt-api-'));
     store = SqliteStore.open({ kind: 'sqlite', path: join(dir, 'api.sqlite'), timeoutMs: 1_000 });
     await store.write([...ALPHA, ...BETA]);
-    api = await startApi({ port: 0, bindAddress: '127.0.0.1' }, store, capturingLogger().logger);
+    api = await startApi(testListen(), store, capturingLogger().logger);
   });
   after(async () => {
     await api.close();
@@ -178,7 +179,7 @@ describe('API failures (real servers)', () => {
 
   it('a store that is down answers 503 with Retry-After, and logs it', async () => {
     const { logger, lines } = capturingLogger();
-    const api = await startApi({ port: 0, bindAddress: '127.0.0.1' }, influxAt(`http://127.0.0.1:${await freePort()}`), logger);
+    const api = await startApi(testListen(), influxAt(`http://127.0.0.1:${await freePort()}`), logger);
     apis.push(api);
     const response = await request(api.port, 'GET', '/memory-logs/');
     expect(response.status).to.equal(503);
@@ -192,7 +193,7 @@ describe('API failures (real servers)', () => {
     servers.push(silent);
     await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
     const { port } = silent.address() as { port: number };
-    const api = await startApi({ port: 0, bindAddress: '127.0.0.1' }, influxAt(`http://127.0.0.1:${port}`, 300), capturingLogger().logger);
+    const api = await startApi(testListen(), influxAt(`http://127.0.0.1:${port}`, 300), capturingLogger().logger);
     apis.push(api);
     const response = await request(api.port, 'GET', '/memory-logs/?limit=1');
     expect(response.status).to.equal(503);
@@ -208,7 +209,7 @@ describe('API failures (real servers)', () => {
     await new Promise<void>((resolve) => refusing.listen(0, '127.0.0.1', resolve));
     const { port } = refusing.address() as { port: number };
     const { logger, lines } = capturingLogger();
-    const api = await startApi({ port: 0, bindAddress: '127.0.0.1' }, influxAt(`http://127.0.0.1:${port}`), logger);
+    const api = await startApi(testListen(), influxAt(`http://127.0.0.1:${port}`), logger);
     apis.push(api);
     const response = await request(api.port, 'GET', '/memory-logs/');
     expect(response.status).to.equal(500);

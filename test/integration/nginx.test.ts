@@ -12,6 +12,7 @@ import { capturingLogger } from '../helpers/logger.js';
 import { freePort } from '../helpers/ports.js';
 import { requireTool } from '../helpers/tools.js';
 import { waitFor } from '../helpers/wait.js';
+import { testListen } from '../helpers/api.js';
 
 const TEMPLATE = join(process.cwd(), 'deploy', 'nginx', 'default.conf.template');
 
@@ -74,7 +75,7 @@ describe('nginx in front of the API (Debian nginx, the project config)', functio
       const dir = await mkdtemp(join(tmpdir(), 'mt-nginx-api-'));
       const store = SqliteStore.open({ kind: 'sqlite', path: join(dir, 'db.sqlite'), timeoutMs: 1_000 });
       await store.write(Array.from({ length: 5 }, (_, i) => ({ host: 'h', timestamp: 1_647_033_600 + i * 60, total: 8_192, free: 2_048, used: 6_144 })));
-      api = await startApi({ port: 0, bindAddress: '127.0.0.1' }, store, capturingLogger().logger);
+      api = await startApi(testListen(), store, capturingLogger().logger);
       const front = await startNginx(`127.0.0.1:${api.port}`);
       nginx = front;
       cleanups.push(async () => {

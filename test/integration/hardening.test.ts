@@ -1,0 +1,175 @@
+import { expect } from 'chai';
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { startApi, type RunningApi } from '../../api/server.js';
+import { InfluxStore } from '../../storage/influx.js';
+import { SqliteStore } from '../../storage/sqlite.js';
+import type { MemoryStore } from '../../storage/types.js';
+import { testListen } from '../helpers/api.js';
+import { startDelayProxy } from '../helpers/delay-proxy.js';
+import { request } from '../helpers/http.js';
+import { privateInflux, sharedInflux } from '../helpers/influx-fixture.js';
+import { capturingLogger } from '../helpers/logger.js';
+import { freePort } from '../helpers/ports.js';
+import { waitFor } from '../helpers/wait.js';
+import { HASHES } from '../unit/api/htpasswd.test.js';
+
+const T0 = 1_647_033_600;
+const basic = (user: string, password: string): string => `Basic ${Buffer.from(`${user}:${password}`).toString('base64')}`;
+
+describe('API hardening (real server, real stores)', function () {
+  this.timeout(60_000);
+  let dir: string;
+  let store: MemoryStore;
+  const apis: RunningApi[] = [];
+  const start = async (api: Parameters<typeof testListen>[0], onStore: MemoryStore = store): Promise<RunningApi> => {
+    const running = await startApi(testListen(api), onStore, capturingLogger().logger);
+    apis.push(running);
+    return running;
+  };
+  before(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'mt-hardening-'));
+    store = SqliteStore.open({ kind: 'sqlite', path: join(dir, 'db.sqlite'), timeoutMs: 1_000 });
+    await store.write(Array.from({ length: 20 }, (_, i) => ({ host: 'h', timestamp: T0 + i * 60, total: 8_192, free: 2_048, used: 6_144 })));
+  });
+  after(async () => {
+    await Promise.all(apis.map((api) => api.close()));
+    await store.close();
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  describe('basic auth (the seed\'s USERNAME:HASHED_PASSWORD format)', () => {
+    let api: RunningApi;
+    before(async () => {
+      api = await start({
+        basicAuth: { realm: 'memory-tracker', users: Object.entries(HASHES).map(([format, hash]) => ({ user: `user-${format}`, hash })) },
+      });
+    });
+
+    for (const format of Object.keys(HASHES)) {
+      it(`${format}: the right password passes, a wrong one does not`, async () => {
+        expect((await request(api.port, 'GET', '/memory-logs/?limit=1', { Authorization: basic(`user-${format}`, 'do') })).status).to.equal(200);
+        // Twice: the second answer comes from the remembered credentials.
+        expect((await request(api.port, 'GET', '/memory-logs/?limit=1', { Authorization: basic(`user-${format}`, 'do') })).status).to.equal(200);
+        expect((await request(api.port, 'GET', '/memory-logs/', { Authorization: basic(`user-${format}`, 'don') })).status).to.equal(401);
+      });
+    }
+
+    const refused: Array<[string, Record<string, string>]> = [
+      ['no credentials', {}],
+      ['an unknown user', { Authorization: basic('mallory', 'do') }],
+      ['a password of another user', { Authorization: basic('user-apr1', 'x') }],
+      ['another scheme', { Authorization: 'Bearer abc' }],
+      ['broken base64', { Authorization: 'Basic !!!!' }],
+      ['no colon in the credentials', { Authorization: `Basic ${Buffer.from('user-apr1').toString('base64')}` }],
+      ['an empty Basic', { Authorization: 'Basic ' }],
+    ];
+    for (const [name, headers] of refused) {
+      it(`${name}: the same 401, with a challenge, whatever was wrong`, async () => {
+        const response = await request(api.port, 'GET', '/memory-logs/', headers);
+        expect(response.status).to.equal(401);
+        expect(response.body).to.equal('{"detail":"Not authenticated."}');
+        expect(response.headers['www-authenticate']).to.equal('Basic realm="memory-tracker", charset="UTF-8"');
+        expect(response.headers['content-type']).to.equal('application/json');
+      });
+    }
+
+    it('leaves the health probe open', async () => {
+      expect((await request(api.port, 'GET', '/healthz')).status).to.equal(200);
+    });
+  });
+
+  describe('rate limit', () => {
+    it('lets the burst through, then answers 429 with Retry-After, then refills', async () => {
+      const api = await start({ rateLimit: { average: 1, periodMs: 1_000, burst: 3 } });
+      for (let i = 0; i < 3; i++) expect((await request(api.port, 'GET', '/memory-logs/?limit=1')).status, `request ${i + 1}`).to.equal(200);
+      const limited = await request(api.port, 'GET', '/memory-logs/?limit=1');
+      expect(limited.status).to.equal(429);
+      expect(limited.body).to.equal('{"detail":"Too Many Requests."}');
+      expect(limited.headers['retry-after']).to.equal('1');
+      expect((await request(api.port, 'GET', '/healthz')).status).to.equal(200);
+      await new Promise((resolve) => setTimeout(resolve, 1_050)); // one period: one token
+      expect((await request(api.port, 'GET', '/memory-logs/?limit=1')).status).to.equal(200);
+      expect((await request(api.port, 'GET', '/memory-logs/?limit=1')).status).to.equal(429);
+    });
+
+    it('keys on X-Forwarded-For only behind a trusted proxy', async () => {
+      const limit = { average: 1, periodMs: 60_000, burst: 1 };
+      const trusting = await start({ rateLimit: limit, trustedProxies: ['127.0.0.1'] });
+      const statuses = async (port: number): Promise<number[]> => [
+        (await request(port, 'GET', '/memory-logs/', { 'X-Forwarded-For': '198.51.100.1' })).status,
+        (await request(port, 'GET', '/memory-logs/', { 'X-Forwarded-For': '198.51.100.2' })).status,
+        (await request(port, 'GET', '/memory-logs/', { 'X-Forwarded-For': '198.51.100.1' })).status,
+      ];
+      expect(await statuses(trusting.port)).to.deep.equal([200, 200, 429]);
+      const doubting = await start({ rateLimit: limit });
+      expect(await statuses(doubting.port)).to.deep.equal([200, 429, 429]);
+    });
+  });
+
+  it('answers oversized headers with a JSON 431', async () => {
+    const api = await start({});
+    const response = await request(api.port, 'GET', '/memory-logs/', { 'X-Padding': 'x'.repeat(17_000) });
+    expect(response.status).to.equal(431);
+    expect(response.body).to.equal('{"detail":"Request Header Fields Too Large."}');
+  });
+
+  it('answers 503 while InfluxDB is down, and 200 again once it is back', async function () {
+    const influx = await privateInflux(this);
+    const influxStore = new InfluxStore({ ...influx.storeConfig(), timeoutMs: 2_000 });
+    try {
+      await influxStore.write([{ host: 'h', timestamp: Math.floor(Date.now() / 1_000), total: 8_192, free: 2_048, used: 6_144 }]);
+      const api = await start({}, influxStore);
+      expect((await request(api.port, 'GET', '/memory-logs/')).status).to.equal(200);
+      await influx.stop();
+      const down = await request(api.port, 'GET', '/memory-logs/');
+      expect(down.status).to.equal(503);
+      expect(down.body).to.equal('{"detail":"Service unavailable."}');
+      expect(down.headers['retry-after']).to.equal('5');
+      await influx.resume();
+      const back = await waitFor('the API to recover', async () => {
+        const response = await request(api.port, 'GET', '/memory-logs/');
+        return response.status === 200 ? response : undefined;
+      });
+      expect(JSON.parse(back.body)).to.have.length(1);
+    } finally {
+      await influx.destroy();
+    }
+  });
+
+  it('on SIGTERM finishes the request in flight, refuses new ones, and exits 0', async function () {
+    const influx = await sharedInflux(this);
+    const config = influx.storeConfig();
+    await new InfluxStore(config).write([{ host: 'h', timestamp: Math.floor(Date.now() / 1_000), total: 8_192, free: 2_048, used: 6_144 }]);
+    const slow = await startDelayProxy(Number(new URL(influx.url).port), 700);
+    const apiPort = await freePort();
+    const child = spawn(process.execPath, [join(process.cwd(), 'dist', 'cli.js'), 'serve'], {
+      env: { PATH: process.env.PATH, STORE: 'influxdb', INFLUX_URL: `http://127.0.0.1:${slow.port}`, INFLUX_DATABASE: config.database, PORT: String(apiPort), BIND_ADDRESS: '127.0.0.1', LOG_LEVEL: 'info' },
+      stdio: ['ignore', 'pipe', 'ignore'],
+    });
+    let stdout = '';
+    child.stdout!.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+    try {
+      await waitFor('the API', async () => ((await request(apiPort, 'GET', '/healthz').catch(() => undefined))?.status === 200 ? true : undefined));
+      const inFlight = request(apiPort, 'GET', '/memory-logs/');
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      child.kill('SIGTERM');
+      const exited = once(child, 'exit');
+      await waitFor('the shutdown to begin', async () => (stdout.includes('"shutting down"') ? true : undefined));
+      // Not served: refused, cut, or 503 on a connection that was already open.
+      const late = await request(apiPort, 'GET', '/memory-logs/').then((response) => response.status, (error: NodeJS.ErrnoException) => error.code);
+      expect(['ECONNREFUSED', 'ECONNRESET', 503]).to.include(late);
+      const answered = await inFlight;
+      expect(answered.status).to.equal(200);
+      expect(JSON.parse(answered.body)).to.have.length(1);
+      const [code] = await exited;
+      expect(code).to.equal(0);
+    } finally {
+      child.kill('SIGKILL');
+      slow.close();
+    }
+  });
+});
