@@ -1,17 +1,24 @@
 #!/usr/bin/env node
+import { parseArgs } from 'node:util';
 import { loadConfig, type Config } from './config.js';
 import { ConfigError } from './errors.js';
 import { createLogger, type Logger } from './log.js';
+import { VERSION } from './version.js';
 
-const USAGE = `Usage: memory-tracker <command>
+const USAGE = `Usage: memory-tracker <command> [options]
 
 Commands:
-  all       run the API and the collector together (npm start)
-  serve     run the API alone (npm run api)
-  collect   run the collector alone (npm run collector)
+  all                 the API and the collector together (npm start)
+  serve               the API alone (npm run api)
+  collect             the collector alone (npm run collector)
+  import FILE         import history into the configured store, from CSV or JSON
+                      lines (timestamp,total,free,used[,host]) or InfluxDB line
+                      protocol; idempotent. Options: --format csv|jsonl|lp (default:
+                      by the file's extension), --host NAME (for rows without one)
   healthcheck [api|collector]
-            exit 0 when the local API answers /healthz, or when the collector
-            finished a run recently (the Docker HEALTHCHECK)
+                      exit 0 when the local API answers /healthz, or when the
+                      collector finished a run recently (the Docker HEALTHCHECK)
+  --help, --version
 
 Configuration comes from environment variables: see the README.`;
 
@@ -22,7 +29,11 @@ async function main(argv: readonly string[]): Promise<number> {
     console.log(USAGE);
     return 0;
   }
-  if (command !== 'all' && command !== 'serve' && command !== 'collect' && command !== 'healthcheck') {
+  if (command === '--version' || command === '-v') {
+    console.log(VERSION);
+    return 0;
+  }
+  if (!['all', 'serve', 'collect', 'import', 'healthcheck'].includes(command ?? '')) {
     console.error(command === undefined ? USAGE : `Unknown command "${command}".\n\n${USAGE}`);
     return 2;
   }
@@ -36,35 +47,37 @@ async function main(argv: readonly string[]): Promise<number> {
     }
     throw error;
   }
-  if (command === 'healthcheck') {
-    const target = argv[1] ?? 'api';
-    if (target !== 'api' && target !== 'collector') {
-      console.error(`Unknown healthcheck target "${target}": api or collector.`);
-      return 2;
-    }
-    const { checkHealth } = await import('./healthcheck.js');
-    const { healthy, reason } = await checkHealth(target, config);
-    console.log(`${healthy ? 'healthy' : 'unhealthy'}: ${reason}`);
-    return healthy ? 0 : 1;
-  }
-  const logger = createLogger(config.logLevel);
+  if (command === 'healthcheck') return healthcheck(argv.slice(1), config);
+  if (command === 'import') return runImport(argv.slice(1), config);
+  return runServices(command as 'all' | 'serve' | 'collect', config, createLogger(config.logLevel));
+}
+
+async function runServices(command: 'all' | 'serve' | 'collect', config: Config, logger: Logger): Promise<number> {
   const stops: Array<() => Promise<void>> = [];
   try {
     // Imported on demand: the collector alone on every node should not carry the
     // API's modules (Koa, ajv, the SQLite driver) in its memory.
-    if (command === 'serve' || command === 'all') {
-      const [{ startApi }, { openStore }] = await Promise.all([import('./api/server.js'), import('./storage/index.js')]);
-      const store = await openStore(config.store);
-      const api = await startApi(config, store, logger);
-      stops.push(async () => {
-        await api.close();
-        await store.close();
-      });
-    }
+    const metrics = command === 'collect' && config.collectorMetricsPort === undefined ? undefined : await import('./metrics.js');
+    const registry = metrics?.createRegistry();
     if (command === 'collect' || command === 'all') {
       const { startCollector } = await import('./collector/scheduler.js');
       const collector = await startCollector(config.collector, config.store, logger);
       stops.push(() => collector.stop());
+      if (registry) metrics!.registerCollectorMetrics(registry, collector.stats);
+      if (command === 'collect' && registry) {
+        const { startMetricsServer } = await import('./metrics-server.js');
+        const server = await startMetricsServer(registry, config.bindAddress, config.collectorMetricsPort!, logger);
+        stops.push(() => server.close());
+      }
+    }
+    if (command === 'serve' || command === 'all') {
+      const [{ startApi }, { openStore }] = await Promise.all([import('./api/server.js'), import('./storage/index.js')]);
+      const store = await openStore(config.store);
+      const api = await startApi(config, store, logger, { registry, collectIntervalMs: config.collector.intervalMs });
+      stops.unshift(async () => {
+        await api.close();
+        await store.close();
+      });
     }
   } catch (error) {
     logger.fatal({ err: error }, 'start failed');
@@ -75,6 +88,56 @@ async function main(argv: readonly string[]): Promise<number> {
   await Promise.allSettled(stops.map((stop) => stop()));
   logger.info('stopped');
   return 0;
+}
+
+async function healthcheck(args: readonly string[], config: Config): Promise<number> {
+  const target = args[0] ?? 'api';
+  if (target !== 'api' && target !== 'collector') {
+    console.error(`Unknown healthcheck target "${target}": api or collector.`);
+    return 2;
+  }
+  const { checkHealth } = await import('./healthcheck.js');
+  const { healthy, reason } = await checkHealth(target, config);
+  console.log(`${healthy ? 'healthy' : 'unhealthy'}: ${reason}`);
+  return healthy ? 0 : 1;
+}
+
+/** Exit codes: 0 all imported, 1 some lines were bad (the rest is imported), 2 usage, 3 store. */
+async function runImport(args: readonly string[], config: Config): Promise<number> {
+  let parsed;
+  try {
+    parsed = parseArgs({ args: [...args], allowPositionals: true, options: { format: { type: 'string' }, host: { type: 'string' } } });
+  } catch (error) {
+    console.error(`${(error as Error).message}\n\n${USAGE}`);
+    return 2;
+  }
+  const [{ formatOf }, { importFile }, { openStore }] = await Promise.all([import('./importer/parse.js'), import('./importer/run.js'), import('./storage/index.js')]);
+  const file = parsed.positionals[0];
+  const format = parsed.values.format ?? (file === undefined ? undefined : formatOf(file));
+  if (file === undefined || (format !== 'csv' && format !== 'jsonl' && format !== 'lp')) {
+    console.error(file === undefined ? `import needs a FILE.\n\n${USAGE}` : `Cannot tell the format of ${file}: give --format csv, jsonl or lp.`);
+    return 2;
+  }
+  const started = Date.now();
+  const store = await openStore(config.store);
+  try {
+    const summary = await importFile(file, store, {
+      format,
+      defaultHost: parsed.values.host ?? config.collector.host,
+      onBadLine: (line, reason) => console.error(`${file}:${line}: ${reason}`),
+      onProgress: (lines, points) => process.stderr.write(`… ${points.toLocaleString('en')} points imported, line ${lines.toLocaleString('en')}\n`),
+    });
+    console.log(
+      `Imported ${summary.points.toLocaleString('en')} points for ${summary.hosts} host${summary.hosts === 1 ? '' : 's'} from ${file} ` +
+        `in ${((Date.now() - started) / 1_000).toFixed(1)} s: ${summary.lines.toLocaleString('en')} lines, ${summary.bad} bad, ${summary.skipped} skipped.`,
+    );
+    return summary.bad > 0 ? 1 : 0;
+  } catch (error) {
+    console.error(`Import stopped: ${(error as Error).message}. Points imported so far stay; importing again is safe.`);
+    return 3;
+  } finally {
+    await store.close();
+  }
 }
 
 function waitForSignal(logger: Logger): Promise<void> {

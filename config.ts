@@ -64,6 +64,8 @@ export interface ApiConfig {
 }
 
 export interface Config {
+  /** `memory-tracker collect` serves its metrics here when set. */
+  readonly collectorMetricsPort: number | undefined;
   readonly port: number;
   readonly bindAddress: string;
   readonly logLevel: LogLevel;
@@ -107,6 +109,7 @@ export const ENV_VARS: readonly EnvVarDoc[] = [
   { name: 'PROC_ROOT', default: '/proc', doc: 'Where `meminfo` is read from (the host\'s `/proc` mounted into a container).' },
   { name: 'NODE_NAME', default: 'the OS hostname', doc: 'The `host` tag of every point.' },
   { name: 'SPOOL_DIR', default: '$DATA_DIR/spool', doc: 'Durable queue of points the store has not acknowledged yet.' },
+  { name: 'COLLECTOR_METRICS_PORT', default: '(none: off)', doc: 'When the collector runs alone, serves its Prometheus metrics on this port at `/metrics` (with `all`, the API\'s `/metrics` has them).' },
   { name: 'SPOOL_MAX_POINTS', default: 'one week of points', doc: 'Spool bound; past it the oldest points are dropped and counted.' },
 ];
 
@@ -250,6 +253,7 @@ export function loadConfig(env: Env = process.env): Config {
   };
 
   const config: Config = {
+    collectorMetricsPort: value('COLLECTOR_METRICS_PORT') === undefined ? undefined : integer('COLLECTOR_METRICS_PORT', 0, 1, 65_535),
     port: integer('PORT', 8000, 0, 65_535),
     bindAddress: value('BIND_ADDRESS') ?? '0.0.0.0',
     logLevel: choice('LOG_LEVEL', LOG_LEVELS, 'info'),

@@ -1,9 +1,20 @@
-import { pino, type Logger } from 'pino';
+import { createRequire } from 'node:module';
+import { pino, stdSerializers, type DestinationStream, type Logger } from 'pino';
 import type { LogLevel } from './config.js';
 
 export type { Logger };
 
-/** JSON lines on stdout, the object first and the message second (pino's order). */
+/**
+ * JSON lines on stdout, the object first and the message second (pino's order),
+ * errors with their cause chain. In a terminal the same lines are pretty-printed.
+ */
 export function createLogger(level: LogLevel, destination?: NodeJS.WritableStream): Logger {
-  return pino({ level, base: { service: 'memory-tracker' } }, destination ?? process.stdout);
+  const options = { level, base: { service: 'memory-tracker' }, serializers: { err: stdSerializers.errWithCause } };
+  if (destination) return pino(options, destination as DestinationStream);
+  if (process.stdout.isTTY) {
+    // Loaded only for a terminal: services in containers never pay for it.
+    const pretty = createRequire(import.meta.url)('pino-pretty') as (options: object) => DestinationStream;
+    return pino(options, pretty({ colorize: true, translateTime: 'SYS:HH:MM:ss.l', ignore: 'service' }));
+  }
+  return pino(options, process.stdout as unknown as DestinationStream);
 }

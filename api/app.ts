@@ -1,40 +1,58 @@
 import Router from '@koa/router';
 import Koa, { type Middleware } from 'koa';
+import type { Registry } from 'prom-client';
+import type { ApiConfig } from '../config.js';
 import type { Logger } from '../log.js';
+import { apiMetrics, instrumentStore } from '../metrics.js';
 import type { MemoryStore } from '../storage/types.js';
+import { VERSION } from '../version.js';
+import { accessLog } from './access-log.js';
+import { loadAssets, type Asset } from './assets.js';
+import { basicAuth } from './basic-auth.js';
 import { handleErrors } from './errors.js';
 import { hostsRoute } from './hosts.js';
-import type { ApiConfig } from '../config.js';
-import { basicAuth } from './basic-auth.js';
 import { MethodNotAllowedError, NotFoundError, ShuttingDownError } from './http-errors.js';
-import { rateLimit } from './rate-limit.js';
 import { memoryLogsRoute } from './memory-logs.js';
+import { openApiDocument } from './openapi.js';
+import { healthz, metricsRoute, readyz } from './probes.js';
+import { rateLimit } from './rate-limit.js';
 import { sendJson } from './respond.js';
 
 export interface AppDeps {
   readonly store: MemoryStore;
   readonly logger: Logger;
   readonly api: ApiConfig;
+  /** Sizes the readiness check's freshness limit and the chart's page. */
+  readonly collectIntervalMs: number;
+  /** Where the API's metrics go; /metrics serves all of it (the collector's too in `all`). */
+  readonly registry: Registry;
   /** True once a shutdown began: new requests get 503 while in-flight ones finish. */
   readonly draining?: () => boolean;
 }
 
 /** Probes stay open whatever auth or rate limit is configured. */
-export const OPEN_PATHS: ReadonlySet<string> = new Set(['/healthz']);
+export const OPEN_PATHS: ReadonlySet<string> = new Set(['/healthz', '/readyz', '/metrics']);
 
 /** Every route serves GET (and HEAD, which Koa answers from GET without a body). */
 const ALLOWED_METHODS = ['GET', 'HEAD'] as const;
 
 /** Builds the Koa app: middleware order and routes. Never listens. */
-export function buildApp({ store, logger, api, draining = () => false }: AppDeps): Koa {
+export function buildApp({ store, logger, api, collectIntervalMs, registry, draining = () => false }: AppDeps): Koa {
   const app = new Koa();
+  const timedStore = instrumentStore(store, registry);
+  const openApi = JSON.stringify(openApiDocument(VERSION));
+  const routes: Record<string, Middleware> = {
+    '/memory-logs/': memoryLogsRoute(timedStore),
+    '/hosts/': hostsRoute(timedStore),
+    '/healthz': healthz,
+    '/readyz': readyz(timedStore, collectIntervalMs),
+    '/metrics': metricsRoute(registry),
+    '/openapi.json': (ctx) => sendJson(ctx, 200, openApi),
+  };
+  for (const [path, asset] of loadAssets(collectIntervalMs)) routes[path] = serveAsset(asset);
+
   // Paths are exact, as in the original: `/memory-logs` redirects, `/Memory-Logs/` is 404.
   const router = new Router({ strict: true, sensitive: true });
-  const routes: Record<string, Middleware> = {
-    '/memory-logs/': memoryLogsRoute(store),
-    '/hosts/': hostsRoute(store),
-    '/healthz': healthz,
-  };
   for (const [path, route] of Object.entries(routes)) {
     router.get(path, route);
     router.all(path, rejectMethod);
@@ -42,6 +60,7 @@ export function buildApp({ store, logger, api, draining = () => false }: AppDeps
 
   // Errors after the headers went out (a streamed page cut short) reach Koa itself.
   app.on('error', (error: unknown) => logger.error({ err: error }, 'response failed after its headers were sent'));
+  app.use(accessLog(logger, apiMetrics(registry)));
   app.use(handleErrors(logger));
   app.use(securityHeaders);
   app.use(async (ctx, next) => {
@@ -51,15 +70,17 @@ export function buildApp({ store, logger, api, draining = () => false }: AppDeps
   if (api.rateLimit) app.use(rateLimit(api.rateLimit, api.trustedProxies, OPEN_PATHS));
   if (api.basicAuth) app.use(basicAuth(api.basicAuth, OPEN_PATHS));
   app.use(router.routes());
-  app.use(redirectOrNotFound(new Set(Object.keys(routes))));
+  app.use(redirectOrNotFound(new Set(Object.keys(routes).filter((path) => path.length > 1 && path.endsWith('/')))));
   return app;
 }
 
-/** The process is up and serving; says nothing of the store (that is readiness). */
-const healthz: Middleware = (ctx) => {
-  ctx.set('Cache-Control', 'no-store');
-  sendJson(ctx, 200, '{"status":"ok"}');
-};
+function serveAsset(asset: Asset): Middleware {
+  return (ctx) => {
+    ctx.set('Cache-Control', asset.cacheControl);
+    ctx.set('Content-Type', asset.type);
+    ctx.body = asset.body;
+  };
+}
 
 const rejectMethod: Middleware = () => {
   throw new MethodNotAllowedError(ALLOWED_METHODS);
@@ -75,10 +96,10 @@ const securityHeaders: Middleware = async (ctx, next) => {
  * the slashed path with the same query, as FastAPI does (relative, so it stays
  * right behind TLS-terminating proxies); anything else is 404.
  */
-function redirectOrNotFound(paths: ReadonlySet<string>): Middleware {
+function redirectOrNotFound(slashedPaths: ReadonlySet<string>): Middleware {
   return (ctx) => {
     const slashed = `${ctx.path}/`;
-    if (!paths.has(slashed)) throw new NotFoundError(`no route for ${ctx.path}`);
+    if (!slashedPaths.has(slashed)) throw new NotFoundError(`no route for ${ctx.path}`);
     ctx.status = 307;
     ctx.set('Location', ctx.querystring === '' ? slashed : `${slashed}?${ctx.querystring}`);
     // An empty body, like Starlette's redirect (Koa would otherwise write a message).

@@ -24,6 +24,8 @@ export function handleErrors(logger: Logger): Middleware {
     try {
       await next();
     } catch (error) {
+      // The request's own logger (with its id) when the access log made one.
+      const log = (ctx.state.log as Logger | undefined) ?? logger;
       if (error instanceof RequestValidationError) {
         sendJson(ctx, 422, JSON.stringify({ detail: error.issues }));
       } else if (error instanceof NotFoundError) {
@@ -42,13 +44,13 @@ export function handleErrors(logger: Logger): Middleware {
         ctx.set('Retry-After', String(RETRY_AFTER_SECONDS));
         sendJson(ctx, 503, '{"detail":"Service unavailable."}');
       } else if (error instanceof StoreUnavailableError) {
-        logger.warn({ err: error, method: ctx.method, url: ctx.url }, 'store unavailable, answering 503');
+        log.warn({ err: error, method: ctx.method, url: ctx.url }, 'store unavailable, answering 503');
         ctx.set('Retry-After', String(RETRY_AFTER_SECONDS));
         sendJson(ctx, 503, '{"detail":"Service unavailable."}');
       } else if (isClientHttpError(error)) {
         sendJson(ctx, error.status, JSON.stringify({ detail: error.message }));
       } else {
-        logger.error({ err: error, method: ctx.method, url: ctx.url }, 'request failed');
+        log.error({ err: error, method: ctx.method, url: ctx.url }, 'request failed');
         sendJson(ctx, 500, '{"detail":"Internal server error."}');
       }
     }

@@ -4,6 +4,8 @@ import type { AddressInfo, Socket } from 'node:net';
 import type { Config } from '../config.js';
 import type { Logger } from '../log.js';
 import type { MemoryStore } from '../storage/types.js';
+import type { Registry } from 'prom-client';
+import { createRegistry } from '../metrics.js';
 import { buildApp } from './app.js';
 
 export interface RunningApi {
@@ -22,10 +24,22 @@ export interface RunningApi {
  */
 const MAX_HEADER_BYTES = 16 * 1024;
 
+export interface ApiOptions {
+  /** The registry /metrics serves; a new one (with process metrics) by default. */
+  readonly registry?: Registry;
+  /** The collection interval, for readiness and the chart (default one minute). */
+  readonly collectIntervalMs?: number;
+}
+
 /** Listens with the app on the configured address; the store is the caller's to close. */
-export async function startApi(config: Pick<Config, 'port' | 'bindAddress' | 'api'>, store: MemoryStore, logger: Logger): Promise<RunningApi> {
+export async function startApi(
+  config: Pick<Config, 'port' | 'bindAddress' | 'api'>,
+  store: MemoryStore,
+  logger: Logger,
+  { registry = createRegistry(), collectIntervalMs = 60_000 }: ApiOptions = {},
+): Promise<RunningApi> {
   let draining = false;
-  const app = buildApp({ store, logger, api: config.api, draining: () => draining });
+  const app = buildApp({ store, logger, api: config.api, collectIntervalMs, registry, draining: () => draining });
   const server = createServer({ maxHeaderSize: MAX_HEADER_BYTES, headersTimeout: 10_000, requestTimeout: 60_000 }, app.callback());
   server.on('clientError', (error: NodeJS.ErrnoException, socket: Socket) => answerClientError(error, socket));
   server.listen({ port: config.port, host: config.bindAddress });

@@ -5,6 +5,7 @@ import { fileURLToPath } from 'node:url';
 import type { CollectorConfig, StoreConfig } from '../config.js';
 import type { Logger } from '../log.js';
 import type { JobInput, JobMessage } from './job-messages.js';
+import { emptyStats, type CollectorStats } from './stats.js';
 import { nextTickMs } from './ticks.js';
 
 const JOB = 'collect';
@@ -12,6 +13,8 @@ const JOB = 'collect';
 const STOP_GRACE_MS = 3_000;
 
 export interface Collector {
+  /** Counters for the metrics endpoint. */
+  readonly stats: CollectorStats;
   /** Cancels the running job (its point stays spooled) and stops ticking. */
   stop(): Promise<void>;
 }
@@ -30,7 +33,8 @@ export async function startCollector(
 ): Promise<Collector> {
   const log = logger.child({ component: 'collector' });
   const input: { -readonly [K in keyof JobInput]: JobInput[K] } = { collector, store, tickMs: 0 };
-  const state = new RunLog(log);
+  const stats = emptyStats();
+  const state = new RunLog(log, stats);
   const bree = new Bree({
     root: false,
     logger: breeLogger(log),
@@ -48,6 +52,7 @@ export async function startCollector(
       void beat(collector.heartbeatPath).catch((error: unknown) => log.warn({ err: error }, 'cannot write the heartbeat file'));
     },
     errorHandler: (error: unknown) => {
+      stats.failures++;
       log.error({ err: error, timeoutMs: collector.timeoutMs }, 'collector run ended abnormally (timeout or crash); its point is spooled if it was sampled');
     },
   });
@@ -74,6 +79,7 @@ export async function startCollector(
   log.info({ intervalMs: collector.intervalMs, host: collector.host, store: store.kind }, 'collector started');
 
   return {
+    stats,
     async stop() {
       stopped = true;
       clearTimeout(timer);
@@ -99,10 +105,14 @@ class RunLog {
   private storeDown = false;
   private sampleFailing = false;
 
-  constructor(private readonly log: Logger) {}
+  constructor(
+    private readonly log: Logger,
+    private readonly stats: CollectorStats,
+  ) {}
 
   record(message: JobMessage): void {
     if (message.type === 'failed') {
+      this.stats.failures++;
       if (!this.sampleFailing) this.log.error({ code: message.code, tickMs: message.tickMs }, `collector run failed: ${message.message}`);
       this.sampleFailing = true;
       return;
@@ -110,6 +120,12 @@ class RunLog {
     if (this.sampleFailing) this.log.info('sampling works again');
     this.sampleFailing = false;
     const { report } = message;
+    this.stats.runs++;
+    this.stats.pointsWritten += report.written;
+    this.stats.pointsDropped += report.dropped;
+    this.stats.spoolDepth = report.spooled;
+    if (report.storeError !== undefined) this.stats.pointsSpooled++;
+    if (report.written > 0) this.stats.lastWriteSeconds = Math.floor(Date.now() / 1_000);
     if (report.dropped > 0) this.log.warn({ dropped: report.dropped, spooled: report.spooled }, 'spool full, dropped the oldest points');
     if (report.skippedLines > 0) this.log.warn({ skippedLines: report.skippedLines }, 'skipped torn or invalid spool lines');
     if (report.replayed > 0) this.log.info({ replayed: report.replayed, spooled: report.spooled }, `replayed ${report.replayed} points`);

@@ -1,0 +1,137 @@
+import { pointProblem } from '../storage/point.js';
+import type { MemoryPoint } from '../storage/types.js';
+
+export type ImportFormat = 'csv' | 'jsonl' | 'lp';
+
+/** What one line of input turned out to be. */
+export type LineResult =
+  | { readonly kind: 'point'; readonly point: MemoryPoint }
+  | { readonly kind: 'bad'; readonly reason: string }
+  /** Not data: a header, a comment, a blank line, another measurement. */
+  | { readonly kind: 'skip' };
+
+const FIELDS = ['timestamp', 'total', 'free', 'used'] as const;
+
+/** The format of a file by its name: .csv, .jsonl/.ndjson/.json, .lp/.line/.txt. */
+export function formatOf(path: string): ImportFormat | undefined {
+  if (/\.csv$/i.test(path)) return 'csv';
+  if (/\.(jsonl|ndjson|json)$/i.test(path)) return 'jsonl';
+  if (/\.(lp|line|txt)$/i.test(path)) return 'lp';
+  return undefined;
+}
+
+/**
+ * Seconds from a timestamp: whole seconds, or milli-, micro- or nanoseconds told
+ * apart by size (as InfluxDB exports them), or an ISO 8601 date-time.
+ */
+export function parseTimestamp(value: unknown): number | undefined {
+  if (typeof value === 'string' && /^\d+$/.test(value.trim())) value = Number(value.trim());
+  if (typeof value === 'number') {
+    if (!Number.isFinite(value) || value < 0) return undefined;
+    const divisor = value >= 1e17 ? 1e9 : value >= 1e14 ? 1e6 : value >= 1e11 ? 1e3 : 1;
+    return Math.floor(value / divisor);
+  }
+  if (typeof value === 'string' && /^\d{4}-\d{2}-\d{2}[T ]/.test(value)) {
+    const ms = Date.parse(value.includes('Z') || /[+-]\d{2}:?\d{2}$/.test(value) ? value : `${value.replace(' ', 'T')}Z`);
+    return Number.isNaN(ms) ? undefined : Math.floor(ms / 1_000);
+  }
+  return undefined;
+}
+
+function integer(value: unknown): number | undefined {
+  if (typeof value === 'string' && /^\s*\d+\s*$/.test(value)) return Number(value);
+  return typeof value === 'number' && Number.isSafeInteger(value) ? value : undefined;
+}
+
+/** A point from named values, or why not. */
+function toPoint(values: Readonly<Record<string, unknown>>, defaultHost: string): LineResult {
+  const timestamp = parseTimestamp(values.timestamp);
+  if (timestamp === undefined) return { kind: 'bad', reason: `timestamp is not a time: ${JSON.stringify(values.timestamp)}` };
+  const numbers: Record<string, number> = {};
+  for (const field of ['total', 'free', 'used'] as const) {
+    const number = integer(values[field]);
+    if (number === undefined) return { kind: 'bad', reason: `${field} is not a whole number of MiB: ${JSON.stringify(values[field])}` };
+    numbers[field] = number;
+  }
+  const host = values.host === undefined || values.host === '' ? defaultHost : String(values.host);
+  const point: MemoryPoint = { host, timestamp, total: numbers.total!, free: numbers.free!, used: numbers.used! };
+  const problem = pointProblem(point);
+  return problem === undefined ? { kind: 'point', point } : { kind: 'bad', reason: problem };
+}
+
+/** A CSV file's lines, the first non-blank one naming the columns. */
+export class CsvLines {
+  private columns: string[] | undefined;
+
+  constructor(private readonly defaultHost: string) {}
+
+  parse(line: string): LineResult {
+    if (line.trim() === '') return { kind: 'skip' };
+    const cells = line.split(',').map((cell) => cell.trim().replace(/^"(.*)"$/, '$1'));
+    if (this.columns === undefined) {
+      const columns = cells.map((cell) => cell.toLowerCase());
+      const missing = FIELDS.filter((field) => !columns.includes(field));
+      if (missing.length > 0) return { kind: 'bad', reason: `the header lacks ${missing.join(', ')} (columns: timestamp,total,free,used[,host])` };
+      this.columns = columns;
+      return { kind: 'skip' };
+    }
+    if (cells.length !== this.columns.length) return { kind: 'bad', reason: `${cells.length} cells where the header has ${this.columns.length}` };
+    return toPoint(Object.fromEntries(this.columns.map((column, i) => [column, cells[i]])), this.defaultHost);
+  }
+}
+
+export function parseJsonLine(line: string, defaultHost: string): LineResult {
+  if (line.trim() === '') return { kind: 'skip' };
+  let value: unknown;
+  try {
+    value = JSON.parse(line);
+  } catch {
+    return { kind: 'bad', reason: 'not JSON' };
+  }
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) return { kind: 'bad', reason: 'not a JSON object' };
+  return toPoint(value as Record<string, unknown>, defaultHost);
+}
+
+/** One line of InfluxDB line protocol; lines of other measurements are skipped. */
+export function parseLineProtocol(line: string, defaultHost: string): LineResult {
+  if (line.trim() === '' || line.startsWith('#')) return { kind: 'skip' };
+  const parts = splitUnescaped(line.trim(), ' ');
+  if (parts.length !== 3) return { kind: 'bad', reason: 'not "measurement,tags fields timestamp"' };
+  const [series, fieldText, timestamp] = parts as [string, string, string];
+  const [measurement, ...tagPairs] = splitUnescaped(series, ',');
+  if (unescape(measurement!) !== 'memory') return { kind: 'skip' };
+  const values: Record<string, unknown> = { timestamp };
+  for (const pair of tagPairs) {
+    const [key, value] = splitUnescaped(pair, '=');
+    if (unescape(key!) === 'host' && value !== undefined) values.host = unescape(value);
+  }
+  for (const pair of splitUnescaped(fieldText, ',')) {
+    const [key, value] = splitUnescaped(pair, '=');
+    if (value === undefined) return { kind: 'bad', reason: `field "${pair}" has no value` };
+    values[unescape(key!)] = /^\d+i?$/.test(value) ? Number(value.replace(/i$/, '')) : /^\d+\.0*$/.test(value) ? Number(value) : value;
+  }
+  return toPoint(values, defaultHost);
+}
+
+function splitUnescaped(text: string, separator: string): string[] {
+  const parts: string[] = [];
+  let current = '';
+  for (let i = 0; i < text.length; i++) {
+    const character = text[i]!;
+    if (character === '\\' && i + 1 < text.length) {
+      current += character + text[i + 1];
+      i++;
+    } else if (character === separator) {
+      parts.push(current);
+      current = '';
+    } else {
+      current += character;
+    }
+  }
+  parts.push(current);
+  return parts;
+}
+
+function unescape(text: string): string {
+  return text.replace(/\\(.)/g, '$1');
+}

@@ -1,0 +1,98 @@
+import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
+import type { CollectorStats } from './collector/stats.js';
+import type { JsonBody, ListQuery, MemoryPoint, MemoryStore, RequestOptions } from './storage/types.js';
+
+/** A Prometheus registry with the process's default metrics (memory, CPU, event loop). */
+export function createRegistry(): Registry {
+  const registry = new Registry();
+  collectDefaultMetrics({ register: registry, prefix: 'memory_tracker_' });
+  return registry;
+}
+
+export interface ApiMetrics {
+  observeRequest(route: string, method: string, status: number, seconds: number): void;
+}
+
+export function apiMetrics(registry: Registry): ApiMetrics {
+  const requests = new Counter({
+    name: 'memory_tracker_http_requests_total',
+    help: 'HTTP requests answered, by route, method and status.',
+    labelNames: ['route', 'method', 'status'] as const,
+    registers: [registry],
+  });
+  const duration = new Histogram({
+    name: 'memory_tracker_http_request_duration_seconds',
+    help: 'Time to answer an HTTP request, by route, method and status.',
+    labelNames: ['route', 'method', 'status'] as const,
+    buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
+    registers: [registry],
+  });
+  return {
+    observeRequest(route, method, status, seconds) {
+      const labels = { route, method, status: String(status) };
+      requests.inc(labels);
+      duration.observe(labels, seconds);
+    },
+  };
+}
+
+/** Wraps a store so that each request to it is timed, by operation and outcome. */
+export function instrumentStore(store: MemoryStore, registry: Registry): MemoryStore {
+  const duration = new Histogram({
+    name: 'memory_tracker_store_request_duration_seconds',
+    help: 'Time the store took to answer, by operation and outcome.',
+    labelNames: ['operation', 'outcome'] as const,
+    buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
+    registers: [registry],
+  });
+  const timed = async <T>(operation: string, call: () => Promise<T>): Promise<T> => {
+    const end = duration.startTimer({ operation });
+    try {
+      const result = await call();
+      end({ outcome: 'ok' });
+      return result;
+    } catch (error) {
+      end({ outcome: (error as { code?: string }).code ?? 'error' });
+      throw error;
+    }
+  };
+  return {
+    write: (points: readonly MemoryPoint[], options?: RequestOptions) => timed('write', () => store.write(points, options)),
+    listJson: (query: ListQuery): Promise<JsonBody> => timed('list', () => store.listJson(query)),
+    listHosts: () => timed('hosts', () => store.listHosts()),
+    health: () => timed('health', () => store.health()),
+    close: () => store.close(),
+  };
+}
+
+/** The collector's counters, read from its stats at every scrape. */
+export function registerCollectorMetrics(registry: Registry, stats: CollectorStats): void {
+  const counter = (name: string, help: string, read: () => number): void => {
+    new Counter({
+      name,
+      help,
+      registers: [registry],
+      collect() {
+        this.reset();
+        this.inc(read());
+      },
+    });
+  };
+  const gauge = (name: string, help: string, read: () => number): void => {
+    new Gauge({
+      name,
+      help,
+      registers: [registry],
+      collect() {
+        this.set(read());
+      },
+    });
+  };
+  counter('memory_tracker_collector_runs_total', 'Collector runs that finished (a sample taken and delivered or spooled).', () => stats.runs);
+  counter('memory_tracker_collector_run_failures_total', 'Collector runs that failed (meminfo unreadable, timeout, crash).', () => stats.failures);
+  counter('memory_tracker_points_written_total', 'Points the store acknowledged, replayed ones included.', () => stats.pointsWritten);
+  counter('memory_tracker_points_spooled_total', 'Points that went to the spool because the store refused them.', () => stats.pointsSpooled);
+  counter('memory_tracker_points_dropped_total', 'Oldest points dropped because the spool was full.', () => stats.pointsDropped);
+  gauge('memory_tracker_spool_depth', 'Points waiting in the spool after the last run.', () => stats.spoolDepth);
+  gauge('memory_tracker_last_successful_write_timestamp_seconds', 'When the store last acknowledged a point (0: never).', () => stats.lastWriteSeconds);
+}
