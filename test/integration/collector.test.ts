@@ -149,6 +149,23 @@ describe('Collector (Bree worker threads, a real influxd, COLLECT_INTERVAL=1s)',
       expect((await spool.read()).points).to.deep.equal([]);
     });
 
+    it('serves its own metrics on COLLECTOR_METRICS_PORT when it runs alone', async () => {
+      const port = await freePort();
+      const child = spawnCollector({ STORE: 'sqlite', SQLITE_PATH: join(dir, 'metrics', 'db.sqlite'), DATA_DIR: join(dir, 'metrics'), COLLECTOR_METRICS_PORT: String(port), BIND_ADDRESS: '127.0.0.1' });
+      try {
+        const text = await waitFor('a written point in the metrics', async () => {
+          const body = await fetch(`http://127.0.0.1:${port}/metrics`).then((response) => response.text(), () => '');
+          return /^memory_tracker_points_written_total [1-9]/m.test(body) ? body : undefined;
+        });
+        expect(text).to.match(/^memory_tracker_spool_depth 0$/m);
+        expect(text).to.match(/^memory_tracker_last_successful_write_timestamp_seconds [1-9]\d{9}$/m);
+        expect(text).to.include('memory_tracker_process_resident_memory_bytes');
+      } finally {
+        child.kill('SIGTERM');
+        await once(child, 'exit');
+      }
+    });
+
     it('refuses a bad configuration with one message naming every variable, exit code 78', async () => {
       const child = spawnCollector({ COLLECT_INTERVAL: 'often', SPOOL_MAX_POINTS: 'many' });
       let stderr = '';

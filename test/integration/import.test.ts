@@ -1,0 +1,91 @@
+import { expect } from 'chai';
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { listRecords } from '../../storage/index.js';
+import { InfluxStore } from '../../storage/influx.js';
+import { SqliteStore } from '../../storage/sqlite.js';
+import { sharedInflux } from '../helpers/influx-fixture.js';
+
+interface Run {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+async function cli(args: string[], env: Record<string, string>): Promise<Run> {
+  const child = spawn(process.execPath, [join(process.cwd(), 'dist', 'cli.js'), ...args], { env: { PATH: process.env.PATH, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  let [stdout, stderr] = ['', ''];
+  child.stdout!.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+  child.stderr!.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+  const [code] = await once(child, 'exit');
+  return { code: code as number, stdout, stderr };
+}
+
+describe('memory-tracker import (the CLI, real stores)', function () {
+  this.timeout(60_000);
+  let dir: string;
+  before(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'mt-import-'));
+  });
+  after(async () => rm(dir, { recursive: true, force: true }));
+
+  it('imports the original table as CSV, reports bad lines by number, and changes nothing the second time', async () => {
+    const file = join(dir, 'memory_log.csv');
+    await writeFile(
+      file,
+      ['timestamp,total,free,used', '1647033600,8192,2048,6144', '1647033700,8192,1024,7168', '1647033800,eight,1,1', '', '1647033900,8192,1000,7192', 'x,y'].join('\n'),
+    );
+    const env = { SQLITE_PATH: join(dir, 'csv.sqlite'), NODE_NAME: 'legacy' };
+    const first = await cli(['import', file], env);
+    expect(first.code).to.equal(1);
+    expect(first.stderr).to.include(`${file}:4: total is not a whole number of MiB: "eight"`);
+    expect(first.stderr).to.include(`${file}:7: 2 cells where the header has 4`);
+    expect(first.stdout).to.match(/^Imported 3 points for 1 host from .* 7 lines, 2 bad, 2 skipped\.\n$/);
+    const second = await cli(['import', file], env);
+    expect(second.stdout).to.include('Imported 3 points');
+    const store = SqliteStore.open({ kind: 'sqlite', path: env.SQLITE_PATH, timeoutMs: 1_000 });
+    expect(await listRecords(store, { host: 'legacy', limit: 10, skip: 0 })).to.deep.equal([
+      { timestamp: 1647033600, total: 8192, free: 2048, used: 6144 },
+      { timestamp: 1647033700, total: 8192, free: 1024, used: 7168 },
+      { timestamp: 1647033900, total: 8192, free: 1000, used: 7192 },
+    ]);
+    await store.close();
+  });
+
+  it('imports JSON lines with hosts, and --host for rows without one', async () => {
+    const file = join(dir, 'points.jsonl');
+    await writeFile(file, '{"timestamp":1647033600,"total":4096,"free":96,"used":4000,"host":"db-1"}\n{"timestamp":"2022-03-11T21:21:00Z","total":4096,"free":96,"used":4000}\n');
+    const env = { SQLITE_PATH: join(dir, 'jsonl.sqlite') };
+    const run = await cli(['import', file, '--host', 'db-2'], env);
+    expect(run.code, run.stderr).to.equal(0);
+    expect(run.stdout).to.include('Imported 2 points for 2 hosts');
+    const store = SqliteStore.open({ kind: 'sqlite', path: env.SQLITE_PATH, timeoutMs: 1_000 });
+    expect((await store.listHosts()).map(({ host }) => host)).to.have.members(['db-1', 'db-2']);
+    await store.close();
+  });
+
+  it('imports InfluxDB line protocol into a real influxd', async function () {
+    const influx = await sharedInflux(this);
+    const config = influx.storeConfig();
+    const file = join(dir, 'export.lp');
+    await writeFile(file, '# DML\nmemory,host=n1 total=8192i,free=2048i,used=6144i 1647033600000000000\ncpu,host=n1 usage=3 1647033600000000000\nmemory,host=n1 total=8192i,free=1024i,used=7168i 1647033660000000000\n');
+    const run = await cli(['import', file], { STORE: 'influxdb', INFLUX_URL: config.url, INFLUX_DATABASE: config.database });
+    expect(run.code, run.stderr).to.equal(0);
+    expect(run.stdout).to.include('Imported 2 points for 1 host');
+    expect(await listRecords(new InfluxStore(config), { host: 'n1', limit: 10, skip: 0 })).to.deep.equal([
+      { timestamp: 1647033600, total: 8192, free: 2048, used: 6144 },
+      { timestamp: 1647033660, total: 8192, free: 1024, used: 7168 },
+    ]);
+  });
+
+  it('refuses a file whose format it cannot tell, and prints its version and help', async () => {
+    const unknown = await cli(['import', join(dir, 'data.bin')], {});
+    expect(unknown.code).to.equal(2);
+    expect(unknown.stderr).to.include('--format');
+    expect((await cli(['--version'], {})).stdout.trim()).to.match(/^\d+\.\d+\.\d+$/);
+    expect((await cli(['--help'], {})).stdout).to.include('import FILE');
+  });
+});

@@ -1,0 +1,57 @@
+import { expect } from 'chai';
+import { CsvLines, formatOf, parseJsonLine, parseLineProtocol, parseTimestamp } from '../../../importer/parse.js';
+
+const point = (timestamp: number, host = 'default') => ({ kind: 'point', point: { host, timestamp, total: 8192, free: 2048, used: 6144 } });
+
+describe('import parsing', () => {
+  it('tells formats by extension', () => {
+    expect(['a.csv', 'a.jsonl', 'a.ndjson', 'a.lp', 'a.txt', 'a.bin'].map(formatOf)).to.deep.equal(['csv', 'jsonl', 'jsonl', 'lp', 'lp', undefined]);
+  });
+
+  const timestamps: Array<[unknown, number | undefined]> = [
+    [1647033600, 1647033600],
+    ['1647033600', 1647033600],
+    [1647033600123, 1647033600],
+    [1647033600123456, 1647033600],
+    [1647033600123456789, 1647033600],
+    ['2022-03-11T21:20:00Z', 1647033600],
+    ['2022-03-11 21:20:00', 1647033600],
+    ['2022-03-11T22:20:00+01:00', 1647033600],
+    ['yesterday', undefined],
+    [-5, undefined],
+    [1.5, 1],
+  ];
+  for (const [input, expected] of timestamps) {
+    it(`timestamp ${JSON.stringify(input)} -> ${expected}`, () => expect(parseTimestamp(input)).to.equal(expected));
+  }
+
+  it('CSV: columns by the header, in any order, host optional', () => {
+    const csv = new CsvLines('default');
+    expect(csv.parse('used,free,total,timestamp,host')).to.deep.equal({ kind: 'skip' });
+    expect(csv.parse('6144,2048,8192,1647033600,web-1')).to.deep.equal(point(1647033600, 'web-1'));
+    expect(csv.parse('6144,2048,8192,1647033660,')).to.deep.equal(point(1647033660));
+    expect(csv.parse('6144,2048,lots,1647033600,web-1')).to.deep.include({ kind: 'bad' });
+    expect(csv.parse('6144,2048')).to.deep.include({ kind: 'bad' });
+    expect(csv.parse('')).to.deep.equal({ kind: 'skip' });
+  });
+
+  it('CSV: a header without the needed columns is reported', () => {
+    expect(new CsvLines('d').parse('time,mem')).to.deep.include({ kind: 'bad' });
+  });
+
+  it('JSON lines: objects with the same keys', () => {
+    expect(parseJsonLine('{"timestamp":1647033600,"total":8192,"free":2048,"used":6144}', 'default')).to.deep.equal(point(1647033600));
+    expect(parseJsonLine('{"timestamp":1647033600,"total":8192,"free":2048,"used":-1}', 'd')).to.deep.include({ kind: 'bad' });
+    expect(parseJsonLine('[1,2]', 'd')).to.deep.include({ kind: 'bad' });
+    expect(parseJsonLine('{oops', 'd')).to.deep.equal({ kind: 'bad', reason: 'not JSON' });
+  });
+
+  it('line protocol: memory points in any precision; other measurements skipped', () => {
+    expect(parseLineProtocol('memory,host=web\\ 1 total=8192i,free=2048i,used=6144i 1647033600000000000', 'd')).to.deep.equal(point(1647033600, 'web 1'));
+    expect(parseLineProtocol('memory total=8192i,free=2048i,used=6144i 1647033600', 'default')).to.deep.equal(point(1647033600));
+    expect(parseLineProtocol('cpu,host=a usage=1 1647033600', 'd')).to.deep.equal({ kind: 'skip' });
+    expect(parseLineProtocol('# comment', 'd')).to.deep.equal({ kind: 'skip' });
+    expect(parseLineProtocol('memory,host=a total=8192i', 'd')).to.deep.include({ kind: 'bad' });
+    expect(parseLineProtocol('memory,host=a total=x,free=1i,used=1i 1', 'd')).to.deep.include({ kind: 'bad' });
+  });
+});
