@@ -25,7 +25,18 @@ export interface InfluxStoreConfig {
   readonly collectIntervalMs: number;
 }
 
-export type StoreConfig = SqliteStoreConfig | InfluxStoreConfig;
+/** InfluxDB 2.x through its own API and Flux (`INFLUX_API=v2`). */
+export interface InfluxV2StoreConfig {
+  readonly kind: 'influxdb2';
+  readonly url: string;
+  readonly org: string;
+  readonly bucket: string;
+  readonly token: string;
+  readonly timeoutMs: number;
+  readonly collectIntervalMs: number;
+}
+
+export type StoreConfig = SqliteStoreConfig | InfluxStoreConfig | InfluxV2StoreConfig;
 
 export interface CollectorConfig {
   readonly intervalMs: number;
@@ -104,6 +115,9 @@ export const ENV_VARS: readonly EnvVarDoc[] = [
   { name: 'INFLUX_USERNAME', default: '(none)', doc: 'InfluxDB user; set together with `INFLUX_PASSWORD`.' },
   { name: 'INFLUX_PASSWORD', default: '(none)', doc: 'InfluxDB password. `INFLUX_PASSWORD_FILE` reads it from a file (Docker secret).' },
   { name: 'INFLUX_TOKEN', default: '(none)', doc: 'InfluxDB token (2.x/3.x), instead of username/password. `INFLUX_TOKEN_FILE` reads it from a file.' },
+  { name: 'INFLUX_API', default: 'v1', doc: '`v1`: line protocol and InfluxQL over `/write` and `/query` (InfluxDB 1.x, 2.x, 3.x); `v2`: the InfluxDB 2.x API with Flux, through @influxdata/influxdb-client (needs `INFLUX_ORG` and `INFLUX_TOKEN`).' },
+  { name: 'INFLUX_ORG', default: '(none)', doc: 'InfluxDB 2.x organization (`INFLUX_API=v2`).' },
+  { name: 'INFLUX_BUCKET', default: '$INFLUX_DATABASE', doc: 'InfluxDB 2.x bucket (`INFLUX_API=v2`).' },
   { name: 'COLLECT_INTERVAL', default: '1m', doc: 'Time between samples, in whole seconds: a number with `s`, `m`, `h` or `d` (`1s`, `30s`, `1m`).' },
   { name: 'COLLECT_TIMEOUT', default: '80% of COLLECT_INTERVAL', doc: 'A collector run still going after this long is ended; its point stays spooled.' },
   { name: 'PROC_ROOT', default: '/proc', doc: 'Where `meminfo` is read from (the host\'s `/proc` mounted into a container).' },
@@ -206,16 +220,33 @@ export function loadConfig(env: Env = process.env): Config {
       problems.push('INFLUX_TOKEN: set either a token or INFLUX_USERNAME/INFLUX_PASSWORD, not both');
     }
     const database = value('INFLUX_DATABASE') ?? 'memory_tracker';
-    store = {
-      kind: 'influxdb',
-      url: url.replace(/\/+$/, ''),
-      database,
-      username,
-      password,
-      token,
-      timeoutMs: storeTimeoutMs,
-      collectIntervalMs: intervalMs,
-    };
+    const influxApi = choice('INFLUX_API', ['v1', 'v2'] as const, 'v1');
+    if (influxApi === 'v2') {
+      const org = value('INFLUX_ORG');
+      if (org === undefined) problems.push('INFLUX_ORG: required with INFLUX_API=v2');
+      if (token === undefined) problems.push('INFLUX_TOKEN: required with INFLUX_API=v2');
+      if (username !== undefined) problems.push('INFLUX_USERNAME: INFLUX_API=v2 authenticates with INFLUX_TOKEN only');
+      store = {
+        kind: 'influxdb2',
+        url: url.replace(/\/+$/, ''),
+        org: org ?? '',
+        bucket: value('INFLUX_BUCKET') ?? database,
+        token: token ?? '',
+        timeoutMs: storeTimeoutMs,
+        collectIntervalMs: intervalMs,
+      };
+    } else {
+      store = {
+        kind: 'influxdb',
+        url: url.replace(/\/+$/, ''),
+        database,
+        username,
+        password,
+        token,
+        timeoutMs: storeTimeoutMs,
+        collectIntervalMs: intervalMs,
+      };
+    }
   }
 
   const collector: CollectorConfig = {

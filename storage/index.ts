@@ -11,8 +11,14 @@ export type { HostSummary, JsonBody, ListQuery, MemoryPoint, MemoryRecord, Memor
  * database is created by the first write that finds it missing.
  */
 export async function openStore(config: StoreConfig): Promise<MemoryStore> {
-  if (config.kind === 'sqlite') return (await import('./sqlite.js')).SqliteStore.open(config);
-  return new (await import('./influx.js')).InfluxStore(config);
+  switch (config.kind) {
+    case 'sqlite':
+      return (await import('./sqlite.js')).SqliteStore.open(config);
+    case 'influxdb':
+      return new (await import('./influx.js')).InfluxStore(config);
+    case 'influxdb2':
+      return new (await import('./influx-v2.js')).InfluxV2Store(config);
+  }
 }
 
 /** A page as records, for callers that compute on them rather than send them. */

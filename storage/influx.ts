@@ -1,17 +1,10 @@
 import { StoreRequestError, StoreUnavailableError } from '../errors.js';
 import type { InfluxStoreConfig } from '../config.js';
-import {
-  initialSpanSeconds,
-  NEWEST_LOOKBACK_SECONDS,
-  newestQuery,
-  oldestQuery,
-  pageQuery,
-  toLine,
-  WIDEN_FACTOR,
-} from './influxql.js';
+import { NEWEST_LOOKBACK_SECONDS, newestQuery, oldestQuery, pageQuery, toLine } from './influxql.js';
 import { HttpClient, type HttpResponse } from './http.js';
 import { assertValidPoints } from './point.js';
 import type { HostSummary, ListQuery, MemoryPoint, MemoryStore, RequestOptions } from './types.js';
+import { NewestCache, pageInWindows, type Newest } from './window.js';
 
 interface Series {
   readonly tags?: Readonly<Record<string, string>>;
@@ -24,14 +17,6 @@ interface StatementResult {
   readonly series?: readonly Series[];
 }
 
-/** How long the newest point of a host is remembered. */
-const NEWEST_TTL_MS = 1_000;
-
-interface Newest {
-  readonly host: string;
-  readonly time: number;
-}
-
 /**
  * InfluxDB over its HTTP API: line protocol to `/write`, InfluxQL from `/query`.
  * That one dialect is served by InfluxDB 1.x, 2.x (v1 compatibility API) and 3.x.
@@ -42,7 +27,7 @@ export class InfluxStore implements MemoryStore {
   private readonly headers: Record<string, string>;
   private readonly intervalSeconds: number;
   private readonly http = new HttpClient();
-  private readonly newestCache = new Map<string, { newest: Newest; expiresMs: number }>();
+  private readonly newest = new NewestCache();
 
   constructor(private readonly config: InfluxStoreConfig) {
     this.headers = authorization(config);
@@ -66,8 +51,7 @@ export class InfluxStore implements MemoryStore {
     if (points.length === 0) return;
     assertValidPoints(points);
     const body = points.map(toLine).join('\n');
-    // A point newer than a remembered newest one must not wait for the cache to expire.
-    this.newestCache.clear();
+    this.newest.clear();
     const params = new URLSearchParams({ db: this.config.database, precision: 's' });
     try {
       await this.request(`/write?${params}`, 'POST', body, options);
@@ -79,22 +63,13 @@ export class InfluxStore implements MemoryStore {
   }
 
   async listJson({ host, limit, skip }: ListQuery): Promise<string> {
-    const newest = await this.newest(host);
+    const newest = await this.newest.get(host, () => this.findNewest(host));
     if (newest === undefined) return '[]';
-    // Up to a day ahead rather than the newest point: a newest point served from
-    // the cache may be a little old, and the points written since belong in.
-    const upper = Math.max(newest.time, Math.floor(Date.now() / 1_000) + 86_400);
-    let span = initialSpanSeconds(limit, skip, this.intervalSeconds);
-    let oldest: number | undefined;
-    for (;;) {
-      const from = Math.max(0, oldest ?? 0, newest.time - span + 1);
-      const rows = await this.select(pageQuery(newest.host, from, upper, limit, skip));
-      if (rows.length >= limit || from === 0) return rowsToJson(rows);
-      // Too few rows: either the data ends here or gaps thinned the window.
-      oldest ??= await this.findOldest(newest.host, upper);
-      if (oldest === undefined || from <= oldest) return rowsToJson(rows);
-      span *= WIDEN_FACTOR;
-    }
+    const rows = await pageInWindows<ReadonlyArray<unknown>>(newest, { limit, skip }, this.intervalSeconds, {
+      page: (from, to) => this.select(pageQuery(newest.host, from, to, limit, skip)),
+      oldest: (to) => this.findOldest(newest.host, to),
+    });
+    return rowsToJson(rows);
   }
 
   async listHosts(): Promise<HostSummary[]> {
@@ -111,20 +86,6 @@ export class InfluxStore implements MemoryStore {
 
   async close(): Promise<void> {
     this.http.close();
-  }
-
-  /**
-   * The newest point of `host` (or of any host), remembered for NEWEST_TTL_MS: at
-   * hundreds of requests a second this saves a round trip on nearly every one, and
-   * a newest point a moment old only widens the window by that moment.
-   */
-  private async newest(host: string | undefined): Promise<Newest | undefined> {
-    const key = host ?? '';
-    const cached = this.newestCache.get(key);
-    if (cached !== undefined && cached.expiresMs > Date.now()) return cached.newest;
-    const newest = await this.findNewest(host);
-    if (newest !== undefined) this.newestCache.set(key, { newest, expiresMs: Date.now() + NEWEST_TTL_MS });
-    return newest;
   }
 
   /** The newest point (of `host`, or of any host), looking back in growing windows. */

@@ -161,6 +161,13 @@ describe('Swarm stack files (docker stack config)', () => {
     expect(stack!.services.collector!.environment).to.include({ PROC_ROOT: '/host/proc' });
   });
 
+  it('docker-compose-dev-influx2.yml: InfluxDB 2 (pinned) with INFLUX_API=v2 for the API and the collector', () => {
+    const { stack, stderr } = stackConfig('docker-compose-dev-influx2.yml', {});
+    expect(stderr).to.equal('');
+    expect(stack!.services.influxdb!.image).to.match(/^influxdb:2\.\d+/);
+    for (const name of ['api', 'collector']) expect(stack!.services[name]!.environment, name).to.include({ INFLUX_API: 'v2', INFLUX_ORG: 'memory-tracker' });
+  });
+
   it('traefik-stack.yml: host-mode ports so the rate limit sees client addresses', () => {
     const { stack, stderr } = stackConfig('traefik-stack.yml', { ACME_EMAIL: 'ops@example.org' });
     expect(stderr).to.equal('');
@@ -169,7 +176,7 @@ describe('Swarm stack files (docker stack config)', () => {
 
   it('names an explicit tag, never latest, for every image', () => {
     const images: string[] = [];
-    for (const [file, env] of [['docker-compose-deploy.yml', ENV], ['docker-compose-dev.yml', {}], ['traefik-stack.yml', { ACME_EMAIL: 'a@b.c' }]] as const) {
+    for (const [file, env] of [['docker-compose-deploy.yml', ENV], ['docker-compose-dev.yml', {}], ['docker-compose-dev-influx2.yml', {}], ['traefik-stack.yml', { ACME_EMAIL: 'a@b.c' }]] as const) {
       images.push(...Object.values(stackConfig(file, env).stack!.services).map((service) => service.image));
     }
     for (const dockerfile of ['Dockerfile', join('nginx', 'Dockerfile')]) {

@@ -33,6 +33,13 @@ describe('loadConfig', () => {
     expect(config.store).to.deep.include({ kind: 'influxdb', url: 'http://db:8086', database: 'mem', token: 't', collectIntervalMs: 10_000 });
   });
 
+  it('reads the InfluxDB 2.x settings, the bucket defaulting to the database', () => {
+    const config = loadConfig({ STORE: 'influxdb', INFLUX_API: 'v2', INFLUX_ORG: 'acme', INFLUX_TOKEN: 't', INFLUX_DATABASE: 'mem' });
+    expect(config.store).to.deep.include({ kind: 'influxdb2', org: 'acme', bucket: 'mem', token: 't' });
+    expect(problemsOf({ STORE: 'influxdb', INFLUX_API: 'v2' }).join('\n')).to.include('INFLUX_ORG').and.include('INFLUX_TOKEN');
+    expect(problemsOf({ STORE: 'influxdb', INFLUX_API: 'v3' })[0]).to.match(/^INFLUX_API:/);
+  });
+
   it('reads a secret from a *_FILE (Docker secrets)', () => {
     const file = join(mkdtempSync(join(tmpdir(), 'mt-config-')), 'password');
     writeFileSync(file, 's3cret\n');

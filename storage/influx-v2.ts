@@ -1,0 +1,99 @@
+import { HttpError, InfluxDB, Point, type QueryApi } from '@influxdata/influxdb-client';
+import { StoreRequestError, StoreUnavailableError } from '../errors.js';
+import type { InfluxV2StoreConfig } from '../config.js';
+import { bucketFlux, newestFlux, oldestFlux, pageFlux, recordFromRow, timeFromRow } from './flux.js';
+import { MEASUREMENT, NEWEST_LOOKBACK_SECONDS } from './influxql.js';
+import { assertValidPoints } from './point.js';
+import type { HostSummary, ListQuery, MemoryPoint, MemoryRecord, MemoryStore } from './types.js';
+import { NewestCache, pageInWindows, type Newest } from './window.js';
+
+/**
+ * InfluxDB 2.x natively (`INFLUX_API=v2`): writes through the client's WriteApi to
+ * a bucket, reads through its QueryApi in Flux. Same data model, same bounded
+ * windows and the same JSON as the InfluxQL path.
+ */
+export class InfluxV2Store implements MemoryStore {
+  private readonly client: InfluxDB;
+  private readonly queries: QueryApi;
+  private readonly intervalSeconds: number;
+  private readonly newest = new NewestCache();
+
+  constructor(private readonly config: InfluxV2StoreConfig) {
+    this.client = new InfluxDB({ url: config.url, token: config.token, timeout: config.timeoutMs });
+    this.queries = this.client.getQueryApi(config.org);
+    this.intervalSeconds = Math.max(1, Math.round(config.collectIntervalMs / 1_000));
+  }
+
+  async write(points: readonly MemoryPoint[]): Promise<void> {
+    if (points.length === 0) return;
+    assertValidPoints(points);
+    // A WriteApi per call, flushed and closed before returning, never retrying on
+    // its own: the client's buffer is never the only copy of a point (the
+    // collector's spool is).
+    const writer = this.client.getWriteApi(this.config.org, this.config.bucket, 's', {
+      batchSize: points.length + 1,
+      flushInterval: 0,
+      maxRetries: 0,
+      maxBufferLines: points.length + 1,
+    });
+    writer.writePoints(
+      points.map((point) =>
+        new Point(MEASUREMENT).tag('host', point.host).intField('total', point.total).intField('free', point.free).intField('used', point.used).timestamp(point.timestamp),
+      ),
+    );
+    await translate(() => writer.close());
+    this.newest.clear();
+  }
+
+  async listJson({ host, limit, skip }: ListQuery): Promise<string> {
+    const newest = await this.newest.get(host, () => this.findNewest(host));
+    if (newest === undefined) return '[]';
+    const records = await pageInWindows<MemoryRecord | undefined>(newest, { limit, skip }, this.intervalSeconds, {
+      page: (from, to) => translate(() => this.queries.collectRows(pageFlux(this.config.bucket, newest.host, from, to, limit, skip), recordFromRow)),
+      oldest: async (to) => (await translate(() => this.queries.collectRows(oldestFlux(this.config.bucket, newest.host, to), timeFromRow)))[0]?.time,
+    });
+    if (records.some((record) => record === undefined)) throw new StoreUnavailableError('InfluxDB answered a row that is not four whole numbers');
+    return JSON.stringify(records);
+  }
+
+  async listHosts(): Promise<HostSummary[]> {
+    const rows = await translate(() => this.queries.collectRows(newestFlux(this.config.bucket, 0), timeFromRow));
+    return rows
+      .map(({ host, time }) => ({ host, latestTimestamp: time }))
+      .sort((a, b) => b.latestTimestamp - a.latestTimestamp || (a.host < b.host ? -1 : 1));
+  }
+
+  async health(): Promise<void> {
+    const buckets = await translate(() => this.queries.collectRows(bucketFlux(this.config.bucket)));
+    if (buckets.length === 0) throw new StoreRequestError(`InfluxDB has no bucket "${this.config.bucket}"`);
+  }
+
+  async close(): Promise<void> {
+    // The client holds no connection of its own between requests.
+  }
+
+  private async findNewest(host: string | undefined): Promise<Newest | undefined> {
+    const now = Math.floor(Date.now() / 1_000);
+    for (const from of [...NEWEST_LOOKBACK_SECONDS.map((seconds) => now - seconds), 0]) {
+      const rows = await translate(() => this.queries.collectRows(newestFlux(this.config.bucket, Math.max(0, from), host), timeFromRow));
+      const newest = rows.reduce<Newest | undefined>(
+        (best, row) => (best === undefined || row.time > best.time || (row.time === best.time && row.host < best.host) ? row : best),
+        undefined,
+      );
+      if (newest !== undefined) return newest;
+    }
+    return undefined;
+  }
+}
+
+/** The client's failures as the store's typed errors: 5xx, 429 and the network pass; 4xx will not. */
+async function translate<T>(call: () => Promise<T>): Promise<T> {
+  try {
+    return await call();
+  } catch (error) {
+    if (error instanceof HttpError && error.statusCode < 500 && error.statusCode !== 429) {
+      throw new StoreRequestError(`InfluxDB answered ${error.statusCode}: ${error.message}`, { cause: error });
+    }
+    throw new StoreUnavailableError(`InfluxDB unavailable: ${(error as Error).message}`, { cause: error });
+  }
+}
