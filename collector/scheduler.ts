@@ -63,8 +63,12 @@ export async function startCollector(
 
   let timer: NodeJS.Timeout | undefined;
   let stopped = false;
+  let lastTickMs = 0;
   const scheduleNext = (): void => {
-    const tickMs = nextTickMs(Date.now(), collector.intervalMs);
+    // From the last tick at least: a timer that fires a hair early must not give
+    // the same tick twice.
+    const tickMs = nextTickMs(Math.max(Date.now(), lastTickMs), collector.intervalMs);
+    lastTickMs = tickMs;
     timer = setTimeout(() => {
       if (stopped) return;
       if (bree.workers.has(JOB)) {

@@ -2,10 +2,10 @@ import { HttpError, InfluxDB, Point, type QueryApi } from '@influxdata/influxdb-
 import { StoreRequestError, StoreUnavailableError } from '../errors.js';
 import type { InfluxV2StoreConfig } from '../config.js';
 import { bucketFlux, newestFlux, oldestFlux, pageFlux, recordFromRow, timeFromRow } from './flux.js';
-import { MEASUREMENT, NEWEST_LOOKBACK_SECONDS } from './influxql.js';
+import { MEASUREMENT } from './influxql.js';
 import { assertValidPoints } from './point.js';
 import type { HostSummary, ListQuery, MemoryPoint, MemoryRecord, MemoryStore } from './types.js';
-import { NewestCache, pageInWindows, type Newest } from './window.js';
+import { NEWEST_LOOKBACK_SECONDS, NewestCache, pageInWindows, type Newest } from './window.js';
 
 /**
  * InfluxDB 2.x natively (`INFLUX_API=v2`): writes through the client's WriteApi to

@@ -1,10 +1,10 @@
 import { StoreRequestError, StoreUnavailableError } from '../errors.js';
 import type { InfluxStoreConfig } from '../config.js';
-import { NEWEST_LOOKBACK_SECONDS, newestQuery, oldestQuery, pageQuery, toLine } from './influxql.js';
+import { newestQuery, oldestQuery, pageQuery, toLine } from './influxql.js';
 import { HttpClient, type HttpResponse } from './http.js';
 import { assertValidPoints } from './point.js';
 import type { HostSummary, ListQuery, MemoryPoint, MemoryStore, RequestOptions } from './types.js';
-import { NewestCache, pageInWindows, type Newest } from './window.js';
+import { NEWEST_LOOKBACK_SECONDS, NewestCache, pageInWindows, type Newest } from './window.js';
 
 interface Series {
   readonly tags?: Readonly<Record<string, string>>;

@@ -41,21 +41,3 @@ export function pageQuery(host: string, fromSeconds: number, toSeconds: number, 
     ` ORDER BY time DESC LIMIT ${limit} OFFSET ${skip}`
   );
 }
-
-/**
- * The window that should hold the newest `skip + limit` points at one point per
- * interval, plus one interval of slack for jitter. The caller widens it when gaps
- * leave too few rows.
- */
-export function initialSpanSeconds(limit: number, skip: number, intervalSeconds: number): number {
-  return (limit + skip + 1) * intervalSeconds;
-}
-
-/** How much wider each retry looks: few retries even across long gaps. */
-export const WIDEN_FACTOR = 8;
-
-/**
- * Windows tried, newest first, to find the latest point without an unbounded scan:
- * an hour, a day, a month, a year, then everything.
- */
-export const NEWEST_LOOKBACK_SECONDS = [3_600, 86_400, 31 * 86_400, 366 * 86_400] as const;

@@ -1,4 +1,20 @@
-import { initialSpanSeconds, WIDEN_FACTOR } from './influxql.js';
+/**
+ * The window that should hold the newest `skip + limit` points at one point per
+ * interval, plus one interval of slack for jitter. The caller widens it when gaps
+ * leave too few rows.
+ */
+export function initialSpanSeconds(limit: number, skip: number, intervalSeconds: number): number {
+  return (limit + skip + 1) * intervalSeconds;
+}
+
+/** How much wider each retry looks: few retries even across long gaps. */
+export const WIDEN_FACTOR = 8;
+
+/**
+ * Windows tried, newest first, to find the latest point without an unbounded scan:
+ * an hour, a day, a month, a year, then everything.
+ */
+export const NEWEST_LOOKBACK_SECONDS = [3_600, 86_400, 31 * 86_400, 366 * 86_400] as const;
 
 /** The newest point of a host: where every page's time window ends. */
 export interface Newest {
