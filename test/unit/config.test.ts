@@ -76,6 +76,26 @@ describe('loadConfig', () => {
     expect(problemsOf({ COLLECT_INTERVAL: '1500ms' })[0]).to.match(/^COLLECT_INTERVAL:/);
   });
 
+  it('reads no variable that ENV_VARS (and so the README) leaves out', () => {
+    const read = new Set<string>();
+    const spy = new Proxy({ STORE: 'influxdb', INFLUX_API: 'v2', BASIC_AUTH_USERS: '', RATE_LIMIT_AVERAGE: '1' } as Record<string, string>, {
+      get(target, name: string) {
+        read.add(name);
+        return target[name];
+      },
+    });
+    try {
+      loadConfig(spy);
+    } catch {
+      // Problems are expected here: only which names were read matters.
+    }
+    for (const env of [{}, { STORE: 'influxdb' }]) loadConfig(new Proxy(env as Record<string, string>, { get: (target, name: string) => (read.add(name), target[name]) }));
+    const documented = new Set(ENV_VARS.map(({ name }) => name));
+    const undocumented = [...read].filter((name) => !documented.has(name.replace(/_FILE$/, '')));
+    expect(undocumented).to.deep.equal([]);
+    expect(read.size).to.be.greaterThan(20);
+  });
+
   it('documents every variable in the README, with its default', async () => {
     const { readFile } = await import('node:fs/promises');
     const readme = await readFile(join(process.cwd(), 'README.md'), 'utf8');
