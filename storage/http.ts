@@ -1,4 +1,4 @@
-import { Agent, request as httpRequest, type IncomingHttpHeaders } from 'node:http';
+import { Agent, request as httpRequest, type IncomingHttpHeaders, type IncomingMessage } from 'node:http';
 
 export interface HttpResponse {
   readonly status: number;
@@ -22,7 +22,8 @@ export class HttpClient {
   private readonly agent = new Agent({ keepAlive: true, maxSockets: 32 });
   private https: Promise<typeof import('node:https')> | undefined;
 
-  async send(url: URL, { method, headers = {}, body, signal }: HttpRequest): Promise<HttpResponse> {
+  /** Sends a request and resolves with the response as soon as its head is in: the body is the caller's to read. */
+  async open(url: URL, { method, headers = {}, body, signal }: HttpRequest): Promise<IncomingMessage> {
     signal.throwIfAborted();
     // TLS is loaded only for an https:// store.
     const send = url.protocol === 'https:' ? (await (this.https ??= import('node:https'))).request : httpRequest;
@@ -31,24 +32,20 @@ export class HttpClient {
     return new Promise((resolve, reject) => {
       const request = send(
         url,
-        {
-          method,
-          agent,
-          signal,
-          headers: payload === undefined ? headers : { ...headers, 'Content-Length': String(payload.length) },
-        },
-        (response) => {
-          const chunks: Buffer[] = [];
-          response.on('data', (chunk: Buffer) => chunks.push(chunk));
-          response.on('error', reject);
-          response.on('end', () =>
-            resolve({ status: response.statusCode ?? 0, headers: response.headers, body: Buffer.concat(chunks).toString('utf8') }),
-          );
-        },
+        { method, agent, signal, headers: payload === undefined ? headers : { ...headers, 'Content-Length': String(payload.length) } },
+        resolve,
       );
       request.on('error', reject);
       request.end(payload);
     });
+  }
+
+  /** Sends a request and reads the whole answer. */
+  async send(url: URL, request: HttpRequest): Promise<HttpResponse> {
+    const response = await this.open(url, request);
+    const chunks: Buffer[] = [];
+    for await (const chunk of response) chunks.push(chunk as Buffer);
+    return { status: response.statusCode ?? 0, headers: response.headers, body: Buffer.concat(chunks).toString('utf8') };
   }
 
   close(): void {

@@ -48,8 +48,9 @@ export class InfluxV2Store implements MemoryStore {
   async listJson({ host, limit, skip }: ListQuery): Promise<string> {
     const newest = await this.newest.get(host, () => this.findNewest(host));
     if (newest === undefined) return '[]';
-    const records = await pageInWindows<MemoryRecord | undefined>(newest, { limit, skip }, this.intervalSeconds, {
+    const records = await pageInWindows<Array<MemoryRecord | undefined>>(newest, { limit, skip }, this.intervalSeconds, {
       page: (from, to) => translate(() => this.queries.collectRows(pageFlux(this.config.bucket, newest.host, from, to, limit, skip), recordFromRow)),
+      complete: (rows) => rows.length >= limit,
       oldest: async (to) => (await translate(() => this.queries.collectRows(oldestFlux(this.config.bucket, newest.host, to), timeFromRow)))[0]?.time,
     });
     if (records.some((record) => record === undefined)) throw new StoreUnavailableError('InfluxDB answered a row that is not four whole numbers');

@@ -1,9 +1,11 @@
 import { StoreRequestError, StoreUnavailableError } from '../errors.js';
 import type { InfluxStoreConfig } from '../config.js';
-import { newestQuery, oldestQuery, pageQuery, toLine } from './influxql.js';
+import type { IncomingMessage } from 'node:http';
+import { createInterface } from 'node:readline';
+import { newestQuery, oldestQuery, pageBoundsQuery, pageQuery, rangeQuery, toLine } from './influxql.js';
 import { HttpClient, type HttpResponse } from './http.js';
 import { assertValidPoints } from './point.js';
-import type { HostSummary, ListQuery, MemoryPoint, MemoryStore, RequestOptions } from './types.js';
+import type { HostSummary, JsonBody, ListQuery, MemoryPoint, MemoryStore, RequestOptions } from './types.js';
 import { NEWEST_LOOKBACK_SECONDS, NewestCache, pageInWindows, type Newest } from './window.js';
 
 interface Series {
@@ -16,6 +18,20 @@ interface StatementResult {
   readonly error?: string;
   readonly series?: readonly Series[];
 }
+
+type Rows = ReadonlyArray<ReadonlyArray<unknown>>;
+
+/** Where a streamed page lies: its newest and oldest points' times, within a window from `from`. */
+interface PageBounds {
+  readonly from: number;
+  readonly top: number | undefined;
+  readonly bottom: number | undefined;
+}
+
+/** Pages up to this many rows are read in one answer; larger ones stream. */
+const STREAM_ABOVE_ROWS = 10_000;
+/** Rows per piece of InfluxDB's chunked answer. */
+const STREAM_CHUNK_ROWS = 2_000;
 
 /**
  * InfluxDB over its HTTP API: line protocol to `/write`, InfluxQL from `/query`.
@@ -62,11 +78,13 @@ export class InfluxStore implements MemoryStore {
     }
   }
 
-  async listJson({ host, limit, skip }: ListQuery): Promise<string> {
+  async listJson({ host, limit, skip }: ListQuery): Promise<JsonBody> {
     const newest = await this.newest.get(host, () => this.findNewest(host));
     if (newest === undefined) return '[]';
-    const rows = await pageInWindows<ReadonlyArray<unknown>>(newest, { limit, skip }, this.intervalSeconds, {
+    if (limit > STREAM_ABOVE_ROWS) return this.streamPage(newest, limit, skip);
+    const rows = await pageInWindows<Rows>(newest, { limit, skip }, this.intervalSeconds, {
       page: (from, to) => this.select(pageQuery(newest.host, from, to, limit, skip)),
+      complete: (rows) => rows.length >= limit,
       oldest: (to) => this.findOldest(newest.host, to),
     });
     return rowsToJson(rows);
@@ -112,28 +130,72 @@ export class InfluxStore implements MemoryStore {
     return Number.isSafeInteger(time) ? time : undefined;
   }
 
+  /**
+   * A large page, streamed: the times of its newest and oldest points are found
+   * first (in the same bounded windows as any page), then the points between them
+   * are read oldest first in InfluxDB's chunked answers and passed on piece by
+   * piece, never all in memory at once. Everything that can fail before the first
+   * piece fails here, so the caller can still answer 503.
+   */
+  private async streamPage(newest: Newest, limit: number, skip: number): Promise<JsonBody> {
+    const bounds = await pageInWindows<PageBounds>(newest, { limit, skip }, this.intervalSeconds, {
+      page: async (from, to) => {
+        const [top, bottom] = (await this.queryAll(pageBoundsQuery(newest.host, from, to, limit, skip))).map((series) => firstTime(series));
+        return { from, top, bottom };
+      },
+      complete: (bounds) => bounds.bottom !== undefined,
+      oldest: (to) => this.findOldest(newest.host, to),
+    });
+    if (bounds.top === undefined) return '[]';
+    const params = new URLSearchParams({
+      db: this.config.database,
+      epoch: 's',
+      chunked: 'true',
+      chunk_size: String(STREAM_CHUNK_ROWS),
+      q: rangeQuery(newest.host, bounds.bottom ?? bounds.from, bounds.top, limit),
+    });
+    // Only the wait for the answer's head is bounded by the store timeout: the
+    // pieces then come as fast as the client takes them.
+    const headTimeout = new AbortController();
+    const timer = setTimeout(() => headTimeout.abort(), this.config.timeoutMs);
+    let response: IncomingMessage;
+    try {
+      response = await this.http.open(new URL(`${this.config.url}/query?${params}`), { method: 'GET', headers: this.headers, signal: headTimeout.signal });
+    } catch (error) {
+      throw new StoreUnavailableError(`InfluxDB at ${this.config.url} unreachable or silent`, { cause: error });
+    } finally {
+      clearTimeout(timer);
+    }
+    if (response.statusCode !== 200) {
+      response.resume();
+      throw new StoreUnavailableError(`InfluxDB answered ${response.statusCode} to a streamed page`);
+    }
+    return chunkedRowsToJson(response);
+  }
+
   /** Rows of a single-series query: [time, ...fields]. */
-  private async select(text: string): Promise<ReadonlyArray<ReadonlyArray<unknown>>> {
-    const series = await this.query(text);
-    return series[0]?.values ?? [];
+  private async select(text: string): Promise<Rows> {
+    const [series] = await this.queryAll(text);
+    return series?.[0]?.values ?? [];
   }
 
   private async query(text: string): Promise<readonly Series[]> {
+    const [series] = await this.queryAll(text);
+    return series ?? [];
+  }
+
+  /** The series of each statement of `text` (statements separated by `;`). */
+  private async queryAll(text: string): Promise<ReadonlyArray<readonly Series[]>> {
     const params = new URLSearchParams({ db: this.config.database, epoch: 's', q: text });
     const response = await this.request(`/query?${params}`, 'GET');
-    let result: StatementResult | undefined;
+    let results: StatementResult[] | undefined;
     try {
-      result = (JSON.parse(response.body) as { results?: StatementResult[] }).results?.[0];
+      results = (JSON.parse(response.body) as { results?: StatementResult[] }).results;
     } catch (error) {
       throw new StoreUnavailableError('InfluxDB answered with a body that is not JSON', { cause: error });
     }
-    if (result === undefined) throw new StoreUnavailableError('InfluxDB answered without results');
-    if (result.error !== undefined) {
-      // A database that does not exist yet simply holds no points.
-      if (/database not found/i.test(result.error)) return [];
-      throw new StoreRequestError(`InfluxDB refused the query: ${result.error}`);
-    }
-    return result.series ?? [];
+    if (results === undefined || results.length === 0) throw new StoreUnavailableError('InfluxDB answered without results');
+    return results.map(seriesOf);
   }
 
   private async request(path: string, method: 'GET' | 'POST', body?: string, options?: RequestOptions): Promise<HttpResponse> {
@@ -155,6 +217,20 @@ export class InfluxStore implements MemoryStore {
   }
 }
 
+function seriesOf(result: StatementResult): readonly Series[] {
+  if (result.error !== undefined) {
+    // A database that does not exist yet simply holds no points.
+    if (/database not found/i.test(result.error)) return [];
+    throw new StoreRequestError(`InfluxDB refused the query: ${result.error}`);
+  }
+  return result.series ?? [];
+}
+
+function firstTime(series: readonly Series[]): number | undefined {
+  const time = series[0]?.values[0]?.[0];
+  return typeof time === 'number' ? time : undefined;
+}
+
 function authorization(config: InfluxStoreConfig): Record<string, string> {
   if (config.token !== undefined) return { Authorization: `Token ${config.token}` };
   if (config.username !== undefined && config.password !== undefined) {
@@ -174,16 +250,43 @@ function errorDetail(body: string): string {
 
 /**
  * [time, total, free, used] rows, newest first, to the API's JSON body, oldest
- * first. Anything but numbers means the server answered garbage.
+ * first.
  */
-function rowsToJson(rows: ReadonlyArray<ReadonlyArray<unknown>>): string {
-  let json = '[';
-  for (let i = rows.length - 1; i >= 0; i--) {
-    const [timestamp, total, free, used] = rows[i]!;
-    if (typeof timestamp !== 'number' || typeof total !== 'number' || typeof free !== 'number' || typeof used !== 'number') {
-      throw new StoreUnavailableError(`InfluxDB answered a row that is not four numbers: ${JSON.stringify(rows[i])}`);
-    }
-    json += `${i === rows.length - 1 ? '' : ','}{"timestamp":${timestamp},"total":${total},"free":${free},"used":${used}}`;
+function rowsToJson(rows: Rows): string {
+  const records: string[] = new Array(rows.length);
+  for (let i = 0; i < rows.length; i++) records[rows.length - 1 - i] = recordJson(rows[i]!);
+  return `[${records.join(',')}]`;
+}
+
+/** One record of the body. Anything but four numbers means the server answered garbage. */
+function recordJson(row: ReadonlyArray<unknown>): string {
+  const [timestamp, total, free, used] = row;
+  if (typeof timestamp !== 'number' || typeof total !== 'number' || typeof free !== 'number' || typeof used !== 'number') {
+    throw new StoreUnavailableError(`InfluxDB answered a row that is not four numbers: ${JSON.stringify(row)}`);
   }
-  return `${json}]`;
+  return `{"timestamp":${timestamp},"total":${total},"free":${free},"used":${used}}`;
+}
+
+/** InfluxDB's chunked answer (one JSON document a line), rows oldest first, as body pieces. */
+async function* chunkedRowsToJson(response: IncomingMessage): AsyncGenerator<string> {
+  let separator = '[';
+  try {
+    for await (const line of createInterface({ input: response, crlfDelay: Infinity })) {
+      if (line === '') continue;
+      let results: StatementResult[] | undefined;
+      try {
+        results = (JSON.parse(line) as { results?: StatementResult[] }).results;
+      } catch (error) {
+        throw new StoreUnavailableError('InfluxDB streamed a piece that is not JSON', { cause: error });
+      }
+      for (const series of seriesOf(results?.[0] ?? {})) {
+        if (series.values.length === 0) continue;
+        yield separator + series.values.map(recordJson).join(',');
+        separator = ',';
+      }
+    }
+  } finally {
+    response.destroy();
+  }
+  yield separator === '[' ? '[]' : ']';
 }

@@ -41,3 +41,18 @@ export function pageQuery(host: string, fromSeconds: number, toSeconds: number, 
     ` ORDER BY time DESC LIMIT ${limit} OFFSET ${skip}`
   );
 }
+
+/**
+ * The times of the page's newest and oldest points within the window: the points at
+ * `skip` and at `skip + limit - 1` from the newest. Two statements, one request.
+ */
+export function pageBoundsQuery(host: string, fromSeconds: number, toSeconds: number, limit: number, skip: number): string {
+  const at = (offset: number): string =>
+    `SELECT "used" FROM "${MEASUREMENT}" WHERE time >= ${fromSeconds}s AND time <= ${toSeconds}s${hostFilter(host)} ORDER BY time DESC LIMIT 1 OFFSET ${offset}`;
+  return `${at(skip)}; ${at(skip + limit - 1)}`;
+}
+
+/** Up to `limit` points in [fromSeconds, toSeconds], oldest first. */
+export function rangeQuery(host: string, fromSeconds: number, toSeconds: number, limit: number): string {
+  return `SELECT "total", "free", "used" FROM "${MEASUREMENT}" WHERE time >= ${fromSeconds}s AND time <= ${toSeconds}s${hostFilter(host)} ORDER BY time ASC LIMIT ${limit}`;
+}

@@ -48,9 +48,11 @@ export class NewestCache {
   }
 }
 
-export interface WindowedQuery<Row> {
-  /** The page (`limit` after `skip`, newest first) within [fromSeconds, toSeconds]. */
-  page(fromSeconds: number, toSeconds: number): Promise<readonly Row[]>;
+export interface WindowedQuery<Page> {
+  /** The page (`limit` after `skip`, from the newest) within [fromSeconds, toSeconds]. */
+  page(fromSeconds: number, toSeconds: number): Promise<Page>;
+  /** Whether that window held the whole page. */
+  complete(page: Page): boolean;
   /** The host's oldest point at or before `toSeconds`. */
   oldest(toSeconds: number): Promise<number | undefined>;
 }
@@ -61,12 +63,12 @@ export interface WindowedQuery<Row> {
  * interval, ending at the newest point; when gaps leave too few rows, a window
  * eight times wider, and so on until it reaches the host's oldest point.
  */
-export async function pageInWindows<Row>(
+export async function pageInWindows<Page>(
   newest: Newest,
   { limit, skip }: { limit: number; skip: number },
   intervalSeconds: number,
-  query: WindowedQuery<Row>,
-): Promise<readonly Row[]> {
+  query: WindowedQuery<Page>,
+): Promise<Page> {
   // Up to a day ahead rather than the newest point: a newest point served from the
   // cache may be a little old, and the points written since belong in.
   const upper = Math.max(newest.time, Math.floor(Date.now() / 1_000) + 86_400);
@@ -74,11 +76,11 @@ export async function pageInWindows<Row>(
   let oldest: number | undefined;
   for (;;) {
     const from = Math.max(0, oldest ?? 0, newest.time - span + 1);
-    const rows = await query.page(from, upper);
-    if (rows.length >= limit || from === 0) return rows;
+    const page = await query.page(from, upper);
+    if (query.complete(page) || from === 0) return page;
     // Too few rows: either the data ends here or gaps thinned the window.
     oldest ??= await query.oldest(upper);
-    if (oldest === undefined || from <= oldest) return rows;
+    if (oldest === undefined || from <= oldest) return page;
     span *= WIDEN_FACTOR;
   }
 }
