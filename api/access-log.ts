@@ -7,8 +7,8 @@ const INCOMING_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 
 /**
  * Outermost: gives each request an id (the caller's `X-Request-Id` when it is a
- * sane one), a child logger carrying it, one access line and its metrics, whatever
- * the outcome.
+ * sane one, in `ctx.state.requestId` for the error handler), one access line and
+ * its metrics, whatever the outcome.
  */
 export function accessLog(logger: Logger, metrics: ApiMetrics): Middleware {
   return async (ctx, next) => {
@@ -16,17 +16,20 @@ export function accessLog(logger: Logger, metrics: ApiMetrics): Middleware {
     const incoming = ctx.get('X-Request-Id');
     const requestId = INCOMING_ID.test(incoming) ? incoming : randomUUID();
     ctx.set('X-Request-Id', requestId);
-    ctx.state.log = logger.child({ requestId });
+    ctx.state.requestId = requestId;
     try {
       await next();
     } finally {
       const seconds = Number(process.hrtime.bigint() - started) / 1e9;
       const route = (ctx as { _matchedRoute?: string })._matchedRoute ?? 'unmatched';
       metrics.observeRequest(route, ctx.method, ctx.status, seconds);
-      (ctx.state.log as Logger).info(
-        { method: ctx.method, url: ctx.url, status: ctx.status, durationMs: Math.round(seconds * 1e5) / 100, remoteAddress: ctx.req.socket.remoteAddress },
-        'request',
-      );
+      // Built only when it will be written: this runs on every request.
+      if (logger.isLevelEnabled('info')) {
+        logger.info(
+          { requestId, method: ctx.method, url: ctx.url, status: ctx.status, durationMs: Math.round(seconds * 1e5) / 100, remoteAddress: ctx.req.socket.remoteAddress },
+          'request',
+        );
+      }
     }
   };
 }

@@ -24,8 +24,8 @@ export function handleErrors(logger: Logger): Middleware {
     try {
       await next();
     } catch (error) {
-      // The request's own logger (with its id) when the access log made one.
-      const log = (ctx.state.log as Logger | undefined) ?? logger;
+      // The request's id (from the access log) ties the error to its access line.
+      const log = ctx.state.requestId === undefined ? logger : logger.child({ requestId: ctx.state.requestId as string });
       if (error instanceof RequestValidationError) {
         sendJson(ctx, 422, JSON.stringify({ detail: error.issues }));
       } else if (error instanceof NotFoundError) {
