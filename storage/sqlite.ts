@@ -7,7 +7,7 @@ import type { SqliteStoreConfig } from '../config.js';
 import { assertValidPoints } from './point.js';
 import type { HostSummary, JsonBody, ListQuery, MemoryPoint, MemoryStore } from './types.js';
 
-const SCHEMA_VERSION = 1;
+const SCHEMA_VERSION = 2;
 const SCHEMA = `
   CREATE TABLE IF NOT EXISTS memory (
     host  TEXT    NOT NULL,
@@ -19,7 +19,29 @@ const SCHEMA = `
   ) WITHOUT ROWID;
   -- finds the newest point of any host without a scan
   CREATE INDEX IF NOT EXISTS memory_by_time ON memory (time);
+  -- points per host and UTC day, kept exact by the triggers: a deep skip counts
+  -- days instead of stepping over every point (OFFSET is linear in SQLite)
+  CREATE TABLE IF NOT EXISTS memory_days (
+    host   TEXT    NOT NULL,
+    day    INTEGER NOT NULL,
+    points INTEGER NOT NULL,
+    PRIMARY KEY (host, day)
+  ) WITHOUT ROWID;
+  CREATE TRIGGER IF NOT EXISTS memory_days_insert AFTER INSERT ON memory BEGIN
+    INSERT INTO memory_days (host, day, points) VALUES (new.host, new.time / 86400, 1)
+    ON CONFLICT (host, day) DO UPDATE SET points = points + 1;
+  END;
+  CREATE TRIGGER IF NOT EXISTS memory_days_delete AFTER DELETE ON memory BEGIN
+    UPDATE memory_days SET points = points - 1 WHERE host = old.host AND day = old.time / 86400;
+  END;
+  -- counts rebuilt from the points whenever the schema is (re)applied
+  DELETE FROM memory_days;
+  INSERT INTO memory_days (host, day, points) SELECT host, time / 86400, COUNT(*) FROM memory GROUP BY host, time / 86400;
 `;
+
+/** Skips this deep go through the day counts instead of OFFSET alone. */
+const COUNTED_SKIP = 1_000;
+const DAY_SECONDS = 86_400;
 
 // Error codes that mean the file cannot be used right now (locked, unreadable,
 // full, replaced): the API answers 503 and the collector spools.
@@ -41,6 +63,8 @@ export class SqliteStore implements MemoryStore {
   private readonly insert: Database.Statement<[string, number, number, number, number]>;
   private readonly newestHost: Database.Statement<[], string>;
   private readonly page: Database.Statement<[string, number, number], string>;
+  private readonly pageBefore: Database.Statement<[string, number, number, number], string>;
+  private readonly days: Database.Statement<[string], [number, number]>;
   private readonly hosts: Database.Statement<[], { host: string; latest: number }>;
   private readonly ping: Database.Statement<[]>;
   private readonly dataVersion: Database.Statement<[], number>;
@@ -71,6 +95,15 @@ export class SqliteStore implements MemoryStore {
                ORDER BY time ASC)`,
       )
       .pluck();
+    this.pageBefore = db
+      .prepare<[string, number, number, number], string>(
+        `SELECT json_group_array(${RECORD_JSON})
+         FROM (SELECT time, total, free, used
+               FROM (SELECT time, total, free, used FROM memory WHERE host = ? AND time < ? ORDER BY time DESC LIMIT ? OFFSET ?)
+               ORDER BY time ASC)`,
+      )
+      .pluck();
+    this.days = db.prepare<[string], [number, number]>('SELECT day, points FROM memory_days WHERE host = ? AND points > 0 ORDER BY day DESC').raw(true);
     // A loose index scan: one seek per host instead of reading every row.
     this.hosts = db.prepare(`
       WITH RECURSIVE hosts (host) AS (
@@ -99,8 +132,10 @@ export class SqliteStore implements MemoryStore {
         db.pragma('synchronous = NORMAL');
         // Every collector run opens the file afresh: skip the DDL once it is in place.
         if (db.pragma('user_version', { simple: true }) !== SCHEMA_VERSION) {
-          db.exec(SCHEMA);
-          db.pragma(`user_version = ${SCHEMA_VERSION}`);
+          db.transaction(() => {
+            db.exec(SCHEMA);
+            db.pragma(`user_version = ${SCHEMA_VERSION}`);
+          })();
         }
         return new SqliteStore(db, config);
       } catch (error) {
@@ -153,12 +188,26 @@ export class SqliteStore implements MemoryStore {
     const cached = this.pages.get(key);
     if (cached !== undefined) return cached;
     const selected = host ?? this.newestHost.get();
-    const json = selected === undefined ? '[]' : (this.page.get(selected, limit, skip) ?? '[]');
+    const json = selected === undefined ? '[]' : skip < COUNTED_SKIP ? (this.page.get(selected, limit, skip) ?? '[]') : this.deepPage(selected, limit, skip);
     if (json.length <= CACHED_PAGE_MAX_CHARS) {
       if (this.pages.size >= CACHED_PAGES) this.pages.delete(this.pages.keys().next().value!);
       this.pages.set(key, json);
     }
     return json;
+  }
+
+  /**
+   * A page far from the newest point: whole days are skipped by their counts, newest
+   * first, and OFFSET steps only within the day where the page begins.
+   */
+  private deepPage(host: string, limit: number, skip: number): string {
+    let newer = 0;
+    for (const [day, points] of this.days.iterate(host)) {
+      // Leaving the loop closes the statement; reads while it is open are allowed.
+      if (newer + points > skip) return this.pageBefore.get(host, (day + 1) * DAY_SECONDS, limit, skip - newer) ?? '[]';
+      newer += points;
+    }
+    return '[]';
   }
 
   /**

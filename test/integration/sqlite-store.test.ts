@@ -36,6 +36,22 @@ describe('SqliteStore (real SQLite files)', () => {
     await second.close();
   });
 
+  it('keeps deep skips exact through overwrites and points written out of order (the day counts)', async () => {
+    const store = SqliteStore.open(config(join(dir, 'days.sqlite')));
+    const day = 86_400;
+    // 3 days of 1,000 points each, written newest day first, then every point again.
+    const all = [2, 1, 0].flatMap((d) => Array.from({ length: 1_000 }, (_, i) => point('h', d * day + i * 60)));
+    await store.write(all);
+    await store.write(all.slice(500, 2_500));
+    const expected = [...all].sort((a, b) => a.timestamp - b.timestamp);
+    for (const skip of [999, 1_000, 1_001, 1_999, 2_000, 2_990, 3_000, 5_000]) {
+      const page = await listRecords(store, { limit: 15, skip });
+      const end = expected.length - skip;
+      expect(page.map((one) => one.timestamp), `skip ${skip}`).to.deep.equal(expected.slice(Math.max(0, end - 15), Math.max(0, end)).map((one) => one.timestamp));
+    }
+    await store.close();
+  });
+
   it('fails to open an unusable path with STORE_UNAVAILABLE', () => {
     expect(() => SqliteStore.open(config('/proc/version/not-a-dir/x.sqlite'))).to.throw().with.property('code', 'STORE_UNAVAILABLE');
   });
