@@ -206,7 +206,10 @@ export function loadConfig(env: Env = process.env): Config {
   const storeKind = choice('STORE', ['sqlite', 'influxdb'] as const, 'sqlite');
   let store: StoreConfig;
   if (storeKind === 'sqlite') {
-    store = { kind: 'sqlite', path: value('SQLITE_PATH') ?? join(dataDir, 'memory-tracker.sqlite'), timeoutMs: storeTimeoutMs };
+    const path = value('SQLITE_PATH') ?? join(dataDir, 'memory-tracker.sqlite');
+    // The collector's threads and the API's large pages open the file themselves.
+    if (path === ':memory:' || path.startsWith('file:')) problems.push(`SQLITE_PATH: expected a file path, got "${path}"`);
+    store = { kind: 'sqlite', path, timeoutMs: storeTimeoutMs };
   } else {
     const url = value('INFLUX_URL') ?? 'http://127.0.0.1:8086';
     if (!isHttpUrl(url)) problems.push(`INFLUX_URL: expected an http:// or https:// URL, got "${url}"`);

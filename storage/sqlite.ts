@@ -123,7 +123,7 @@ export class SqliteStore implements MemoryStore {
 
   static open(config: SqliteStoreConfig): SqliteStore {
     return guard(() => {
-      if (config.path !== ':memory:') mkdirSync(dirname(config.path), { recursive: true });
+      mkdirSync(dirname(config.path), { recursive: true });
       const db = new Database(config.path, { timeout: config.timeoutMs });
       try {
         db.pragma('journal_mode = WAL');

@@ -71,6 +71,10 @@ describe('loadConfig', () => {
     expect(problems.join('\n')).to.include('INFLUX_URL').and.include('INFLUX_USERNAME and INFLUX_PASSWORD').and.include('INFLUX_TOKEN');
   });
 
+  it('rejects an in-memory SQLite database, which the collector could never share', () => {
+    expect(problemsOf({ SQLITE_PATH: ':memory:' })[0]).to.match(/^SQLITE_PATH:/);
+  });
+
   it('rejects a timeout that would let runs overlap, and sub-second intervals', () => {
     expect(problemsOf({ COLLECT_INTERVAL: '10s', COLLECT_TIMEOUT: '10s' })[0]).to.match(/^COLLECT_TIMEOUT:/);
     expect(problemsOf({ COLLECT_INTERVAL: '1500ms' })[0]).to.match(/^COLLECT_INTERVAL:/);
