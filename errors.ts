@@ -26,13 +26,11 @@ export class ConfigError extends AppError {
  */
 export class StoreUnavailableError extends AppError {
   readonly code = 'STORE_UNAVAILABLE';
-  readonly retryable = true;
 }
 
 /** The store answered, but refused or garbled the request: retrying will not help. */
 export class StoreRequestError extends AppError {
   readonly code = 'STORE_REQUEST_FAILED';
-  readonly retryable = false;
 }
 
 /** A point that no store can hold (bad host, negative or fractional numbers). */

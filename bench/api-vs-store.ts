@@ -5,8 +5,8 @@
  *
  *   npm run bench:api-vs-store            (SQLite, and InfluxDB when influxd is on PATH)
  *
- * Raw SQLite: the store's own page query (it returns the JSON body) on a second
- * connection in this process. Raw InfluxDB: the store's InfluxQL page query over
+ * Raw SQLite: the store's plain page query (PAGE_SQL, LIMIT/OFFSET, returning the
+ * JSON body) on a second connection in this process. Raw InfluxDB: the store's InfluxQL page query over
  * HTTP with the same time window, plus parsing its JSON answer.
  */
 import Database from 'better-sqlite3';
@@ -15,6 +15,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pageQuery } from '../storage/influxql.js';
+import { NO_BOUND, PAGE_SQL } from '../storage/sqlite.js';
 import { initialSpanSeconds } from '../storage/window.js';
 import { InfluxServer, influxdAvailable } from '../test/helpers/influxd.js';
 import { HOST, YEAR_OF_MINUTES, seedYear, startApiProcess } from './fixtures.js';
@@ -82,15 +83,8 @@ await seedYear({ kind: 'sqlite', path: sqlitePath, timeoutMs: 5_000 });
 {
   const api = await startApiProcess({ STORE: 'sqlite', SQLITE_PATH: sqlitePath });
   const db = new Database(sqlitePath, { readonly: true });
-  const page = db
-    .prepare(
-      `SELECT json_group_array(json_object('timestamp', time, 'total', total, 'free', free, 'used', used))
-       FROM (SELECT time, total, free, used
-             FROM (SELECT time, total, free, used FROM memory WHERE host = ? ORDER BY time DESC LIMIT ? OFFSET ?)
-             ORDER BY time ASC)`,
-    )
-    .pluck();
-  rows.push(...(await compare('SQLite', api.port, (limit, skip) => page.get(HOST, limit, skip))));
+  const page = db.prepare(PAGE_SQL).pluck();
+  rows.push(...(await compare('SQLite', api.port, (limit, skip) => page.get(HOST, NO_BOUND, limit, skip))));
   db.close();
   await api.stop();
 }

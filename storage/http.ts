@@ -1,8 +1,7 @@
-import { Agent, request as httpRequest, type IncomingHttpHeaders, type IncomingMessage } from 'node:http';
+import { Agent, request as httpRequest, type IncomingMessage } from 'node:http';
 
 export interface HttpResponse {
   readonly status: number;
-  readonly headers: IncomingHttpHeaders;
   readonly body: string;
 }
 
@@ -45,7 +44,7 @@ export class HttpClient {
     const response = await this.open(url, request);
     const chunks: Buffer[] = [];
     for await (const chunk of response) chunks.push(chunk as Buffer);
-    return { status: response.statusCode ?? 0, headers: response.headers, body: Buffer.concat(chunks).toString('utf8') };
+    return { status: response.statusCode ?? 0, body: Buffer.concat(chunks).toString('utf8') };
   }
 
   close(): void {

@@ -5,7 +5,7 @@ import { bucketFlux, newestFlux, oldestFlux, pageFlux, recordFromRow, timeFromRo
 import { MEASUREMENT } from './influxql.js';
 import { assertValidPoints } from './point.js';
 import type { HostSummary, ListQuery, MemoryPoint, MemoryRecord, MemoryStore } from './types.js';
-import { NEWEST_LOOKBACK_SECONDS, NewestCache, pageInWindows, type Newest } from './window.js';
+import { findNewest, hostsByNewest, NewestCache, pageInWindows, type Newest } from './window.js';
 
 /**
  * InfluxDB 2.x natively (`INFLUX_API=v2`): writes through the client's WriteApi to
@@ -46,7 +46,7 @@ export class InfluxV2Store implements MemoryStore {
   }
 
   async listJson({ host, limit, skip }: ListQuery): Promise<string> {
-    const newest = await this.newest.get(host, () => this.findNewest(host));
+    const newest = await this.newest.get(host, () => findNewest((from) => this.latest(from, host)));
     if (newest === undefined) return '[]';
     const records = await pageInWindows<Array<MemoryRecord | undefined>>(newest, { limit, skip }, this.intervalSeconds, {
       page: (from, to) => translate(() => this.queries.collectRows(pageFlux(this.config.bucket, newest.host, from, to, limit, skip), recordFromRow)),
@@ -58,10 +58,7 @@ export class InfluxV2Store implements MemoryStore {
   }
 
   async listHosts(): Promise<HostSummary[]> {
-    const rows = await translate(() => this.queries.collectRows(newestFlux(this.config.bucket, 0), timeFromRow));
-    return rows
-      .map(({ host, time }) => ({ host, latestTimestamp: time }))
-      .sort((a, b) => b.latestTimestamp - a.latestTimestamp || (a.host < b.host ? -1 : 1));
+    return hostsByNewest(await this.latest(0));
   }
 
   async health(): Promise<void> {
@@ -73,17 +70,9 @@ export class InfluxV2Store implements MemoryStore {
     // The client holds no connection of its own between requests.
   }
 
-  private async findNewest(host: string | undefined): Promise<Newest | undefined> {
-    const now = Math.floor(Date.now() / 1_000);
-    for (const from of [...NEWEST_LOOKBACK_SECONDS.map((seconds) => now - seconds), 0]) {
-      const rows = await translate(() => this.queries.collectRows(newestFlux(this.config.bucket, Math.max(0, from), host), timeFromRow));
-      const newest = rows.reduce<Newest | undefined>(
-        (best, row) => (best === undefined || row.time > best.time || (row.time === best.time && row.host < best.host) ? row : best),
-        undefined,
-      );
-      if (newest !== undefined) return newest;
-    }
-    return undefined;
+  /** Each host's newest point (or `host`'s) since `fromSeconds`. */
+  private latest(fromSeconds: number, host?: string): Promise<Newest[]> {
+    return translate(() => this.queries.collectRows(newestFlux(this.config.bucket, fromSeconds, host), timeFromRow));
   }
 }
 

@@ -6,7 +6,7 @@ import { newestQuery, oldestQuery, pageBoundsQuery, pageQuery, rangeQuery, toLin
 import { HttpClient, type HttpResponse } from './http.js';
 import { assertValidPoints } from './point.js';
 import type { HostSummary, JsonBody, ListQuery, MemoryPoint, MemoryStore, RequestOptions } from './types.js';
-import { NEWEST_LOOKBACK_SECONDS, NewestCache, pageInWindows, type Newest } from './window.js';
+import { findNewest, hostsByNewest, NewestCache, pageInWindows, type Newest } from './window.js';
 
 interface Series {
   readonly tags?: Readonly<Record<string, string>>;
@@ -51,7 +51,7 @@ export class InfluxStore implements MemoryStore {
   }
 
   /** Creates the database where the server allows it (1.x); elsewhere a no-op. */
-  async ensureDatabase(options?: RequestOptions): Promise<void> {
+  private async ensureDatabase(options?: RequestOptions): Promise<void> {
     const body = new URLSearchParams({ q: `CREATE DATABASE "${this.config.database.replace(/"/g, '\\"')}"` });
     try {
       await this.request('/query', 'POST', body.toString(), options);
@@ -79,7 +79,7 @@ export class InfluxStore implements MemoryStore {
   }
 
   async listJson({ host, limit, skip }: ListQuery): Promise<JsonBody> {
-    const newest = await this.newest.get(host, () => this.findNewest(host));
+    const newest = await this.newest.get(host, () => findNewest((from) => this.latest(from, host)));
     if (newest === undefined) return '[]';
     if (limit > STREAM_ABOVE_ROWS) return this.streamPage(newest, limit, skip);
     const rows = await pageInWindows<Rows>(newest, { limit, skip }, this.intervalSeconds, {
@@ -91,11 +91,7 @@ export class InfluxStore implements MemoryStore {
   }
 
   async listHosts(): Promise<HostSummary[]> {
-    const series = await this.query(newestQuery(0));
-    return series
-      .map((one) => ({ host: one.tags?.host ?? '', latestTimestamp: Number(one.values[0]?.[0]) }))
-      .filter((summary) => summary.host !== '' && Number.isSafeInteger(summary.latestTimestamp))
-      .sort((a, b) => b.latestTimestamp - a.latestTimestamp || (a.host < b.host ? -1 : 1));
+    return hostsByNewest(await this.latest(0));
   }
 
   async health(): Promise<void> {
@@ -106,22 +102,13 @@ export class InfluxStore implements MemoryStore {
     this.http.close();
   }
 
-  /** The newest point (of `host`, or of any host), looking back in growing windows. */
-  private async findNewest(host: string | undefined): Promise<Newest | undefined> {
-    const now = Math.floor(Date.now() / 1_000);
-    for (const from of [...NEWEST_LOOKBACK_SECONDS.map((seconds) => now - seconds), 0]) {
-      let newest: Newest | undefined;
-      for (const one of await this.query(newestQuery(Math.max(0, from), host))) {
-        const time = Number(one.values[0]?.[0]);
-        const tagged = one.tags?.host;
-        if (tagged === undefined || !Number.isSafeInteger(time)) continue;
-        if (newest === undefined || time > newest.time || (time === newest.time && tagged < newest.host)) {
-          newest = { host: tagged, time };
-        }
-      }
-      if (newest !== undefined) return newest;
-    }
-    return undefined;
+  /** Each host's newest point (or `host`'s) since `fromSeconds`. */
+  private async latest(fromSeconds: number, host?: string): Promise<Newest[]> {
+    return (await this.query(newestQuery(fromSeconds, host))).flatMap((series) => {
+      const time = series.values[0]?.[0];
+      const tagged = series.tags?.host;
+      return tagged !== undefined && typeof time === 'number' ? [{ host: tagged, time }] : [];
+    });
   }
 
   private async findOldest(host: string, toSeconds: number): Promise<number | undefined> {

@@ -56,14 +56,53 @@ const CACHED_PAGES = 128;
 const CACHED_PAGE_MAX_CHARS = 256 * 1024;
 
 const RECORD_JSON = `json_object('timestamp', time, 'total', total, 'free', free, 'used', used)`;
+
+/**
+ * A page as the API's body (parameters: host, before, limit, offset: the `limit`
+ * points after the newest `offset` of those earlier than `before`). SQLite writes
+ * the JSON itself: for 99,999 rows this takes about a third of the time of building
+ * objects and then text in JavaScript. The inner query picks the page newest first;
+ * the outer one feeds it to the aggregate oldest first. Exported for the
+ * benchmark's raw query.
+ */
+export const PAGE_SQL = `SELECT json_group_array(${RECORD_JSON})
+  FROM (SELECT time, total, free, used
+        FROM (SELECT time, total, free, used FROM memory WHERE host = ? AND time < ? ORDER BY time DESC LIMIT ? OFFSET ?)
+        ORDER BY time ASC)`;
+
+/** Later than any point: `before` for a skip counted from the very newest. */
+export const NO_BOUND = Number.MAX_SAFE_INTEGER;
+const DAYS_SQL = 'SELECT day, points FROM memory_days WHERE host = ? AND points > 0 ORDER BY day DESC';
+const TIME_AT_SQL = 'SELECT time FROM memory WHERE host = ? AND time < ? ORDER BY time DESC LIMIT 1 OFFSET ?';
+
+/** Where the point `skip` from the newest is: at OFFSET `offset` among the points before `before`. */
+interface Location {
+  readonly before: number;
+  readonly offset: number;
+}
+
+/**
+ * Locates the point `skip` from a host's newest. A deep skip walks the day counts,
+ * newest day first, so that OFFSET steps only within the day where it lands
+ * (OFFSET alone is linear in SQLite). Undefined when the host has fewer points.
+ */
+function locate(days: Database.Statement<[string], [number, number]>, host: string, skip: number): Location | undefined {
+  if (skip < COUNTED_SKIP) return { before: NO_BOUND, offset: skip };
+  let newer = 0;
+  for (const [day, points] of days.iterate(host)) {
+    // Leaving the loop closes the statement; reads while it is open are allowed.
+    if (newer + points > skip) return { before: (day + 1) * DAY_SECONDS, offset: skip - newer };
+    newer += points;
+  }
+  return undefined;
+}
 const NEWEST_HOST = 'SELECT host FROM memory ORDER BY time DESC, host ASC LIMIT 1';
 
 /** The embedded store: one SQLite file in WAL mode. The only importer of the driver. */
 export class SqliteStore implements MemoryStore {
   private readonly insert: Database.Statement<[string, number, number, number, number]>;
   private readonly newestHost: Database.Statement<[], string>;
-  private readonly page: Database.Statement<[string, number, number], string>;
-  private readonly pageBefore: Database.Statement<[string, number, number, number], string>;
+  private readonly page: Database.Statement<[string, number, number, number], string>;
   private readonly days: Database.Statement<[string], [number, number]>;
   private readonly hosts: Database.Statement<[], { host: string; latest: number }>;
   private readonly ping: Database.Statement<[]>;
@@ -83,27 +122,8 @@ export class SqliteStore implements MemoryStore {
        ON CONFLICT (host, time) DO UPDATE SET total = excluded.total, free = excluded.free, used = excluded.used`,
     );
     this.newestHost = db.prepare<[], string>(NEWEST_HOST).pluck();
-    // SQLite writes the body itself: for 99,999 rows this takes about a third of the
-    // time of building objects and then text in JavaScript (see the README's
-    // benchmarks). The inner query picks the page newest first; the outer one
-    // feeds it to the aggregate oldest first.
-    this.page = db
-      .prepare<[string, number, number], string>(
-        `SELECT json_group_array(${RECORD_JSON})
-         FROM (SELECT time, total, free, used
-               FROM (SELECT time, total, free, used FROM memory WHERE host = ? ORDER BY time DESC LIMIT ? OFFSET ?)
-               ORDER BY time ASC)`,
-      )
-      .pluck();
-    this.pageBefore = db
-      .prepare<[string, number, number, number], string>(
-        `SELECT json_group_array(${RECORD_JSON})
-         FROM (SELECT time, total, free, used
-               FROM (SELECT time, total, free, used FROM memory WHERE host = ? AND time < ? ORDER BY time DESC LIMIT ? OFFSET ?)
-               ORDER BY time ASC)`,
-      )
-      .pluck();
-    this.days = db.prepare<[string], [number, number]>('SELECT day, points FROM memory_days WHERE host = ? AND points > 0 ORDER BY day DESC').raw(true);
+    this.page = db.prepare<[string, number, number, number], string>(PAGE_SQL).pluck();
+    this.days = db.prepare<[string], [number, number]>(DAYS_SQL).raw(true);
     // A loose index scan: one seek per host instead of reading every row.
     this.hosts = db.prepare(`
       WITH RECURSIVE hosts (host) AS (
@@ -188,26 +208,13 @@ export class SqliteStore implements MemoryStore {
     const cached = this.pages.get(key);
     if (cached !== undefined) return cached;
     const selected = host ?? this.newestHost.get();
-    const json = selected === undefined ? '[]' : skip < COUNTED_SKIP ? (this.page.get(selected, limit, skip) ?? '[]') : this.deepPage(selected, limit, skip);
+    const at = selected === undefined ? undefined : locate(this.days, selected, skip);
+    const json = at === undefined ? '[]' : (this.page.get(selected!, at.before, limit, at.offset) ?? '[]');
     if (json.length <= CACHED_PAGE_MAX_CHARS) {
       if (this.pages.size >= CACHED_PAGES) this.pages.delete(this.pages.keys().next().value!);
       this.pages.set(key, json);
     }
     return json;
-  }
-
-  /**
-   * A page far from the newest point: whole days are skipped by their counts, newest
-   * first, and OFFSET steps only within the day where the page begins.
-   */
-  private deepPage(host: string, limit: number, skip: number): string {
-    let newer = 0;
-    for (const [day, points] of this.days.iterate(host)) {
-      // Leaving the loop closes the statement; reads while it is open are allowed.
-      if (newer + points > skip) return this.pageBefore.get(host, (day + 1) * DAY_SECONDS, limit, skip - newer) ?? '[]';
-      newer += points;
-    }
-    return '[]';
   }
 
   /**
@@ -221,14 +228,18 @@ export class SqliteStore implements MemoryStore {
     try {
       reader.exec('BEGIN');
       const selected = host ?? reader.prepare<[], string>(NEWEST_HOST).pluck().get();
-      const timeAt = reader.prepare<[string, number], number>('SELECT time FROM memory WHERE host = ? ORDER BY time DESC LIMIT 1 OFFSET ?').pluck();
-      const newest = selected === undefined ? undefined : timeAt.get(selected, skip);
+      const days = reader.prepare<[string], [number, number]>(DAYS_SQL).raw(true);
+      const timeAt = reader.prepare<[string, number, number], number>(TIME_AT_SQL).pluck();
+      const pointAt = (offset: number): number | undefined => {
+        const at = locate(days, selected!, offset);
+        return at === undefined ? undefined : timeAt.get(selected!, at.before, at.offset);
+      };
+      const newest = selected === undefined ? undefined : pointAt(skip);
       if (selected === undefined || newest === undefined) {
         reader.close();
         return '[]';
       }
-      const oldest =
-        timeAt.get(selected, skip + limit - 1) ?? reader.prepare<[string], number>('SELECT MIN(time) FROM memory WHERE host = ?').pluck().get(selected)!;
+      const oldest = pointAt(skip + limit - 1) ?? reader.prepare<[string], number>('SELECT MIN(time) FROM memory WHERE host = ?').pluck().get(selected)!;
       return pieces(reader, selected, oldest, newest);
     } catch (error) {
       reader.close();
@@ -267,16 +278,14 @@ function guard<T>(call: () => T): T {
     return call();
   } catch (error) {
     const code = (error as { code?: unknown }).code;
-    if (typeof code === 'string' && UNAVAILABLE_CODES.test(code)) {
-      throw new StoreUnavailableError(`SQLite store unavailable (${code})`, { cause: error });
-    }
-    if (typeof code === 'string' && /^E[A-Z]+$/.test(code)) {
+    // SQLite's own codes, and the file system's (ENOTDIR, EACCES…) when opening.
+    if (typeof code === 'string' && (UNAVAILABLE_CODES.test(code) || /^E[A-Z]+$/.test(code))) {
       throw new StoreUnavailableError(`SQLite store unavailable (${code})`, { cause: error });
     }
     if (error instanceof TypeError && /not open/.test(error.message)) {
       throw new StoreUnavailableError('SQLite store is closed', { cause: error });
     }
-    if (error instanceof Error && 'code' in error && typeof code === 'string' && code.startsWith('SQLITE_')) {
+    if (typeof code === 'string' && code.startsWith('SQLITE_')) {
       throw new StoreRequestError(`SQLite request failed (${code})`, { cause: error });
     }
     throw error;

@@ -1,3 +1,5 @@
+import type { HostSummary } from './types.js';
+
 /**
  * The window that should hold the newest `skip + limit` points at one point per
  * interval, plus one interval of slack for jitter. The caller widens it when gaps
@@ -14,12 +16,41 @@ export const WIDEN_FACTOR = 8;
  * Windows tried, newest first, to find the latest point without an unbounded scan:
  * an hour, a day, a month, a year, then everything.
  */
-export const NEWEST_LOOKBACK_SECONDS = [3_600, 86_400, 31 * 86_400, 366 * 86_400] as const;
+const NEWEST_LOOKBACK_SECONDS = [3_600, 86_400, 31 * 86_400, 366 * 86_400] as const;
 
 /** The newest point of a host: where every page's time window ends. */
 export interface Newest {
   readonly host: string;
   readonly time: number;
+}
+
+/** The newest of some points: the latest time, a tie going to the host that sorts first. */
+export function newestOf(candidates: Iterable<Newest>): Newest | undefined {
+  let newest: Newest | undefined;
+  for (const one of candidates) {
+    if (newest === undefined || one.time > newest.time || (one.time === newest.time && one.host < newest.host)) newest = one;
+  }
+  return newest;
+}
+
+/**
+ * The newest point, looked for in the windows of NEWEST_LOOKBACK_SECONDS and then
+ * everything: `latest(fromSeconds)` answers each host's newest point since then.
+ */
+export async function findNewest(latest: (fromSeconds: number) => Promise<Iterable<Newest>>): Promise<Newest | undefined> {
+  const now = Math.floor(Date.now() / 1_000);
+  for (const from of [...NEWEST_LOOKBACK_SECONDS.map((seconds) => Math.max(0, now - seconds)), 0]) {
+    const newest = newestOf(await latest(from));
+    if (newest !== undefined) return newest;
+  }
+  return undefined;
+}
+
+/** Hosts by their newest points, newest first, as listHosts answers them. */
+export function hostsByNewest(points: Iterable<Newest>): HostSummary[] {
+  return [...points]
+    .sort((a, b) => b.time - a.time || (a.host < b.host ? -1 : a.host > b.host ? 1 : 0))
+    .map(({ host, time }) => ({ host, latestTimestamp: time }));
 }
 
 /** How long the newest point of a host is remembered. */

@@ -1,5 +1,6 @@
 import type { InfluxStoreConfig } from '../../config.js';
-import { InfluxServer, influxdAvailable, uniqueDatabase } from './influxd.js';
+import { InfluxServer, influxdBinary, uniqueDatabase } from './influxd.js';
+import { requireTool } from './tools.js';
 
 /** An InfluxDB the tests can write to: the harness's own influxd, or INFLUX_URL. */
 export interface InfluxTarget {
@@ -35,11 +36,7 @@ export async function stopSharedInflux(): Promise<void> {
 }
 
 function requireInfluxd(context: Mocha.Context): void {
-  if (influxdAvailable()) return;
-  const message = 'influxd is not installed (Debian: apt-get install influxdb)';
-  if (process.env.REQUIRE_INFLUXDB === '1') throw new Error(`${message}; REQUIRE_INFLUXDB=1 makes this a failure`);
-  console.warn(`    SKIPPED: ${message}`);
-  context.skip();
+  requireTool(context, influxdBinary(), ['version'], 'REQUIRE_INFLUXDB', 'Debian: apt-get install influxdb');
 }
 
 function externalTarget(url: string): InfluxTarget {

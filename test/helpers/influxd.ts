@@ -92,7 +92,7 @@ export function influxdAvailable(): boolean {
   return spawnSync(influxdBinary(), ['version'], { stdio: 'ignore' }).status === 0;
 }
 
-function influxdBinary(): string {
+export function influxdBinary(): string {
   return process.env.INFLUXD_BIN ?? 'influxd';
 }
 

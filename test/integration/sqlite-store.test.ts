@@ -48,6 +48,9 @@ describe('SqliteStore (real SQLite files)', () => {
       const page = await listRecords(store, { limit: 15, skip });
       const end = expected.length - skip;
       expect(page.map((one) => one.timestamp), `skip ${skip}`).to.deep.equal(expected.slice(Math.max(0, end - 15), Math.max(0, end)).map((one) => one.timestamp));
+      // A page large enough to be streamed finds its bounds the same way.
+      const streamed = await listRecords(store, { limit: 10_001, skip });
+      expect(streamed.map((one) => one.timestamp), `streamed, skip ${skip}`).to.deep.equal(expected.slice(0, Math.max(0, end)).map((one) => one.timestamp));
     }
     await store.close();
   });
