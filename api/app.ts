@@ -6,12 +6,11 @@ import type { Logger } from '../log.js';
 import { apiMetrics, instrumentStore } from '../metrics.js';
 import type { MemoryStore } from '../storage/types.js';
 import { VERSION } from '../version.js';
-import { accessLog } from './access-log.js';
 import { loadAssets, type Asset } from './assets.js';
 import { basicAuth } from './basic-auth.js';
-import { handleErrors } from './errors.js';
 import { hostsRoute } from './hosts.js';
-import { MethodNotAllowedError, NotFoundError, ShuttingDownError } from './http-errors.js';
+import { requestFrame } from './frame.js';
+import { MethodNotAllowedError, NotFoundError } from './http-errors.js';
 import { memoryLogsRoute } from './memory-logs.js';
 import { openApiDocument } from './openapi.js';
 import { healthz, metricsRoute, readyz } from './probes.js';
@@ -52,25 +51,18 @@ export function buildApp({ store, logger, api, collectIntervalMs, registry, drai
   for (const [path, asset] of loadAssets(collectIntervalMs)) routes[path] = serveAsset(asset);
 
   // Paths are exact, as in the original: `/memory-logs` redirects, `/Memory-Logs/` is 404.
+  // GET routes only (Koa answers HEAD from them): other methods fall through to
+  // `unrouted`, so that each request is matched against as few layers as possible.
   const router = new Router({ strict: true, sensitive: true });
-  for (const [path, route] of Object.entries(routes)) {
-    router.get(path, route);
-    router.all(path, rejectMethod);
-  }
+  for (const [path, route] of Object.entries(routes)) router.get(path, route);
 
   // Errors after the headers went out (a streamed page cut short) reach Koa itself.
   app.on('error', (error: unknown) => logger.error({ err: error }, 'response failed after its headers were sent'));
-  app.use(accessLog(logger, apiMetrics(registry)));
-  app.use(handleErrors(logger));
-  app.use(securityHeaders);
-  app.use(async (ctx, next) => {
-    if (draining()) throw new ShuttingDownError('shutting down');
-    await next();
-  });
+  app.use(requestFrame({ logger, metrics: apiMetrics(registry), draining }));
   if (api.rateLimit) app.use(rateLimit(api.rateLimit, api.trustedProxies, OPEN_PATHS));
   if (api.basicAuth) app.use(basicAuth(api.basicAuth, OPEN_PATHS));
   app.use(router.routes());
-  app.use(redirectOrNotFound(new Set(Object.keys(routes).filter((path) => path.length > 1 && path.endsWith('/')))));
+  app.use(unrouted(new Set(Object.keys(routes))));
   return app;
 }
 
@@ -82,24 +74,17 @@ function serveAsset(asset: Asset): Middleware {
   };
 }
 
-const rejectMethod: Middleware = () => {
-  throw new MethodNotAllowedError(ALLOWED_METHODS);
-};
-
-const securityHeaders: Middleware = async (ctx, next) => {
-  ctx.set('X-Content-Type-Options', 'nosniff');
-  await next();
-};
-
 /**
- * What no route matched: a known path missing its trailing slash answers 307 to
- * the slashed path with the same query, as FastAPI does (relative, so it stays
- * right behind TLS-terminating proxies); anything else is 404.
+ * What no route took: another method on a known path is 405; a known path missing
+ * its trailing slash answers 307 to the slashed path with the same query, as
+ * FastAPI does (relative, so it stays right behind TLS-terminating proxies);
+ * anything else is 404.
  */
-function redirectOrNotFound(slashedPaths: ReadonlySet<string>): Middleware {
+function unrouted(paths: ReadonlySet<string>): Middleware {
   return (ctx) => {
+    if (paths.has(ctx.path)) throw new MethodNotAllowedError(ALLOWED_METHODS);
     const slashed = `${ctx.path}/`;
-    if (!slashedPaths.has(slashed)) throw new NotFoundError(`no route for ${ctx.path}`);
+    if (!paths.has(slashed)) throw new NotFoundError(`no route for ${ctx.path}`);
     ctx.status = 307;
     ctx.set('Location', ctx.querystring === '' ? slashed : `${slashed}?${ctx.querystring}`);
     // An empty body, like Starlette's redirect (Koa would otherwise write a message).

@@ -1,4 +1,4 @@
-import type { Middleware } from 'koa';
+import type { Context } from 'koa';
 import { StoreUnavailableError } from '../errors.js';
 import type { Logger } from '../log.js';
 import {
@@ -15,46 +15,39 @@ import { sendJson } from './respond.js';
 const RETRY_AFTER_SECONDS = 5;
 
 /**
- * The one place where errors become HTTP answers; first in the middleware chain.
- * Every body is `{"detail": ...}`. 4xx say what was wrong; 5xx say nothing
- * internal and are logged with their cause.
+ * The one place where errors become HTTP answers; called by the request frame
+ * around everything else. Every body is `{"detail": ...}`. 4xx say what was
+ * wrong; 5xx say nothing internal and are logged with their cause and the
+ * request's id, which ties them to the access line.
  */
-export function handleErrors(logger: Logger): Middleware {
-  return async (ctx, next) => {
-    try {
-      await next();
-    } catch (error) {
-      // The request's id (from the access log) ties the error to its access line.
-      const log = ctx.state.requestId === undefined ? logger : logger.child({ requestId: ctx.state.requestId as string });
-      if (error instanceof RequestValidationError) {
-        sendJson(ctx, 422, JSON.stringify({ detail: error.issues }));
-      } else if (error instanceof NotFoundError) {
-        sendJson(ctx, 404, '{"detail":"Not Found."}');
-      } else if (error instanceof MethodNotAllowedError) {
-        ctx.set('Allow', error.allow.join(', '));
-        sendJson(ctx, 405, '{"detail":"Method Not Allowed."}');
-      } else if (error instanceof UnauthorizedError) {
-        ctx.set('WWW-Authenticate', `Basic realm="${error.realm}", charset="UTF-8"`);
-        sendJson(ctx, 401, '{"detail":"Not authenticated."}');
-      } else if (error instanceof RateLimitedError) {
-        ctx.set('Retry-After', String(error.retryAfterSeconds));
-        sendJson(ctx, 429, '{"detail":"Too Many Requests."}');
-      } else if (error instanceof ShuttingDownError) {
-        ctx.set('Connection', 'close');
-        ctx.set('Retry-After', String(RETRY_AFTER_SECONDS));
-        sendJson(ctx, 503, '{"detail":"Service unavailable."}');
-      } else if (error instanceof StoreUnavailableError) {
-        log.warn({ err: error, method: ctx.method, url: ctx.url }, 'store unavailable, answering 503');
-        ctx.set('Retry-After', String(RETRY_AFTER_SECONDS));
-        sendJson(ctx, 503, '{"detail":"Service unavailable."}');
-      } else if (isClientHttpError(error)) {
-        sendJson(ctx, error.status, JSON.stringify({ detail: error.message }));
-      } else {
-        log.error({ err: error, method: ctx.method, url: ctx.url }, 'request failed');
-        sendJson(ctx, 500, '{"detail":"Internal server error."}');
-      }
-    }
-  };
+export function answerError(ctx: Context, error: unknown, logger: Logger, requestId: string): void {
+  if (error instanceof RequestValidationError) {
+    sendJson(ctx, 422, JSON.stringify({ detail: error.issues }));
+  } else if (error instanceof NotFoundError) {
+    sendJson(ctx, 404, '{"detail":"Not Found."}');
+  } else if (error instanceof MethodNotAllowedError) {
+    ctx.set('Allow', error.allow.join(', '));
+    sendJson(ctx, 405, '{"detail":"Method Not Allowed."}');
+  } else if (error instanceof UnauthorizedError) {
+    ctx.set('WWW-Authenticate', `Basic realm="${error.realm}", charset="UTF-8"`);
+    sendJson(ctx, 401, '{"detail":"Not authenticated."}');
+  } else if (error instanceof RateLimitedError) {
+    ctx.set('Retry-After', String(error.retryAfterSeconds));
+    sendJson(ctx, 429, '{"detail":"Too Many Requests."}');
+  } else if (error instanceof ShuttingDownError) {
+    ctx.set('Connection', 'close');
+    ctx.set('Retry-After', String(RETRY_AFTER_SECONDS));
+    sendJson(ctx, 503, '{"detail":"Service unavailable."}');
+  } else if (error instanceof StoreUnavailableError) {
+    logger.warn({ err: error, requestId, method: ctx.method, url: ctx.url }, 'store unavailable, answering 503');
+    ctx.set('Retry-After', String(RETRY_AFTER_SECONDS));
+    sendJson(ctx, 503, '{"detail":"Service unavailable."}');
+  } else if (isClientHttpError(error)) {
+    sendJson(ctx, error.status, JSON.stringify({ detail: error.message }));
+  } else {
+    logger.error({ err: error, requestId, method: ctx.method, url: ctx.url }, 'request failed');
+    sendJson(ctx, 500, '{"detail":"Internal server error."}');
+  }
 }
 
 /** Koa's own 4xx errors (a malformed request), whose message is safe to show. */

@@ -1,16 +1,35 @@
 import type { Middleware } from 'koa';
 import { Readable } from 'node:stream';
-import type { MemoryStore } from '../storage/types.js';
+import type { ListQuery, MemoryStore } from '../storage/types.js';
 import { parseQueryString } from './query-string.js';
 import { sendJson } from './respond.js';
 import { parseMemoryLogsQuery } from './validation.js';
 
+/**
+ * Valid query strings already parsed, newest last. Pollers repeat theirs, and on a
+ * cached page parsing was a large share of a request's cost. Long strings are not
+ * kept, so the map stays small whatever clients send.
+ */
+const PARSED_QUERIES = 512;
+const PARSED_QUERY_MAX_CHARS = 256;
+
 /** `GET /memory-logs/`: parse the query, read the page, answer JSON. Nothing else. */
 export function memoryLogsRoute(store: MemoryStore): Middleware {
+  const parsed = new Map<string, ListQuery>();
+  const parse = (raw: string): ListQuery => {
+    let query = parsed.get(raw);
+    if (query === undefined) {
+      query = parseMemoryLogsQuery(parseQueryString(raw));
+      if (raw.length <= PARSED_QUERY_MAX_CHARS) {
+        if (parsed.size >= PARSED_QUERIES) parsed.delete(parsed.keys().next().value!);
+        parsed.set(raw, query);
+      }
+    }
+    return query;
+  };
   return async (ctx) => {
-    const query = parseMemoryLogsQuery(parseQueryString(ctx.querystring));
-    const body = await store.listJson(query);
-    ctx.set('Cache-Control', 'no-store');
+    const body = await store.listJson(parse(ctx.querystring));
+    ctx.res.setHeader('Cache-Control', 'no-store');
     sendJson(ctx, 200, typeof body === 'string' ? body : Readable.from(body, { objectMode: false }));
   };
 }

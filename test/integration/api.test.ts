@@ -161,6 +161,18 @@ describe('GET /memory-logs/ over HTTP (real server, real SQLite)', () => {
     });
   }
 
+  it('answers a query string seen before as the first time, and a bad one with its 422 every time', async () => {
+    for (let round = 0; round < 3; round++) {
+      const good = await request(api.port, 'GET', '/memory-logs/?limit=2&skip=1');
+      expect(good.body).to.equal(page(ALPHA, 27, 28));
+      const other = await request(api.port, 'GET', '/memory-logs/?limit=2&skip=2');
+      expect(other.body).to.equal(page(ALPHA, 26, 27));
+      const bad = await request(api.port, 'GET', '/memory-logs/?limit=0');
+      expect(bad.status).to.equal(422);
+      expect(JSON.parse(bad.body).detail[0]).to.include({ type: 'greater_than', input: '0' });
+    }
+  });
+
   it(`covers at least 40 requests (${CASES.length})`, () => {
     expect(CASES.length).to.be.at.least(40);
   });

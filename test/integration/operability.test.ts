@@ -115,8 +115,8 @@ describe('Operability over HTTP (docs, probes, metrics, logs)', () => {
     const metrics = await request(api.port, 'GET', '/metrics');
     expect(metrics.status).to.equal(200);
     expect(metrics.headers['content-type']).to.match(/^text\/plain/);
-    expect(metrics.body).to.match(/memory_tracker_http_requests_total\{route="\/memory-logs\/",method="GET",status="200"\} [1-9]/);
-    expect(metrics.body).to.match(/memory_tracker_http_requests_total\{route="\/memory-logs\/",method="GET",status="422"\} [1-9]/);
+    expect(metrics.body).to.match(/memory_tracker_http_request_duration_seconds_count\{route="\/memory-logs\/",method="GET",status="200"\} [1-9]/);
+    expect(metrics.body).to.match(/memory_tracker_http_request_duration_seconds_count\{route="\/memory-logs\/",method="GET",status="422"\} [1-9]/);
     expect(metrics.body).to.match(/memory_tracker_store_request_duration_seconds_count\{operation="list",outcome="ok"\} [1-9]/);
     expect(metrics.body).to.include('memory_tracker_process_resident_memory_bytes');
   });
