@@ -23,6 +23,8 @@ export interface InfluxStoreConfig {
   readonly timeoutMs: number;
   /** Expected spacing of points; sizes the time window of each query. */
   readonly collectIntervalMs: number;
+  /** How long a small page is served again before it is read anew; 0: never. */
+  readonly readCacheMs: number;
 }
 
 /** InfluxDB 2.x through its own API and Flux (`INFLUX_API=v2`). */
@@ -34,6 +36,7 @@ export interface InfluxV2StoreConfig {
   readonly token: string;
   readonly timeoutMs: number;
   readonly collectIntervalMs: number;
+  readonly readCacheMs: number;
 }
 
 export type StoreConfig = SqliteStoreConfig | InfluxStoreConfig | InfluxV2StoreConfig;
@@ -116,6 +119,7 @@ export const ENV_VARS: readonly EnvVarDoc[] = [
   { name: 'INFLUX_PASSWORD', default: '(none)', doc: 'InfluxDB password. `INFLUX_PASSWORD_FILE` reads it from a file (Docker secret).' },
   { name: 'INFLUX_TOKEN', default: '(none)', doc: 'InfluxDB token (2.x/3.x), instead of username/password. `INFLUX_TOKEN_FILE` reads it from a file.' },
   { name: 'INFLUX_API', default: 'v1', doc: '`v1`: line protocol and InfluxQL over `/write` and `/query` (InfluxDB 1.x, 2.x, 3.x); `v2`: the InfluxDB 2.x API with Flux, through @influxdata/influxdb-client (needs `INFLUX_ORG` and `INFLUX_TOKEN`).' },
+  { name: 'INFLUX_READ_CACHE', default: '1s', doc: 'How long the API serves a page of up to 1,000 points again before asking InfluxDB anew (`0`: never); identical requests meanwhile share one query. Collectors write to InfluxDB directly, so a new point can show up this much later.' },
   { name: 'INFLUX_ORG', default: '(none)', doc: 'InfluxDB 2.x organization (`INFLUX_API=v2`).' },
   { name: 'INFLUX_BUCKET', default: '$INFLUX_DATABASE', doc: 'InfluxDB 2.x bucket (`INFLUX_API=v2`).' },
   { name: 'COLLECT_INTERVAL', default: '1m', doc: 'Time between samples, in whole seconds: a number with `s`, `m`, `h` or `d` (`1s`, `30s`, `1m`).' },
@@ -132,6 +136,8 @@ type Env = Readonly<Record<string, string | undefined>>;
 const DURATION = /^(\d+)(ms|s|m|h|d)$/;
 const UNIT_MS = { ms: 1, s: 1_000, m: 60_000, h: 3_600_000, d: 86_400_000 } as const;
 const WEEK_MS = 7 * UNIT_MS.d;
+/** A page served longer than this would hide whole collection intervals. */
+const MAX_READ_CACHE_MS = UNIT_MS.m;
 
 /** Parses `1s`, `90s`, `1m`, `2h`; returns milliseconds, or undefined when malformed. */
 export function parseDuration(text: string): number | undefined {
@@ -224,6 +230,8 @@ export function loadConfig(env: Env = process.env): Config {
     }
     const database = value('INFLUX_DATABASE') ?? 'memory_tracker';
     const influxApi = choice('INFLUX_API', ['v1', 'v2'] as const, 'v1');
+    const readCacheMs = value('INFLUX_READ_CACHE') === '0' ? 0 : duration('INFLUX_READ_CACHE', 1_000);
+    if (readCacheMs > MAX_READ_CACHE_MS) problems.push(`INFLUX_READ_CACHE: at most 1m (${MAX_READ_CACHE_MS} ms), got ${readCacheMs} ms`);
     if (influxApi === 'v2') {
       const org = value('INFLUX_ORG');
       if (org === undefined) problems.push('INFLUX_ORG: required with INFLUX_API=v2');
@@ -237,6 +245,7 @@ export function loadConfig(env: Env = process.env): Config {
         token: token ?? '',
         timeoutMs: storeTimeoutMs,
         collectIntervalMs: intervalMs,
+        readCacheMs,
       };
     } else {
       store = {
@@ -248,6 +257,7 @@ export function loadConfig(env: Env = process.env): Config {
         token,
         timeoutMs: storeTimeoutMs,
         collectIntervalMs: intervalMs,
+        readCacheMs,
       };
     }
   }

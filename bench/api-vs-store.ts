@@ -6,8 +6,10 @@
  *   npm run bench:api-vs-store            (SQLite, and InfluxDB when influxd is on PATH)
  *
  * Raw SQLite: the store's plain page query (PAGE_SQL, LIMIT/OFFSET, returning the
- * JSON body) on a second connection in this process. Raw InfluxDB: the store's InfluxQL page query over
- * HTTP with the same time window, plus parsing its JSON answer.
+ * JSON body) on a second connection in this process. Raw InfluxDB: the store's
+ * InfluxQL page query over HTTP with the same time window, plus parsing its JSON
+ * answer. The InfluxDB API runs twice: as deployed (INFLUX_READ_CACHE=1s) and with
+ * a query for every request (INFLUX_READ_CACHE=0).
  */
 import Database from 'better-sqlite3';
 import { Agent, request } from 'node:http';
@@ -93,17 +95,19 @@ if (influxdAvailable()) {
   const influx = await InfluxServer.start();
   const config = { ...influx.storeConfig(), collectIntervalMs: 60_000 };
   await seedYear(config);
-  const api = await startApiProcess({ STORE: 'influxdb', INFLUX_URL: influx.url, INFLUX_DATABASE: config.database });
   const newest = Math.floor(Date.now() / 60_000) * 60;
   const upper = newest + 86_400;
-  rows.push(
-    ...(await compare('InfluxDB 1.6', api.port, async (limit, skip) => {
-      const from = newest - initialSpanSeconds(limit, skip, 60) + 1;
-      const params = new URLSearchParams({ db: config.database, epoch: 's', q: pageQuery(HOST, from, upper, limit, skip) });
-      return JSON.parse(await get(`${influx.url}/query?${params}`));
-    })),
-  );
-  await api.stop();
+  const raw = async (limit: number, skip: number): Promise<unknown> => {
+    const from = newest - initialSpanSeconds(limit, skip, 60) + 1;
+    const params = new URLSearchParams({ db: config.database, epoch: 's', q: pageQuery(HOST, from, upper, limit, skip) });
+    return JSON.parse(await get(`${influx.url}/query?${params}`));
+  };
+  // As deployed (pages remembered for INFLUX_READ_CACHE, 1 s), then every request a query.
+  for (const [store, readCache] of [['InfluxDB 1.6', '1s'], ['InfluxDB 1.6, INFLUX_READ_CACHE=0', '0']] as const) {
+    const api = await startApiProcess({ STORE: 'influxdb', INFLUX_URL: influx.url, INFLUX_DATABASE: config.database, INFLUX_READ_CACHE: readCache });
+    rows.push(...(await compare(store, api.port, raw)));
+    await api.stop();
+  }
   await influx.destroy();
 } else {
   console.error('influxd not found: InfluxDB rows left out');

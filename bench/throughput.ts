@@ -72,7 +72,8 @@ if (influxdAvailable()) {
   influx = await InfluxServer.start();
   const config = influx.storeConfig();
   await seedYear(config);
-  targets.push({ store: 'InfluxDB 1.6', env: { STORE: 'influxdb', INFLUX_URL: influx.url, INFLUX_DATABASE: config.database } });
+  const env = { STORE: 'influxdb', INFLUX_URL: influx.url, INFLUX_DATABASE: config.database };
+  targets.push({ store: 'InfluxDB 1.6', env }, { store: 'InfluxDB 1.6, INFLUX_READ_CACHE=0', env: { ...env, INFLUX_READ_CACHE: '0' } });
 } else {
   console.error('influxd not found: InfluxDB rows left out');
 }

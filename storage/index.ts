@@ -1,4 +1,5 @@
 import type { StoreConfig } from '../config.js';
+import { withReadCache } from './read-cache.js';
 import type { ListQuery, MemoryRecord, MemoryStore } from './types.js';
 
 export type { HostSummary, JsonBody, ListQuery, MemoryPoint, MemoryRecord, MemoryStore } from './types.js';
@@ -15,10 +16,14 @@ export async function openStore(config: StoreConfig): Promise<MemoryStore> {
     case 'sqlite':
       return (await import('./sqlite.js')).SqliteStore.open(config);
     case 'influxdb':
-      return new (await import('./influx.js')).InfluxStore(config);
+      return cached(new (await import('./influx.js')).InfluxStore(config), config.readCacheMs);
     case 'influxdb2':
-      return new (await import('./influx-v2.js')).InfluxV2Store(config);
+      return cached(new (await import('./influx-v2.js')).InfluxV2Store(config), config.readCacheMs);
   }
+}
+
+function cached(store: MemoryStore, readCacheMs: number): MemoryStore {
+  return readCacheMs > 0 ? withReadCache(store, readCacheMs) : store;
 }
 
 /** A page as records, for callers that compute on them rather than send them. */

@@ -5,7 +5,7 @@ import { createInterface } from 'node:readline';
 import { newestQuery, oldestQuery, pageBoundsQuery, pageQuery, rangeQuery, toLine } from './influxql.js';
 import { HttpClient, type HttpResponse } from './http.js';
 import { assertValidPoints } from './point.js';
-import type { HostSummary, JsonBody, ListQuery, MemoryPoint, MemoryStore, RequestOptions } from './types.js';
+import { STREAM_ABOVE_ROWS, type HostSummary, type JsonBody, type ListQuery, type MemoryPoint, type MemoryStore, type RequestOptions } from './types.js';
 import { findNewest, hostsByNewest, NewestCache, pageInWindows, type Newest } from './window.js';
 
 interface Series {
@@ -28,8 +28,6 @@ interface PageBounds {
   readonly bottom: number | undefined;
 }
 
-/** Pages up to this many rows are read in one answer; larger ones stream. */
-const STREAM_ABOVE_ROWS = 10_000;
 /** Rows per piece of InfluxDB's chunked answer. */
 const STREAM_CHUNK_ROWS = 2_000;
 

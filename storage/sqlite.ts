@@ -5,7 +5,7 @@ import { setImmediate as nextTurn } from 'node:timers/promises';
 import { StoreRequestError, StoreUnavailableError } from '../errors.js';
 import type { SqliteStoreConfig } from '../config.js';
 import { assertValidPoints } from './point.js';
-import type { HostSummary, JsonBody, ListQuery, MemoryPoint, MemoryStore } from './types.js';
+import { STREAM_ABOVE_ROWS, type HostSummary, type JsonBody, type ListQuery, type MemoryPoint, type MemoryStore } from './types.js';
 
 const SCHEMA_VERSION = 2;
 const SCHEMA = `
@@ -47,8 +47,6 @@ const DAY_SECONDS = 86_400;
 // full, replaced): the API answers 503 and the collector spools.
 const UNAVAILABLE_CODES = /^SQLITE_(BUSY|LOCKED|IOERR|CANTOPEN|FULL|READONLY|CORRUPT|NOTADB|PROTOCOL)/;
 
-/** Pages up to this many rows are built in one query (and remembered); larger ones stream. */
-const STREAM_ABOVE_ROWS = 10_000;
 /** Rows per streamed piece: about 130 KB of JSON. */
 const CHUNK_ROWS = 2_000;
 /** Remembered small pages, and the largest body remembered. */

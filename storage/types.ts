@@ -41,6 +41,9 @@ export interface RequestOptions {
  */
 export type JsonBody = string | AsyncIterable<string>;
 
+/** Pages of up to this many points are whole texts; larger ones may be streamed. */
+export const STREAM_ABOVE_ROWS = 10_000;
+
 export interface MemoryStore {
   /** Writes points; a point with the same host and timestamp is overwritten. */
   write(points: readonly MemoryPoint[], options?: RequestOptions): Promise<void>;

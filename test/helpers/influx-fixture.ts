@@ -51,6 +51,7 @@ function externalTarget(url: string): InfluxTarget {
       token: process.env.INFLUX_TOKEN,
       timeoutMs: 5_000,
       collectIntervalMs: 60_000,
+      readCacheMs: 1_000,
       ...overrides,
     }),
   };

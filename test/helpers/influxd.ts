@@ -78,6 +78,7 @@ export class InfluxServer {
       token: undefined,
       timeoutMs: 5_000,
       collectIntervalMs: 60_000,
+      readCacheMs: 1_000,
       ...overrides,
     };
   }

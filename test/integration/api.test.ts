@@ -187,7 +187,7 @@ describe('API failures (real servers)', () => {
   });
 
   const influxAt = (url: string, timeoutMs = 1_000): InfluxStore =>
-    new InfluxStore({ kind: 'influxdb', url, database: 'x', username: undefined, password: undefined, token: undefined, timeoutMs, collectIntervalMs: 60_000 });
+    new InfluxStore({ kind: 'influxdb', url, database: 'x', username: undefined, password: undefined, token: undefined, timeoutMs, collectIntervalMs: 60_000, readCacheMs: 0 });
 
   it('a store that is down answers 503 with Retry-After, and logs it', async () => {
     const { logger, lines } = capturingLogger();

@@ -3,7 +3,7 @@ import { InfluxStore } from '../../storage/influx.js';
 import { sharedInflux, type InfluxTarget } from '../helpers/influx-fixture.js';
 import { freePort } from '../helpers/ports.js';
 import { point, storeContract } from './store-contract.js';
-import { listRecords } from '../../storage/index.js';
+import { listRecords, openStore } from '../../storage/index.js';
 
 type QueryBody = { results: Array<{ series: Array<{ values: unknown[][] }> }> };
 
@@ -17,6 +17,13 @@ describe('InfluxStore (a real influxd, InfluxQL over HTTP)', function () {
   storeContract({
     open: async (intervalSeconds) => new InfluxStore(influx.storeConfig({ collectIntervalMs: intervalSeconds * 1_000 })),
     openUnreachable: async () => new InfluxStore({ ...influx.storeConfig(), url: `http://127.0.0.1:${await freePort()}`, timeoutMs: 1_000 }),
+  });
+
+  describe('behind the read cache, as openStore gives it', () => {
+    storeContract({
+      open: async (intervalSeconds) => openStore(influx.storeConfig({ collectIntervalMs: intervalSeconds * 1_000, readCacheMs: 1_000 })),
+      openUnreachable: async () => openStore({ ...influx.storeConfig(), url: `http://127.0.0.1:${await freePort()}`, timeoutMs: 1_000, readCacheMs: 1_000 }),
+    });
   });
 
   it('creates its database on the first write', async () => {

@@ -43,6 +43,7 @@ describe('InfluxV2Store (a real InfluxDB 2.x, Flux through @influxdata/influxdb-
     token: token ?? '',
     timeoutMs: 10_000,
     collectIntervalMs: 60_000,
+    readCacheMs: 1_000,
     ...overrides,
   });
 

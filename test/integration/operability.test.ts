@@ -90,7 +90,7 @@ describe('Operability over HTTP (docs, probes, metrics, logs)', () => {
     const staleDir = await mkdtemp(join(tmpdir(), 'mt-ops-stale-'));
     const stale = SqliteStore.open({ kind: 'sqlite', path: join(staleDir, 'db.sqlite'), timeoutMs: 1_000 });
     await stale.write([{ host: 'h', timestamp: Math.floor(Date.now() / 1_000) - 600, total: 1, free: 0, used: 1 }]);
-    const down = new InfluxStore({ kind: 'influxdb', url: `http://127.0.0.1:${await freePort()}`, database: 'x', username: undefined, password: undefined, token: undefined, timeoutMs: 500, collectIntervalMs: 60_000 });
+    const down = new InfluxStore({ kind: 'influxdb', url: `http://127.0.0.1:${await freePort()}`, database: 'x', username: undefined, password: undefined, token: undefined, timeoutMs: 500, collectIntervalMs: 60_000, readCacheMs: 0 });
     const staleApi = await startApi(testListen(), stale, capturingLogger().logger, { collectIntervalMs: 60_000 });
     const downApi = await startApi(testListen(), down, capturingLogger().logger);
     try {

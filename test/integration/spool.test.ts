@@ -67,7 +67,7 @@ describe('Spool and delivery (real files, real stores)', () => {
   it('spools while the store is down, then replays everything in order and empties the spool', async () => {
     const root = fresh();
     const spool = new Spool(join(root, 'spool'), 1_000);
-    const down = new InfluxStore({ kind: 'influxdb', url: `http://127.0.0.1:${await freePort()}`, database: 'x', username: undefined, password: undefined, token: undefined, timeoutMs: 500, collectIntervalMs: 60_000 });
+    const down = new InfluxStore({ kind: 'influxdb', url: `http://127.0.0.1:${await freePort()}`, database: 'x', username: undefined, password: undefined, token: undefined, timeoutMs: 500, collectIntervalMs: 60_000, readCacheMs: 0 });
     const options = { spool, signal: new AbortController().signal, replayUntilMs: Date.now() + 10_000 };
     for (const t of [60, 120, 180]) {
       const report = await deliver(at(t), { ...options, store: down });

@@ -33,6 +33,15 @@ describe('loadConfig', () => {
     expect(config.store).to.deep.include({ kind: 'influxdb', url: 'http://db:8086', database: 'mem', token: 't', collectIntervalMs: 10_000 });
   });
 
+  it('reads the InfluxDB read cache: 1 s by default, 0 turns it off, at most a minute', () => {
+    expect(loadConfig({ STORE: 'influxdb' }).store).to.deep.include({ readCacheMs: 1_000 });
+    expect(loadConfig({ STORE: 'influxdb', INFLUX_READ_CACHE: '0' }).store).to.deep.include({ readCacheMs: 0 });
+    expect(loadConfig({ STORE: 'influxdb', INFLUX_READ_CACHE: '250ms' }).store).to.deep.include({ readCacheMs: 250 });
+    expect(loadConfig({ STORE: 'influxdb', INFLUX_API: 'v2', INFLUX_ORG: 'o', INFLUX_TOKEN: 't', INFLUX_READ_CACHE: '5s' }).store).to.deep.include({ readCacheMs: 5_000 });
+    expect(problemsOf({ STORE: 'influxdb', INFLUX_READ_CACHE: '2m' })[0]).to.match(/^INFLUX_READ_CACHE: at most 1m/);
+    expect(problemsOf({ STORE: 'influxdb', INFLUX_READ_CACHE: 'soon' })[0]).to.match(/^INFLUX_READ_CACHE: expected a duration/);
+  });
+
   it('reads the InfluxDB 2.x settings, the bucket defaulting to the database', () => {
     const config = loadConfig({ STORE: 'influxdb', INFLUX_API: 'v2', INFLUX_ORG: 'acme', INFLUX_TOKEN: 't', INFLUX_DATABASE: 'mem' });
     expect(config.store).to.deep.include({ kind: 'influxdb2', org: 'acme', bucket: 'mem', token: 't' });
