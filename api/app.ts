@@ -32,6 +32,9 @@ export interface AppDeps {
 /** Probes stay open whatever auth or rate limit is configured. */
 export const OPEN_PATHS: ReadonlySet<string> = new Set(['/healthz', '/readyz', '/metrics']);
 
+/** What a write to a connection the client closed fails with. */
+const CLIENT_GONE_CODES: ReadonlySet<string> = new Set(['ECONNRESET', 'EPIPE', 'ERR_STREAM_PREMATURE_CLOSE']);
+
 /** Every route serves GET (and HEAD, which Koa answers from GET without a body). */
 const ALLOWED_METHODS = ['GET', 'HEAD'] as const;
 
@@ -57,7 +60,11 @@ export function buildApp({ store, logger, api, collectIntervalMs, registry, drai
   for (const [path, route] of Object.entries(routes)) router.get(path, route);
 
   // Errors after the headers went out (a streamed page cut short) reach Koa itself.
-  app.on('error', (error: unknown) => logger.error({ err: error }, 'response failed after its headers were sent'));
+  // A client hanging up mid-page is its own business, not a failure of ours.
+  app.on('error', (error: unknown) => {
+    if (CLIENT_GONE_CODES.has((error as { code?: unknown }).code as string)) logger.debug({ err: error }, 'client left before its answer was sent');
+    else logger.error({ err: error }, 'response failed after its headers were sent');
+  });
   app.use(requestFrame({ logger, metrics: apiMetrics(registry), draining }));
   if (api.rateLimit) app.use(rateLimit(api.rateLimit, api.trustedProxies, OPEN_PATHS));
   if (api.basicAuth) app.use(basicAuth(api.basicAuth, OPEN_PATHS));

@@ -1,5 +1,7 @@
 import { expect } from 'chai';
+import { once } from 'node:events';
 import { createServer, type Server } from 'node:http';
+import { connect } from 'node:net';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -11,6 +13,7 @@ import { request } from '../helpers/http.js';
 import { capturingLogger } from '../helpers/logger.js';
 import { freePort } from '../helpers/ports.js';
 import { testListen } from '../helpers/api.js';
+import { waitFor } from '../helpers/wait.js';
 
 const T0 = 1_647_033_600;
 const alpha = (i: number): MemoryPoint => ({ host: 'alpha', timestamp: T0 + i * 100, total: 8_192, free: 8_192 - (1_000 + i), used: 1_000 + i });
@@ -229,5 +232,27 @@ describe('API failures (real servers)', () => {
     expect(response.headers['content-type']).to.equal('application/json');
     const logged = lines().find((line) => line.msg === 'request failed');
     expect(logged?.err).to.have.property('stack').that.includes('secret internals');
+  });
+
+  it('a client that hangs up in the middle of a large page is a debug line, not an error', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'mt-api-gone-'));
+    const store = SqliteStore.open({ kind: 'sqlite', path: join(dir, 'api.sqlite'), timeoutMs: 1_000 });
+    await store.write(Array.from({ length: 99_999 }, (_, i) => ({ host: 'alpha', timestamp: T0 + i * 60, total: 8_192, free: 4_096, used: 4_096 })));
+    const { logger, lines } = capturingLogger();
+    const api = await startApi(testListen(), store, logger);
+    try {
+      const socket = connect(api.port, '127.0.0.1');
+      socket.write('GET /memory-logs/?limit=99999 HTTP/1.1\r\nHost: x\r\n\r\n');
+      // The first bytes, then nothing read and the connection reset: the rest of the page has nowhere to go.
+      await once(socket, 'data');
+      socket.pause();
+      socket.resetAndDestroy();
+      await waitFor('the debug line', async () => (lines().some((line) => line.msg === 'client left before its answer was sent') ? true : undefined));
+      expect(lines().filter((line) => (line.level as number) >= 50)).to.deep.equal([]);
+    } finally {
+      await api.close();
+      await store.close();
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 });
