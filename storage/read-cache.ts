@@ -5,7 +5,7 @@ import { STREAM_ABOVE_ROWS, type JsonBody, type ListQuery, type MemoryPoint, typ
  * STREAM_ABOVE_ROWS; a stream could be read only once), small enough to keep many.
  */
 const CACHED_MAX_LIMIT = Math.min(1_000, STREAM_ABOVE_ROWS);
-/** Distinct pages remembered at once; the oldest goes first. At 1,000 points a page, a few MB. */
+/** Distinct pages remembered at once; the oldest goes first. At most about 16 MB (1,000 points of about 62 bytes each a page). */
 const CACHED_PAGES = 256;
 
 interface Entry {
