@@ -1,5 +1,6 @@
 import type { Middleware } from 'koa';
 import { Readable } from 'node:stream';
+import { BoundedMap } from '../bounded-map.js';
 import type { ListQuery, MemoryStore } from '../storage/types.js';
 import { parseQueryString } from './query-string.js';
 import { sendJson } from './respond.js';
@@ -15,15 +16,12 @@ const PARSED_QUERY_MAX_CHARS = 256;
 
 /** `GET /memory-logs/`: parse the query, read the page, answer JSON. Nothing else. */
 export function memoryLogsRoute(store: MemoryStore): Middleware {
-  const parsed = new Map<string, ListQuery>();
+  const parsed = new BoundedMap<string, ListQuery>(PARSED_QUERIES);
   const parse = (raw: string): ListQuery => {
     let query = parsed.get(raw);
     if (query === undefined) {
       query = parseMemoryLogsQuery(parseQueryString(raw));
-      if (raw.length <= PARSED_QUERY_MAX_CHARS) {
-        if (parsed.size >= PARSED_QUERIES) parsed.delete(parsed.keys().next().value!);
-        parsed.set(raw, query);
-      }
+      if (raw.length <= PARSED_QUERY_MAX_CHARS) parsed.set(raw, query);
     }
     return query;
   };

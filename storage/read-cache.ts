@@ -1,3 +1,4 @@
+import { BoundedMap } from '../bounded-map.js';
 import { STREAM_ABOVE_ROWS, type JsonBody, type ListQuery, type MemoryPoint, type MemoryStore, type RequestOptions } from './types.js';
 
 /**
@@ -25,7 +26,7 @@ interface Entry {
  * - Failures are not remembered; writes through this store forget every page.
  */
 export function withReadCache(store: MemoryStore, ttlMs: number): MemoryStore {
-  const pages = new Map<string, Entry>();
+  const pages = new BoundedMap<string, Entry>(CACHED_PAGES);
   return {
     async write(points: readonly MemoryPoint[], options?: RequestOptions): Promise<void> {
       try {
@@ -43,7 +44,6 @@ export function withReadCache(store: MemoryStore, ttlMs: number): MemoryStore {
       const body = store.listJson(query);
       // Re-inserted, so that the Map's order stays oldest first.
       pages.delete(key);
-      if (pages.size >= CACHED_PAGES) pages.delete(pages.keys().next().value!);
       const entry: Entry = { body, expiresMs: nowMs + ttlMs };
       pages.set(key, entry);
       body.catch(() => {

@@ -2,6 +2,7 @@ import Database from 'better-sqlite3';
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { setImmediate as nextTurn } from 'node:timers/promises';
+import { BoundedMap } from '../bounded-map.js';
 import { StoreRequestError, StoreUnavailableError } from '../errors.js';
 import type { SqliteStoreConfig } from '../config.js';
 import { assertValidPoints } from './point.js';
@@ -118,7 +119,7 @@ export class SqliteStore implements MemoryStore {
   private readonly dataVersion: Database.Statement<[], number>;
   private readonly writeAll: (points: readonly MemoryPoint[]) => void;
   /** Small pages by query, valid while the file's data_version stays the same. */
-  private readonly pages = new Map<string, string>();
+  private readonly pages = new BoundedMap<string, string>(CACHED_PAGES);
   private pagesVersion = -1;
   private versionCheckedMs = -Infinity;
 
@@ -220,7 +221,6 @@ export class SqliteStore implements MemoryStore {
     const at = selected === undefined ? undefined : locate(this.days, selected, skip);
     const json = at === undefined ? '[]' : (this.page.get(selected!, at.before, limit, at.offset) ?? '[]');
     if (json.length <= CACHED_PAGE_MAX_CHARS) {
-      if (this.pages.size >= CACHED_PAGES) this.pages.delete(this.pages.keys().next().value!);
       this.pages.set(key, json);
     }
     return json;
