@@ -230,7 +230,7 @@ export function loadConfig(env: Env = process.env): Config {
     }
     const database = value('INFLUX_DATABASE') ?? 'memory_tracker';
     const influxApi = choice('INFLUX_API', ['v1', 'v2'] as const, 'v1');
-    const readCacheMs = value('INFLUX_READ_CACHE') === '0' ? 0 : duration('INFLUX_READ_CACHE', 1_000);
+    const readCacheMs = /^0(ms|s|m|h|d)?$/.test(value('INFLUX_READ_CACHE') ?? '') ? 0 : duration('INFLUX_READ_CACHE', 1_000);
     if (readCacheMs > MAX_READ_CACHE_MS) problems.push(`INFLUX_READ_CACHE: at most 1m (${MAX_READ_CACHE_MS} ms), got ${readCacheMs} ms`);
     if (influxApi === 'v2') {
       const org = value('INFLUX_ORG');

@@ -36,6 +36,7 @@ describe('loadConfig', () => {
   it('reads the InfluxDB read cache: 1 s by default, 0 turns it off, at most a minute', () => {
     expect(loadConfig({ STORE: 'influxdb' }).store).to.deep.include({ readCacheMs: 1_000 });
     expect(loadConfig({ STORE: 'influxdb', INFLUX_READ_CACHE: '0' }).store).to.deep.include({ readCacheMs: 0 });
+    expect(loadConfig({ STORE: 'influxdb', INFLUX_READ_CACHE: '0s' }).store).to.deep.include({ readCacheMs: 0 });
     expect(loadConfig({ STORE: 'influxdb', INFLUX_READ_CACHE: '250ms' }).store).to.deep.include({ readCacheMs: 250 });
     expect(loadConfig({ STORE: 'influxdb', INFLUX_API: 'v2', INFLUX_ORG: 'o', INFLUX_TOKEN: 't', INFLUX_READ_CACHE: '5s' }).store).to.deep.include({ readCacheMs: 5_000 });
     expect(problemsOf({ STORE: 'influxdb', INFLUX_READ_CACHE: '2m' })[0]).to.match(/^INFLUX_READ_CACHE: at most 1m/);
