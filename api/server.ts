@@ -13,7 +13,8 @@ export interface RunningApi {
   readonly port: number;
   /**
    * Drains: new requests get 503, in-flight ones finish (up to the shutdown
-   * timeout, then connections are cut), and the server stops listening.
+   * timeout, then connections are cut), and the server stops listening. Resolves
+   * once no handler runs any more, even one whose client has left.
    */
   close(): Promise<void>;
 }
@@ -40,7 +41,17 @@ export async function startApi(
 ): Promise<RunningApi> {
   let draining = false;
   const app = buildApp({ store, logger, api: config.api, collectIntervalMs, registry, draining: () => draining });
-  const server = createServer({ maxHeaderSize: MAX_HEADER_BYTES, headersTimeout: 10_000, requestTimeout: 60_000 }, app.callback());
+  const handle = app.callback();
+  // Handlers are counted apart from connections: one whose client has left still
+  // runs, and must be done before the caller closes the store under it.
+  let handling = 0;
+  let allHandled: (() => void) | undefined;
+  const server = createServer({ maxHeaderSize: MAX_HEADER_BYTES, headersTimeout: 10_000, requestTimeout: 60_000 }, (req, res) => {
+    handling++;
+    void handle(req, res).finally(() => {
+      if (--handling === 0) allHandled?.();
+    });
+  });
   server.on('clientError', (error: NodeJS.ErrnoException, socket: Socket) => answerClientError(error, socket));
   server.listen({ port: config.port, host: config.bindAddress });
   await once(server, 'listening');
@@ -52,12 +63,17 @@ export async function startApi(
     async close() {
       draining = true;
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+      const handled = handling === 0 ? Promise.resolve() : new Promise<void>((resolve) => (allHandled = resolve));
       server.closeIdleConnections();
+      let timedOut!: () => void;
+      const timeout = new Promise<void>((resolve) => (timedOut = resolve));
       const timer = setTimeout(() => {
         logger.warn({ timeoutMs: config.api.shutdownTimeoutMs }, 'requests still running at the shutdown timeout: closing their connections');
         server.closeAllConnections();
+        timedOut();
       }, config.api.shutdownTimeoutMs);
       await closed;
+      await Promise.race([handled, timeout]);
       clearTimeout(timer);
     },
   };

@@ -1,6 +1,7 @@
 import { expect } from 'chai';
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
+import { connect } from 'node:net';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -137,6 +138,29 @@ describe('API hardening (real server, real stores)', function () {
       expect(JSON.parse(back.body)).to.have.length(1);
     } finally {
       await influx.destroy();
+    }
+  });
+
+  it('closes only once a handler whose client has left is done, so the store is not closed under it', async function () {
+    const influx = await sharedInflux(this);
+    const config = influx.storeConfig();
+    await new InfluxStore(config).write([{ host: 'h', timestamp: Math.floor(Date.now() / 1_000), total: 8_192, free: 2_048, used: 6_144 }]);
+    const slow = await startDelayProxy(Number(new URL(influx.url).port), 500);
+    const slowStore = new InfluxStore({ ...config, url: `http://127.0.0.1:${slow.port}` });
+    const { logger, lines } = capturingLogger();
+    const api = await startApi(testListen(), slowStore, logger);
+    try {
+      const socket = connect(api.port, '127.0.0.1');
+      socket.write('GET /memory-logs/ HTTP/1.1\r\nHost: x\r\n\r\n');
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      socket.destroy();
+      await api.close();
+      await slowStore.close();
+      await new Promise((resolve) => setTimeout(resolve, 700));
+      expect(lines().filter((line) => line.msg === 'store unavailable, answering 503')).to.deep.equal([]);
+      expect(lines().find((line) => line.msg === 'request')).to.deep.include({ url: '/memory-logs/', status: 200 });
+    } finally {
+      slow.close();
     }
   });
 
