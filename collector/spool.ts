@@ -61,13 +61,7 @@ export class Spool {
       return Math.max(0, overflow);
     }
     await mkdir(this.dir, { recursive: true });
-    const file = await open(this.path, 'a');
-    try {
-      await file.write(points.map(toLine).join(''));
-      await file.sync();
-    } finally {
-      await file.close();
-    }
+    await writeSynced(this.path, 'a', points);
     return 0;
   }
 
@@ -75,15 +69,20 @@ export class Spool {
   async replace(points: readonly MemoryPoint[]): Promise<void> {
     await mkdir(this.dir, { recursive: true });
     const temporary = `${this.path}.tmp`;
-    const file = await open(temporary, 'w');
-    try {
-      await file.write(points.map(toLine).join(''));
-      await file.sync();
-    } finally {
-      await file.close();
-    }
+    await writeSynced(temporary, 'w', points);
     await rename(temporary, this.path);
     await syncDirectory(this.dir);
+  }
+}
+
+/** Writes `points` as lines to `path` (appended, or the whole file) and fsyncs them before returning. */
+async function writeSynced(path: string, flags: 'a' | 'w', points: readonly MemoryPoint[]): Promise<void> {
+  const file = await open(path, flags);
+  try {
+    await file.write(points.map(toLine).join(''));
+    await file.sync();
+  } finally {
+    await file.close();
   }
 }
 
