@@ -30,8 +30,8 @@ interface PageBounds {
 /**
  * Rows per piece of InfluxDB's chunked answer: each piece and the JSON made of it
  * stay far below the 128 KiB from which V8 keeps a string until a full collection.
- * Ten `limit=99999` pages at a time peaked at about 135-145 MiB resident with 250
- * rows, 135-165 with 500 and 165-195 with 2,000, at the same speed.
+ * Fewer pieces (500, 2,000 rows) raised the peak memory of `bench:throughput`'s
+ * InfluxDB `limit=99999` rows, at the same speed.
  */
 const STREAM_CHUNK_ROWS = 250;
 

@@ -50,15 +50,15 @@ const UNAVAILABLE_CODES = /^SQLITE_(BUSY|LOCKED|IOERR|CANTOPEN|FULL|READONLY|COR
 
 /**
  * Rows per streamed piece: about 32 KB of JSON. Far below the 128 KiB from which V8
- * keeps a string in its large-object space until a full collection: with pieces of
- * 2,000 rows (about 130 KB) ten large pages at a time peaked higher, at no gain in
- * speed.
+ * keeps a string in its large-object space until a full collection: pieces of
+ * 2,000 rows (about 130 KB) raised the peak memory of `bench:throughput`'s
+ * `limit=99999` rows, at no gain in speed.
  */
 const CHUNK_ROWS = 500;
 /**
  * Page cache of a streamed page's own connection, in KiB (SQLite's default is
- * 2 MiB). It reads one range once, so a bigger cache buys nothing; ten pages at a
- * time used about 18 MB less resident memory with this one, at the same speed.
+ * 2 MiB). It reads one range once, so a bigger cache buys nothing but memory: one
+ * per page being streamed.
  */
 const STREAM_CACHE_KIB = 256;
 /** Remembered small pages, and the largest body remembered. */
