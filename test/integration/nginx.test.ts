@@ -3,6 +3,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { chmod, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
+import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startApi, type RunningApi } from '../../api/server.js';
@@ -58,6 +59,16 @@ http {
   };
 }
 
+/** Writes `raw` on a fresh connection and returns all nginx answers until it closes. */
+async function rawExchange(port: number, raw: string): Promise<string> {
+  const socket = connect(port, '127.0.0.1');
+  socket.end(raw);
+  const chunks: Buffer[] = [];
+  socket.on('data', (chunk: Buffer) => chunks.push(chunk));
+  await once(socket, 'close');
+  return Buffer.concat(chunks).toString('utf8');
+}
+
 describe('nginx in front of the API (Debian nginx, the project config)', function () {
   this.timeout(30_000);
   const cleanups: Array<() => Promise<void>> = [];
@@ -101,6 +112,20 @@ describe('nginx in front of the API (Debian nginx, the project config)', functio
       expect(proxied.status).to.equal(405);
       expect(proxied.headers.allow).to.equal('GET, HEAD');
       expect(proxied.body).to.equal('{"detail":"Method Not Allowed."}');
+    });
+
+    it("passes a 12 KiB query through to the API's own answer", async () => {
+      const path = `/memory-logs/?limit=${'9'.repeat(6_000)}&skip=${'9'.repeat(6_000)}`;
+      const [direct, proxied] = [await request(api.port, 'GET', path), await request(nginx.port, 'GET', path)];
+      expect(direct.status).to.equal(422);
+      expect(proxied.status).to.equal(422);
+      expect(proxied.body).to.equal(direct.body);
+    });
+
+    it('keeps its own error pages internal: asked from outside, they are a JSON 404 like the API\'s', async () => {
+      const [direct, proxied] = [await request(api.port, 'GET', '/.errors/bad-request'), await request(nginx.port, 'GET', '/.errors/bad-request')];
+      expect(proxied).to.deep.include({ status: 404, body: direct.body });
+      expect(proxied.headers['content-type']).to.equal('application/json');
     });
 
     it('does not say its version', async () => {
@@ -159,6 +184,41 @@ describe('nginx in front of the API (Debian nginx, the project config)', functio
       expect(response).to.deep.equal({ status: 413, body: '{"detail":"Request Entity Too Large."}', type: 'application/json' });
       expect(received).to.have.length(0);
     });
+  });
+
+  describe('refusing requests before they reach the API, in JSON', () => {
+    let nginx: { port: number };
+    before(async () => {
+      // Nothing listens upstream: every answer here is nginx's own.
+      const front = await startNginx(`127.0.0.1:${await freePort()}`);
+      nginx = front;
+      cleanups.push(() => front.stop());
+    });
+
+    it('a request line over 16 KiB: 414', async () => {
+      const response = await request(nginx.port, 'GET', `/memory-logs/?limit=${'9'.repeat(17_000)}`);
+      expect(response).to.deep.include({ status: 414, body: '{"detail":"URI Too Long."}' });
+      expect(response.headers['content-type']).to.equal('application/json');
+    });
+
+    it("a header line over 16 KiB: 431, as the API says", async () => {
+      const response = await request(nginx.port, 'GET', '/memory-logs/', { 'X-Padding': 'x'.repeat(17_000) });
+      expect(response).to.deep.include({ status: 431, body: '{"detail":"Request Header Fields Too Large."}' });
+      expect(response.headers['content-type']).to.equal('application/json');
+    });
+
+    for (const [what, raw] of [
+      ['a malformed request line', 'GARBAGE\r\n\r\n'],
+      ['a malformed header', 'GET /memory-logs/ HTTP/1.1\r\nHost: x\r\nno colon here\r\n\r\n'],
+      ['an HTTP/1.1 request without Host', 'GET /memory-logs/ HTTP/1.1\r\n\r\n'],
+    ]) {
+      it(`${what}: 400`, async () => {
+        const answer = await rawExchange(nginx.port, raw!);
+        expect(answer).to.match(/^HTTP\/1\.1 400 /);
+        expect(answer).to.include('\r\nContent-Type: application/json\r\n');
+        expect(answer.endsWith('\r\n\r\n{"detail":"Bad Request."}')).to.equal(true);
+      });
+    }
   });
 
   it('answers a JSON 502 when the API is down', async () => {
