@@ -110,6 +110,19 @@ describe('loadConfig', () => {
     expect(read.size).to.be.greaterThan(20);
   });
 
+  it('states the defaults the code uses: setting a variable to its stated default changes nothing', () => {
+    // Everything switched on, so that each variable counts: auth, a rate limit, and InfluxDB for INFLUX_*.
+    const sqliteBase = { BASIC_AUTH_USERS: 'user:{SHA}W6ph5Mm5Pz8GgiULbPgzG37mj9g=', RATE_LIMIT_AVERAGE: '5' };
+    const influxBase = { ...sqliteBase, STORE: 'influxdb' };
+    // Prose and derived defaults ("(none)", "$DATA_DIR/spool", "80% of …") are not values to set.
+    const literal = ENV_VARS.filter(({ default: fallback }) => /^[^\s()$%]+$/.test(fallback));
+    expect(literal.length).to.be.greaterThan(15);
+    for (const { name, default: fallback } of literal) {
+      const base = name.startsWith('INFLUX_') ? influxBase : sqliteBase;
+      expect(loadConfig({ ...base, [name]: fallback }), `${name}=${fallback}`).to.deep.equal(loadConfig(base));
+    }
+  });
+
   it('documents every variable in the README, with its default', async () => {
     const { readFile } = await import('node:fs/promises');
     const readme = await readFile(join(process.cwd(), 'README.md'), 'utf8');
