@@ -1,8 +1,8 @@
 /**
- * The Bree job, run in a worker thread once per tick: sample -> deliver (write, or
- * spool) -> report to the parent -> 'done'. Talks to the parent only by messages;
- * answers Bree's 'cancel' by aborting store requests and keeping what was not
- * acknowledged in the spool.
+ * The Bree job, run in a worker thread once per tick: sample -> lock the spool ->
+ * deliver (write, or spool) -> report to the parent -> 'done'. Talks to the parent
+ * only by messages; answers Bree's 'cancel' by aborting store requests and keeping
+ * what was not acknowledged in the spool.
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import { openStore } from '../storage/index.js';
@@ -11,6 +11,7 @@ import { deliver } from './collect.js';
 import type { JobInput, JobMessage } from './job-messages.js';
 import { readSample } from './sample.js';
 import { Spool } from './spool.js';
+import { lockSpool } from './spool-lock.js';
 
 const { collector, store: storeConfig, tickMs } = workerData as JobInput;
 const port = parentPort!;
@@ -28,13 +29,18 @@ let store: MemoryStore | undefined;
 try {
   const point = await readSample(collector.procRoot, collector.host, Math.floor(tickMs / 1_000));
   store = await openStore(storeConfig);
-  const report = await deliver(point, {
-    store,
-    spool: new Spool(collector.spoolDir, collector.spoolMaxPoints),
-    signal,
-    replayUntilMs: startedMs + collector.timeoutMs / 2,
-  });
-  post({ type: 'report', tickMs, report });
+  const releaseSpool = await lockSpool(collector.spoolDir, collector.timeoutMs, signal);
+  try {
+    const report = await deliver(point, {
+      store,
+      spool: new Spool(collector.spoolDir, collector.spoolMaxPoints),
+      signal,
+      replayUntilMs: startedMs + collector.timeoutMs / 2,
+    });
+    post({ type: 'report', tickMs, report });
+  } finally {
+    await releaseSpool();
+  }
 } catch (error) {
   post({ type: 'failed', tickMs, code: (error as { code?: string }).code ?? 'UNEXPECTED', message: (error as Error).message });
 } finally {

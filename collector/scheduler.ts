@@ -109,7 +109,7 @@ async function beat(path: string): Promise<void> {
 /** Turns run reports into log lines on changes of state only: quiet while healthy. */
 class RunLog {
   private storeDown = false;
-  private sampleFailing = false;
+  private runsFailing = false;
 
   constructor(
     private readonly log: Logger,
@@ -119,12 +119,12 @@ class RunLog {
   record(message: JobMessage): void {
     if (message.type === 'failed') {
       this.stats.failures++;
-      if (!this.sampleFailing) this.log.error({ code: message.code, tickMs: message.tickMs }, `collector run failed: ${message.message}`);
-      this.sampleFailing = true;
+      if (!this.runsFailing) this.log.error({ code: message.code, tickMs: message.tickMs }, `collector run failed: ${message.message}`);
+      this.runsFailing = true;
       return;
     }
-    if (this.sampleFailing) this.log.info('sampling works again');
-    this.sampleFailing = false;
+    if (this.runsFailing) this.log.info('collector runs work again');
+    this.runsFailing = false;
     const { report } = message;
     this.stats.runs++;
     this.stats.pointsWritten += report.written;
