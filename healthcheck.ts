@@ -21,7 +21,7 @@ export async function checkHealth(target: 'api' | 'collector', config: Config): 
     }
   }
   return new Promise((resolve) => {
-    const req = request({ host: '127.0.0.1', port: config.port, path: '/healthz', timeout: 2_000 }, (res) => {
+    const req = request({ host: localAddressOf(config.bindAddress), port: config.port, path: '/healthz', timeout: 2_000 }, (res) => {
       res.resume();
       resolve({ healthy: res.statusCode === 200, reason: `GET /healthz answered ${res.statusCode}` });
     });
@@ -29,4 +29,11 @@ export async function checkHealth(target: 'api' | 'collector', config: Config): 
     req.on('error', (error) => resolve({ healthy: false, reason: `GET /healthz failed: ${error.message}` }));
     req.end();
   });
+}
+
+/** Where the local API answers: its own address, or loopback when it listens on all of them. */
+function localAddressOf(bindAddress: string): string {
+  if (bindAddress === '0.0.0.0') return '127.0.0.1';
+  if (bindAddress === '::') return '::1';
+  return bindAddress;
 }
