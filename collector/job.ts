@@ -29,7 +29,7 @@ let store: MemoryStore | undefined;
 try {
   const point = await readSample(collector.procRoot, collector.host, Math.floor(tickMs / 1_000));
   store = await openStore(storeConfig);
-  const releaseSpool = await lockSpool(collector.spoolDir, collector.timeoutMs, signal);
+  const releaseSpool = await lockSpool(collector.spoolDir, `host ${collector.host}`, collector.timeoutMs, signal);
   try {
     const report = await deliver(point, {
       store,
@@ -39,7 +39,7 @@ try {
     });
     post({ type: 'report', tickMs, report });
   } finally {
-    await releaseSpool();
+    releaseSpool();
   }
 } catch (error) {
   post({ type: 'failed', tickMs, code: (error as { code?: string }).code ?? 'UNEXPECTED', message: (error as Error).message });

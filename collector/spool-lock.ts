@@ -1,8 +1,5 @@
-import type { Stats } from 'node:fs';
-import { link, mkdir, readFile, rename, stat, unlink, writeFile } from 'node:fs/promises';
-import { hostname } from 'node:os';
+import { linkSync, mkdirSync, readFileSync, renameSync, statSync, unlinkSync, writeFileSync, type Stats } from 'node:fs';
 import { join } from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { threadId } from 'node:worker_threads';
 
 /** Another collector kept the spool for as long as this run could wait. */
@@ -14,7 +11,7 @@ export class SpoolLockedError extends Error {
 const RETRY_MS = 50;
 
 /** Gives the spool back; harmless when the lock was taken over meanwhile. */
-export type ReleaseSpool = () => Promise<void>;
+export type ReleaseSpool = () => void;
 
 /**
  * One run at a time on a spool directory, across threads, processes and containers
@@ -26,24 +23,27 @@ export type ReleaseSpool = () => Promise<void>;
  * by its age instead: no run lives longer than COLLECT_TIMEOUT (Bree ends it), so a
  * lock older than `staleMs` was left by a run that was ended or killed, and is taken
  * over. Waits while the lock is fresh, until `signal` aborts.
+ *
+ * Synchronous file calls: a run is a thread of its own, so they block nothing else,
+ * and they cost a fresh thread a fraction of what the promise API does on first use.
  */
-export async function lockSpool(dir: string, staleMs: number, signal: AbortSignal): Promise<ReleaseSpool> {
-  await mkdir(dir, { recursive: true });
+export async function lockSpool(dir: string, holder: string, staleMs: number, signal: AbortSignal): Promise<ReleaseSpool> {
+  mkdirSync(dir, { recursive: true });
   const path = join(dir, 'points.lock');
-  const owner = `${hostname()} pid ${process.pid} ${uniqueSuffix()}\n`;
+  const owner = `${holder}, pid ${process.pid} ${uniqueSuffix()}\n`;
   for (;;) {
     try {
-      await writeFile(path, owner, { flag: 'wx' });
+      writeFileSync(path, owner, { flag: 'wx' });
       return () => release(path, owner);
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
     }
-    if (await removeIfStale(path, staleMs)) continue;
+    if (removeIfStale(path, staleMs)) continue;
     if (signal.aborted) {
-      const holder = (await readFile(path, 'utf8').catch(() => 'gone by now')).trim();
-      throw new SpoolLockedError(`the spool in ${dir} stayed in use by another collector (${holder}): is SPOOL_DIR shared by two collectors?`);
+      const current = readOwner(path)?.trim() ?? 'gone by now';
+      throw new SpoolLockedError(`the spool in ${dir} stayed in use by another collector (${current}): is SPOOL_DIR shared by two collectors?`);
     }
-    await sleep(RETRY_MS, undefined, { signal }).catch(() => undefined);
+    await new Promise((resolve) => setTimeout(resolve, RETRY_MS));
   }
 }
 
@@ -54,13 +54,19 @@ export async function lockSpool(dir: string, staleMs: number, signal: AbortSigna
  * aside first and looked at again there, and a fresh one is linked back (link, not
  * rename, so that it never replaces a lock made meanwhile).
  */
-async function removeIfStale(path: string, staleMs: number): Promise<boolean> {
+function removeIfStale(path: string, staleMs: number): boolean {
   const aside = `${path}.${uniqueSuffix()}.stale`;
   try {
-    if (!isStale(await stat(path), staleMs)) return false;
-    await rename(path, aside);
-    if (!isStale(await stat(aside), staleMs)) await link(aside, path).catch(() => undefined);
-    await unlink(aside);
+    if (!isStale(statSync(path), staleMs)) return false;
+    renameSync(path, aside);
+    if (!isStale(statSync(aside), staleMs)) {
+      try {
+        linkSync(aside, path);
+      } catch {
+        // A new lock was made meanwhile: its maker holds the spool.
+      }
+    }
+    unlinkSync(aside);
     return true;
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === 'ENOENT') return true;
@@ -80,8 +86,20 @@ function uniqueSuffix(): string {
   return `${threadId}-${Date.now().toString(36)}-${Math.random().toString(36).slice(2)}`;
 }
 
+function readOwner(path: string): string | undefined {
+  try {
+    return readFileSync(path, 'utf8');
+  } catch {
+    return undefined;
+  }
+}
+
 /** Deletes the lock if it is still this run's (it is not once another run took it over). */
-async function release(path: string, owner: string): Promise<void> {
-  const current = await readFile(path, 'utf8').catch(() => undefined);
-  if (current === owner) await unlink(path).catch(() => undefined);
+function release(path: string, owner: string): void {
+  if (readOwner(path) !== owner) return;
+  try {
+    unlinkSync(path);
+  } catch {
+    // Gone already: nothing to give back.
+  }
 }

@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import { mkdtemp, readFile, rm, utimes, writeFile } from 'node:fs/promises';
-import { hostname, tmpdir } from 'node:os';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { deliver } from '../../collector/collect.js';
@@ -23,48 +23,48 @@ describe('Spool lock (real files)', () => {
 
   it('lets a second run in only once the first has released the spool', async () => {
     const spoolDir = fresh();
-    const releaseFirst = await lockSpool(spoolDir, 10_000, never);
+    const releaseFirst = await lockSpool(spoolDir, 'host test', 10_000, never);
     let secondIn = false;
-    const second = lockSpool(spoolDir, 10_000, never).then((release) => ((secondIn = true), release));
+    const second = lockSpool(spoolDir, 'host test', 10_000, never).then((release) => ((secondIn = true), release));
     await sleep(300);
     expect(secondIn, 'while the first holds it').to.equal(false);
-    await releaseFirst();
-    await (await second)();
+    releaseFirst();
+    (await second)();
     expect(secondIn).to.equal(true);
   });
 
   it('takes over a lock older than the run timeout, and its old holder cannot remove the new one', async () => {
     const spoolDir = fresh();
-    const releaseEnded = await lockSpool(spoolDir, 10_000, never);
+    const releaseEnded = await lockSpool(spoolDir, 'host test', 10_000, never);
     const lock = join(spoolDir, 'points.lock');
     const longAgo = new Date(Date.now() - 11_000);
     await utimes(lock, longAgo, longAgo);
-    const releaseNext = await lockSpool(spoolDir, 10_000, AbortSignal.timeout(1_000));
+    const releaseNext = await lockSpool(spoolDir, 'host test', 10_000, AbortSignal.timeout(1_000));
     const nextOwner = await readFile(lock, 'utf8');
-    await releaseEnded();
+    releaseEnded();
     expect(await readFile(lock, 'utf8')).to.equal(nextOwner);
-    await releaseNext();
+    releaseNext();
     await expectGone(lock);
   });
 
   it('gives up when its run must end, naming the holder and the likely cause', async () => {
     const spoolDir = fresh();
-    const release = await lockSpool(spoolDir, 10_000, never);
-    const error = await lockSpool(spoolDir, 10_000, AbortSignal.timeout(200)).then(
+    const release = await lockSpool(spoolDir, 'host test', 10_000, never);
+    const error = await lockSpool(spoolDir, 'host test', 10_000, AbortSignal.timeout(200)).then(
       () => expect.fail('the lock was held'),
       (caught: unknown) => caught,
     );
     expect(error).to.be.instanceOf(SpoolLockedError).and.include({ code: 'SPOOL_LOCKED' });
-    expect((error as Error).message).to.include(spoolDir).and.include(`${hostname()} pid ${process.pid}`).and.include('SPOOL_DIR');
-    await release();
+    expect((error as Error).message).to.include(spoolDir).and.include(`host test, pid ${process.pid}`).and.include('SPOOL_DIR');
+    release();
   });
 
   it('does not mistake a lock file someone else wrote for its own', async () => {
     const spoolDir = fresh();
-    const release = await lockSpool(spoolDir, 10_000, never);
+    const release = await lockSpool(spoolDir, 'host test', 10_000, never);
     const lock = join(spoolDir, 'points.lock');
     await writeFile(lock, 'another collector\n');
-    await release();
+    release();
     expect(await readFile(lock, 'utf8')).to.equal('another collector\n');
   });
 
@@ -76,12 +76,12 @@ describe('Spool lock (real files)', () => {
     const runs = 40;
     const collector = async (host: string): Promise<void> => {
       for (let tick = 1; tick <= runs; tick++) {
-        const release = await lockSpool(spoolDir, 10_000, AbortSignal.timeout(5_000));
+        const release = await lockSpool(spoolDir, `host ${host}`, 10_000, AbortSignal.timeout(5_000));
         try {
           const point: MemoryPoint = { host, timestamp: tick * 60, total: 100, free: 40, used: 60 };
           await deliver(point, { store: flaky, spool: new Spool(spoolDir, 10_000), signal: never, replayUntilMs: Date.now() + 5_000 });
         } finally {
-          await release();
+          release();
         }
       }
     };
