@@ -1,4 +1,4 @@
-import { linkSync, mkdirSync, readFileSync, renameSync, statSync, unlinkSync, writeFileSync, type Stats } from 'node:fs';
+import { closeSync, linkSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, statSync, unlinkSync, writeSync, type Stats } from 'node:fs';
 import { join } from 'node:path';
 import { threadId } from 'node:worker_threads';
 
@@ -28,22 +28,44 @@ export type ReleaseSpool = () => void;
  * and they cost a fresh thread a fraction of what the promise API does on first use.
  */
 export async function lockSpool(dir: string, holder: string, staleMs: number, signal: AbortSignal): Promise<ReleaseSpool> {
-  mkdirSync(dir, { recursive: true });
   const path = join(dir, 'points.lock');
   const owner = `${holder}, pid ${process.pid} ${uniqueSuffix()}\n`;
   for (;;) {
-    try {
-      writeFileSync(path, owner, { flag: 'wx' });
-      return () => release(path, owner);
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
-    }
+    const outcome = create(dir, path, owner);
+    if (outcome === 'made') return () => release(path, owner);
+    if (outcome === 'unusable') return () => undefined;
     if (removeIfStale(path, staleMs)) continue;
     if (signal.aborted) {
       const current = readOwner(path)?.trim() ?? 'gone by now';
       throw new SpoolLockedError(`the spool in ${dir} stayed in use by another collector (${current}): is SPOOL_DIR shared by two collectors?`);
     }
     await new Promise((resolve) => setTimeout(resolve, RETRY_MS));
+  }
+}
+
+/**
+ * Makes the lock file, or says why not: 'held' when another's exists; 'unusable'
+ * when the directory cannot take it (read-only, or a full disk, where the file can be
+ * made but not written: it is removed again). Such a spool cannot take points
+ * either, so no other run can be using it: the run goes on without the lock, and a
+ * working store still gets its point.
+ */
+function create(dir: string, path: string, owner: string): 'made' | 'held' | 'unusable' {
+  let fd: number;
+  try {
+    mkdirSync(dir, { recursive: true });
+    fd = openSync(path, 'wx');
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EEXIST' ? 'held' : 'unusable';
+  }
+  try {
+    writeSync(fd, owner);
+    return 'made';
+  } catch {
+    rmSync(path, { force: true });
+    return 'unusable';
+  } finally {
+    closeSync(fd);
   }
 }
 

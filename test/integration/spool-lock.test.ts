@@ -1,4 +1,6 @@
 import { expect } from 'chai';
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
 import { mkdtemp, readFile, rm, utimes, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -66,6 +68,24 @@ describe('Spool lock (real files)', () => {
     await writeFile(lock, 'another collector\n');
     release();
     expect(await readFile(lock, 'utf8')).to.equal('another collector\n');
+  });
+
+  it('on a full disk, goes on without a lock and leaves none behind', async () => {
+    const spoolDir = fresh();
+    // A file size limit of 0 fails every write as a full disk does, while files can still be made.
+    const script = `
+      const { lockSpool } = await import(${JSON.stringify(new URL('../../collector/spool-lock.js', import.meta.url).href)});
+      const { existsSync } = await import('node:fs');
+      for (let run = 0; run < 2; run++) (await lockSpool(${JSON.stringify(spoolDir)}, 'host full', 60_000, AbortSignal.timeout(1_000)))();
+      console.log(JSON.stringify({ lockLeft: existsSync(${JSON.stringify(join(spoolDir, 'points.lock'))}) }));`;
+    const child = spawn('bash', ['-c', `trap '' XFSZ; ulimit -f 0; exec "${process.execPath}" --input-type=module -e "$0"`, script], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    let err = '';
+    child.stdout.on('data', (chunk: Buffer) => (out += chunk.toString()));
+    child.stderr.on('data', (chunk: Buffer) => (err += chunk.toString()));
+    const [code] = await once(child, 'exit');
+    expect(code, err).to.equal(0);
+    expect(JSON.parse(out)).to.deep.equal({ lockLeft: false });
   });
 
   it('two collectors sharing one spool and a flaky store lose no point', async () => {
