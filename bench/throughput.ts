@@ -3,8 +3,9 @@
  * each, against `GET /memory-logs/?limit=L` for L in 10, 1,000 and 99,999 on both
  * stores (a year of minute points), next to a bare Koa + @koa/router server
  * answering a fixed 10-record array; the bare server and SQLite `limit=10` in
- * alternating rounds, whose ratios are printed. Reports requests/s, p50/p99
- * latency, errors and the API's peak resident memory. Prints a Markdown table.
+ * alternating rounds, whose ratios are printed, then both loaded at once at a fixed
+ * rate, whose CPU per request is compared. Reports requests/s, p50/p99 latency,
+ * errors and the API's peak resident memory. Prints a Markdown table.
  *
  *   npm run bench:throughput -- [seconds=10]
  */
@@ -20,8 +21,10 @@ import { seedYear, startApiProcess } from './fixtures.js';
 import { cpuMs, median, residentMiB } from './proc-stats.js';
 
 const seconds = Number(process.argv[2] ?? 10);
-/** Alternating rounds of bare Koa and the SQLite small page. */
+/** Alternating rounds of bare Koa and the SQLite small page (and as many at once). */
 const ROUNDS = 3;
+/** Requests/s for each of the two when loaded at once: well within what either sustains here. */
+const FIXED_RATE = 3_000;
 const autocannon = createRequire(import.meta.url).resolve('autocannon/autocannon.js');
 
 interface Result {
@@ -35,9 +38,13 @@ interface Result {
   cpuMicrosPerRequest: number;
 }
 
-/** One autocannon run in its own process, sampling the server's memory meanwhile. */
-async function load(target: string, url: string, pid: number): Promise<Result> {
-  const child = spawn(process.execPath, [autocannon, '-c', '10', '-d', String(seconds), '-j', url], { stdio: ['ignore', 'pipe', 'ignore'] });
+/**
+ * One autocannon run in its own process, sampling the server's memory meanwhile: as
+ * fast as the server answers, or at `rate` requests/s.
+ */
+async function load(target: string, url: string, pid: number, rate?: number): Promise<Result> {
+  const pace = rate === undefined ? ['-c', '10'] : ['-c', '5', '-R', String(rate)];
+  const child = spawn(process.execPath, [autocannon, ...pace, '-d', String(seconds), '-j', url], { stdio: ['ignore', 'pipe', 'ignore'] });
   let out = '';
   child.stdout.on('data', (chunk: Buffer) => (out += chunk.toString()));
   let peakMiB = await residentMiB(pid);
@@ -76,6 +83,8 @@ const sqliteEnv = { STORE: 'sqlite', SQLITE_PATH: sqlitePath };
 const ratios: number[] = [];
 /** Bare Koa's CPU per request over the API's: the share of bare Koa's rate the API's own work allows. */
 const cpuRatios: number[] = [];
+/** CPU per request (µs) of both, loaded at the same time at FIXED_RATE each. */
+const fixedRateCpu: Array<{ bare: number; api: number }> = [];
 {
   const port = await freePort();
   const bare = fork(join(import.meta.dirname, 'bare-koa.js'), [String(port)], { stdio: 'ignore' });
@@ -88,6 +97,15 @@ const cpuRatios: number[] = [];
     apiRuns.push(await load('SQLite, limit=10', `http://127.0.0.1:${api.port}/memory-logs/?limit=10`, api.pid));
     ratios.push(apiRuns[round]!.requestsPerSecond / bareRuns[round]!.requestsPerSecond);
     cpuRatios.push(bareRuns[round]!.cpuMicrosPerRequest / apiRuns[round]!.cpuMicrosPerRequest);
+  }
+  // Both at once, at a rate either sustains: whatever the machine's speed does during
+  // a round, it does to both, so their CPU per request compares without its drift.
+  for (let round = 0; round < ROUNDS; round++) {
+    const [bareRun, apiRun] = await Promise.all([
+      load('bare', `http://127.0.0.1:${port}/memory-logs/`, bare.pid!, FIXED_RATE),
+      load('api', `http://127.0.0.1:${api.port}/memory-logs/?limit=10`, api.pid, FIXED_RATE),
+    ]);
+    fixedRateCpu.push({ bare: bareRun.cpuMicrosPerRequest, api: apiRun.cpuMicrosPerRequest });
   }
   results.push(medianRun(bareRuns), medianRun(apiRuns));
   await api.stop();
@@ -127,4 +145,8 @@ const byRound = (values: number[]): string => `${values.map((r) => r.toFixed(2))
 console.log(
   `\nBare Koa and SQLite limit=10 ran in ${ROUNDS} alternating rounds (their rows: the median round). SQLite limit=10 / bare Koa, by round: ` +
     `requests/s ${byRound(ratios)} (target >= 0.90); bare Koa's CPU per request / the API's ${byRound(cpuRatios)}.`,
+);
+console.log(
+  `\nBoth loaded at once, ${FIXED_RATE} requests/s each, ${ROUNDS} rounds: CPU per request (µs), bare Koa / SQLite limit=10 by round: ` +
+    `${fixedRateCpu.map(({ bare, api }) => `${bare.toFixed(0)} / ${api.toFixed(0)}`).join(', ')}; ratio ${byRound(fixedRateCpu.map(({ bare, api }) => bare / api))}.`,
 );
