@@ -30,8 +30,13 @@ export type ReleaseSpool = () => void;
 export async function lockSpool(dir: string, holder: string, staleMs: number, signal: AbortSignal): Promise<ReleaseSpool> {
   const path = join(dir, 'points.lock');
   const owner = `${holder}, pid ${process.pid} ${uniqueSuffix()}\n`;
+  try {
+    mkdirSync(dir, { recursive: true });
+  } catch {
+    return () => undefined; // a spool that cannot be made: see `create`
+  }
   for (;;) {
-    const outcome = create(dir, path, owner);
+    const outcome = create(path, owner);
     if (outcome === 'made') return () => release(path, owner);
     if (outcome === 'unusable') return () => undefined;
     if (removeIfStale(path, staleMs)) continue;
@@ -50,10 +55,9 @@ export async function lockSpool(dir: string, holder: string, staleMs: number, si
  * either, so no other run can be using it: the run goes on without the lock, and a
  * working store still gets its point.
  */
-function create(dir: string, path: string, owner: string): 'made' | 'held' | 'unusable' {
+function create(path: string, owner: string): 'made' | 'held' | 'unusable' {
   let fd: number;
   try {
-    mkdirSync(dir, { recursive: true });
     fd = openSync(path, 'wx');
   } catch (error) {
     return (error as NodeJS.ErrnoException).code === 'EEXIST' ? 'held' : 'unusable';
@@ -77,9 +81,9 @@ function create(dir: string, path: string, owner: string): 'made' | 'held' | 'un
  * rename, so that it never replaces a lock made meanwhile).
  */
 function removeIfStale(path: string, staleMs: number): boolean {
-  const aside = `${path}.${uniqueSuffix()}.stale`;
   try {
     if (!isStale(statSync(path), staleMs)) return false;
+    const aside = `${path}.${uniqueSuffix()}.stale`;
     renameSync(path, aside);
     if (!isStale(statSync(aside), staleMs)) {
       try {

@@ -1,8 +1,7 @@
 import { expect } from 'chai';
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { mkdtemp, readFile, rm, utimes, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readFile, utimes, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { deliver } from '../../collector/collect.js';
@@ -11,17 +10,12 @@ import { lockSpool, SpoolLockedError } from '../../collector/spool-lock.js';
 import { listRecords } from '../../storage/index.js';
 import { SqliteStore } from '../../storage/sqlite.js';
 import type { MemoryPoint, MemoryStore } from '../../storage/types.js';
+import { caseDirs } from '../helpers/case-dirs.js';
 
 const never = new AbortController().signal;
 
 describe('Spool lock (real files)', () => {
-  let dir: string;
-  let n = 0;
-  const fresh = () => join(dir, `case-${n++}`);
-  before(async () => {
-    dir = await mkdtemp(join(tmpdir(), 'mt-spool-lock-'));
-  });
-  after(async () => rm(dir, { recursive: true, force: true }));
+  const fresh = caseDirs('mt-spool-lock-');
 
   it('lets a second run in only once the first has released the spool', async () => {
     const spoolDir = fresh();

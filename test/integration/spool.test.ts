@@ -1,25 +1,19 @@
 import { expect } from 'chai';
-import { appendFile, mkdtemp, readFile, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { appendFile, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { deliver } from '../../collector/collect.js';
 import { Spool } from '../../collector/spool.js';
 import { InfluxStore } from '../../storage/influx.js';
 import { SqliteStore } from '../../storage/sqlite.js';
 import type { MemoryPoint } from '../../storage/types.js';
+import { caseDirs } from '../helpers/case-dirs.js';
 import { freePort } from '../helpers/ports.js';
 import { listRecords } from '../../storage/index.js';
 
 const at = (timestamp: number): MemoryPoint => ({ host: 'h', timestamp, total: 100, free: 40, used: 60 });
 
 describe('Spool and delivery (real files, real stores)', () => {
-  let dir: string;
-  let n = 0;
-  const fresh = () => join(dir, `case-${n++}`);
-  before(async () => {
-    dir = await mkdtemp(join(tmpdir(), 'mt-spool-'));
-  });
-  after(async () => rm(dir, { recursive: true, force: true }));
+  const fresh = caseDirs('mt-spool-');
 
   it('appends durably and reads back in order', async () => {
     const spool = new Spool(fresh(), 100);
