@@ -1,8 +1,8 @@
 import { expect } from 'chai';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { SqliteStore } from '../../storage/sqlite.js';
+import { ADDON_PATH, SqliteStore } from '../../storage/sqlite.js';
 import { point, storeContract } from './store-contract.js';
 import { listRecords } from '../../storage/index.js';
 
@@ -53,6 +53,12 @@ describe('SqliteStore (real SQLite files)', () => {
       expect(streamed.map((one) => one.timestamp), `streamed, skip ${skip}`).to.deep.equal(expected.slice(0, Math.max(0, end)).map((one) => one.timestamp));
     }
     await store.close();
+  });
+
+  // Without it every collector run pays for the driver's own search (bench:collector).
+  it("finds the driver's addon where it gives its path to the driver", async () => {
+    expect(ADDON_PATH).to.be.a('string');
+    expect((await stat(ADDON_PATH!)).isFile()).to.equal(true);
   });
 
   it('fails to open an unusable path with STORE_UNAVAILABLE', () => {
