@@ -9,9 +9,13 @@
  * JSON body) on a second connection in this process. Raw InfluxDB: the store's
  * InfluxQL page query over HTTP with the same time window, plus parsing its JSON
  * answer. The InfluxDB API runs twice: as deployed (INFLUX_READ_CACHE=1s) and with
- * a query for every request (INFLUX_READ_CACHE=0).
+ * a query for every request (INFLUX_READ_CACHE=0). Small pages (limit 10) are also
+ * interleaved with the floor of any answer over HTTP here: a bare Koa + @koa/router
+ * server answering a fixed 10-record array, asked by the same client.
  */
 import Database from 'better-sqlite3';
+import { fork } from 'node:child_process';
+import { once } from 'node:events';
 import { Agent, request } from 'node:http';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -20,6 +24,7 @@ import { pageQuery } from '../storage/influxql.js';
 import { NO_BOUND, PAGE_SQL } from '../storage/sqlite.js';
 import { initialSpanSeconds } from '../storage/window.js';
 import { InfluxServer, influxdAvailable } from '../test/helpers/influxd.js';
+import { freePort } from '../test/helpers/ports.js';
 import { HOST, YEAR_OF_MINUTES, seedYear, startApiProcess } from './fixtures.js';
 import { median, percentile } from './proc-stats.js';
 
@@ -57,20 +62,28 @@ interface Row {
   skip: number;
   api: number[];
   raw: number[];
+  /** Bare Koa's fixed 10 records, for pages of 10. */
+  bare: number[];
 }
+
+/** The limit whose pages are also timed against bare Koa's fixed 10 records. */
+const BARE_LIMIT = 10;
 
 async function compare(store: string, apiPort: number, raw: (limit: number, skip: number) => unknown): Promise<Row[]> {
   const rows: Row[] = [];
   for (const [limit, skip, rounds] of CASES) {
     const url = `http://127.0.0.1:${apiPort}/memory-logs/?limit=${limit}&skip=${skip}`;
-    const row: Row = { store, limit, skip, api: [], raw: [] };
+    const row: Row = { store, limit, skip, api: [], raw: [], bare: [] };
+    const withBare = limit === BARE_LIMIT;
     for (let i = 0; i < Math.min(5, rounds); i++) {
       await get(url);
       await raw(limit, skip);
+      if (withBare) await get(bareUrl);
     }
     for (let i = 0; i < rounds; i++) {
       row.api.push(await timeMs(() => get(url)));
       row.raw.push(await timeMs(() => raw(limit, skip)));
+      if (withBare) row.bare.push(await timeMs(() => get(bareUrl)));
     }
     rows.push(row);
   }
@@ -78,6 +91,10 @@ async function compare(store: string, apiPort: number, raw: (limit: number, skip
 }
 
 const dir = await mkdtemp(join(tmpdir(), 'mt-bench-api-'));
+const barePort = await freePort();
+const bareUrl = `http://127.0.0.1:${barePort}/memory-logs/`;
+const bare = fork(join(import.meta.dirname, 'bare-koa.js'), [String(barePort)], { stdio: 'ignore' });
+await once(bare, 'message');
 const rows: Row[] = [];
 
 const sqlitePath = join(dir, 'year.sqlite');
@@ -112,15 +129,18 @@ if (influxdAvailable()) {
 } else {
   console.error('influxd not found: InfluxDB rows left out');
 }
+bare.kill();
+await once(bare, 'exit');
 await rm(dir, { recursive: true, force: true });
 
 const ms = (values: number[], p?: number): string => (p === undefined ? median(values) : percentile(values, p)).toFixed(2);
 console.log(`API vs raw store, ${YEAR_OF_MINUTES.toLocaleString('en')} points, ${new Date().toISOString().slice(0, 10)}, Node ${process.version}\n`);
-console.log('| store | limit | skip | API median (ms) | API p95 | raw median (ms) | raw p95 | API / raw (medians) |');
-console.log('| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |');
+console.log('| store | limit | skip | API median (ms) | API p95 | raw median (ms) | raw p95 | API / raw (medians) | bare Koa median (ms) | API / bare Koa |');
+console.log('| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |');
 for (const row of rows) {
+  const bareCells = row.bare.length === 0 ? '| |' : `${ms(row.bare)} | ${(median(row.api) / median(row.bare)).toFixed(2)} |`;
   console.log(
-    `| ${row.store} | ${row.limit} | ${row.skip} | ${ms(row.api)} | ${ms(row.api, 95)} | ${ms(row.raw)} | ${ms(row.raw, 95)} | ${(median(row.api) / median(row.raw)).toFixed(2)} |`,
+    `| ${row.store} | ${row.limit} | ${row.skip} | ${ms(row.api)} | ${ms(row.api, 95)} | ${ms(row.raw)} | ${ms(row.raw, 95)} | ${(median(row.api) / median(row.raw)).toFixed(2)} | ${bareCells}`,
   );
 }
 agent.destroy();
