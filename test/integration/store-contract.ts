@@ -117,6 +117,23 @@ export function storeContract(target: ContractTarget): void {
     expect(await listRecords(store, { limit: 5, skip: 10 })).to.deep.equal([]);
   });
 
+  it('finds deep pages exactly across gaps and points closer than the interval', async () => {
+    const store = await open();
+    // Oldest to newest: 12,000 points a minute apart, 40 days of nothing, 8,000
+    // points 10 s apart, 3 hours of nothing, 10,000 points a minute apart.
+    const run = (from: number, count: number, step: number): MemoryPoint[] => Array.from({ length: count }, (_, i) => point('deep', from + i * step));
+    const first = run(T0, 12_000, MINUTE);
+    const dense = run(first.at(-1)!.timestamp + 40 * 86_400, 8_000, 10);
+    const newest = run(dense.at(-1)!.timestamp + 3 * 3_600, 10_000, MINUTE);
+    const all = [...first, ...dense, ...newest];
+    for (let i = 0; i < all.length; i += 10_000) await store.write(all.slice(i, i + 10_000));
+    for (const [limit, skip] of [[10, 9_995], [10, 10_000], [30, 14_000], [25, 17_990], [10, 25_000], [10, 29_995], [10, 30_000]] as const) {
+      const end = all.length - skip;
+      const expected = all.slice(Math.max(0, end - limit), Math.max(0, end)).map(record);
+      expect(await listRecords(store, { limit, skip }), `limit ${limit}, skip ${skip}`).to.deep.equal(expected);
+    }
+  });
+
   it('rejects a point no store can hold with POINT_INVALID', async () => {
     const store = await open();
     for (const bad of [point('', T0), point('a\nb', T0), { ...point('a', T0), used: 1.5 }, { ...point('a', T0), timestamp: -1 }]) {
