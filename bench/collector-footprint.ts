@@ -1,15 +1,18 @@
 /**
  * Collector footprint: runs `memory-tracker collect` at a fast interval on the
  * embedded store next to a bare `node` process doing nothing, and reports resident
- * memory (start, end, max) and CPU time per sample. Not a test: prints a Markdown
- * table for the README.
+ * memory (start, end, max) and CPU time per sample; then, for scale, the CPU an
+ * empty worker thread takes to start and end here, the floor under every run. Not
+ * a test: prints a Markdown table for the README.
  *
  *   npm run bench:collector -- [seconds=120] [interval=1s]
  */
 import { spawn, type ChildProcess } from 'node:child_process';
+import { once } from 'node:events';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { Worker } from 'node:worker_threads';
 import { SqliteStore } from '../storage/sqlite.js';
 import { cpuMs, median, residentMiB } from './proc-stats.js';
 import { listRecords } from '../storage/index.js';
@@ -38,6 +41,15 @@ const cpuUsed = (await cpuMs(collector.pid!)) - cpuStart;
 await stop(collector);
 await stop(bare);
 
+const EMPTY_WORKERS = 20;
+const emptyWorkerMs: number[] = [];
+for (let i = 0; i < EMPTY_WORKERS; i++) {
+  const before = process.cpuUsage();
+  await once(new Worker(new URL('data:text/javascript,')), 'exit');
+  const used = process.cpuUsage(before);
+  emptyWorkerMs.push((used.user + used.system) / 1_000);
+}
+
 const store = SqliteStore.open({ kind: 'sqlite', path: dbPath, timeoutMs: 5_000 });
 const samples = (await listRecords(store, { limit: 99_999, skip: 0 })).filter((r) => r.timestamp * 1_000 >= startedMs && r.timestamp * 1_000 < startedMs + seconds * 1_000).length;
 await store.close();
@@ -54,9 +66,10 @@ console.log('| measure | collector | bare node | ratio / target |');
 console.log('| --- | --- | --- | --- |');
 console.log(`| resident memory, median (MiB) | ${fmt(median(rss.collector))} | ${fmt(bareMedian)} | ${(median(rss.collector) / bareMedian).toFixed(2)}x (target < 1.25x) |`);
 console.log(`| resident memory, max (MiB) | ${fmt(Math.max(...rss.collector))} | ${fmt(Math.max(...rss.bare))} | |`);
-console.log(`| resident memory, first third -> last third (MiB) | ${fmt(early)} -> ${fmt(late)} | | growth ${fmt(late - early)} MiB |`);
+console.log(`| resident memory, first third -> last third (MiB) | ${fmt(early)} -> ${fmt(late)} | | growth ${fmt(late - early).replace(/^-(0\.0)$/, '$1')} MiB |`);
 console.log(`| samples stored | ${samples} | | |`);
 console.log(`| CPU per sample, worker start included (ms) | ${fmt(perSample)} | | target < 80 ms |`);
+console.log(`| CPU to start and end an empty worker thread, median of ${EMPTY_WORKERS} (ms) | | ${fmt(median(emptyWorkerMs))} | the floor of a run |`);
 console.log(`| CPU share at one sample a minute | ${((perSample / 60_000) * 100).toFixed(3)}% of a core | | target < 0.2% |`);
 
 function sleep(ms: number): Promise<void> {
