@@ -1,7 +1,7 @@
 import { StoreRequestError, StoreUnavailableError } from '../errors.js';
 import type { InfluxStoreConfig } from '../config.js';
 import type { IncomingMessage } from 'node:http';
-import { countQuery, newestQuery, oldestQuery, pageBoundsQuery, pageQuery, rangeQuery, toLine } from './influxql.js';
+import { newestQuery, oldestQuery, pageBoundsQuery, pageQuery, rangeQuery, toLine } from './influxql.js';
 import { HttpClient, type HttpResponse } from './http.js';
 import { assertValidPoints } from './point.js';
 import { STREAM_ABOVE_ROWS, type HostSummary, type JsonBody, type ListQuery, type MemoryPoint, type MemoryStore, type RequestOptions } from './types.js';
@@ -34,14 +34,6 @@ interface PageBounds {
  * InfluxDB `limit=99999` rows, at the same speed.
  */
 const STREAM_CHUNK_ROWS = 250;
-
-/**
- * Small pages this deep are found by counting the window's points first: InfluxDB
- * steps over OFFSET points one by one, about three times slower than it counts
- * them (a year of minute points, `bench:api-vs-store`), and a window sized for the
- * page holds it at its older end. Shallower pages are cheaper in one query.
- */
-const COUNTED_SKIP = 10_000;
 
 /**
  * InfluxDB over its HTTP API: line protocol to `/write`, InfluxQL from `/query`.
@@ -93,7 +85,7 @@ export class InfluxStore implements MemoryStore {
     if (newest === undefined) return '[]';
     if (limit > STREAM_ABOVE_ROWS) return this.streamPage(newest, limit, skip);
     const rows = await pageInWindows<Rows>(newest, { limit, skip }, this.intervalSeconds, {
-      page: (from, to) => (skip >= COUNTED_SKIP ? this.countedPage(newest.host, from, to, limit, skip) : this.select(pageQuery(newest.host, from, to, limit, skip))),
+      page: (from, to) => this.select(pageQuery(newest.host, from, to, limit, skip)),
       complete: (rows) => rows.length >= limit,
       oldest: (to) => this.findOldest(newest.host, to),
     });
@@ -110,21 +102,6 @@ export class InfluxStore implements MemoryStore {
 
   async close(): Promise<void> {
     this.http.close();
-  }
-
-  /**
-   * The rows pageQuery answers, newest first, read from whichever end of the window
-   * is nearer to them once its points are counted. A point the collector writes
-   * between the two queries leaves the page as it was at the count: it is newer
-   * than the page, which is then counted from the older end.
-   */
-  private async countedPage(host: string, from: number, to: number, limit: number, skip: number): Promise<Rows> {
-    const count = Number((await this.select(countQuery(host, from, to)))[0]?.[1] ?? 0);
-    if (count <= skip) return [];
-    const older = count - skip - limit;
-    if (older >= skip) return this.select(pageQuery(host, from, to, limit, skip));
-    const oldestFirst = await this.select(rangeQuery(host, from, to, Math.min(limit, count - skip), Math.max(0, older)));
-    return [...oldestFirst].reverse();
   }
 
   /** Each host's newest point (or `host`'s) since `fromSeconds`. */
@@ -164,7 +141,7 @@ export class InfluxStore implements MemoryStore {
       epoch: 's',
       chunked: 'true',
       chunk_size: String(STREAM_CHUNK_ROWS),
-      q: rangeQuery(newest.host, bounds.bottom ?? bounds.from, bounds.top, limit, 0),
+      q: rangeQuery(newest.host, bounds.bottom ?? bounds.from, bounds.top, limit),
     });
     // Only the wait for the answer's head is bounded by the store timeout: the
     // pieces then come as fast as the client takes them.

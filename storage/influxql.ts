@@ -52,15 +52,7 @@ export function pageBoundsQuery(host: string, fromSeconds: number, toSeconds: nu
   return `${at(skip)}; ${at(skip + limit - 1)}`;
 }
 
-/** Up to `limit` points in [fromSeconds, toSeconds] after the oldest `offset`, oldest first. */
-export function rangeQuery(host: string, fromSeconds: number, toSeconds: number, limit: number, offset: number): string {
-  return (
-    `SELECT "total", "free", "used" FROM "${MEASUREMENT}" WHERE time >= ${fromSeconds}s AND time <= ${toSeconds}s${hostFilter(host)}` +
-    ` ORDER BY time ASC LIMIT ${limit} OFFSET ${offset}`
-  );
-}
-
-/** How many points `host` has in [fromSeconds, toSeconds]. */
-export function countQuery(host: string, fromSeconds: number, toSeconds: number): string {
-  return `SELECT COUNT("used") FROM "${MEASUREMENT}" WHERE time >= ${fromSeconds}s AND time <= ${toSeconds}s${hostFilter(host)}`;
+/** Up to `limit` points in [fromSeconds, toSeconds], oldest first. */
+export function rangeQuery(host: string, fromSeconds: number, toSeconds: number, limit: number): string {
+  return `SELECT "total", "free", "used" FROM "${MEASUREMENT}" WHERE time >= ${fromSeconds}s AND time <= ${toSeconds}s${hostFilter(host)} ORDER BY time ASC LIMIT ${limit}`;
 }

@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { countQuery, newestQuery, pageQuery, quote, rangeQuery, toLine } from '../../../storage/influxql.js';
+import { newestQuery, pageQuery, quote, toLine } from '../../../storage/influxql.js';
 
 describe('InfluxQL and line protocol text', () => {
   it('writes one line per point, integer fields, seconds', () => {
@@ -21,9 +21,5 @@ describe('InfluxQL and line protocol text', () => {
     expect(pageQuery('h', 100, 200, 10, 3)).to.equal(
       `SELECT "total", "free", "used" FROM "memory" WHERE time >= 100s AND time <= 200s AND "host" = 'h' ORDER BY time DESC LIMIT 10 OFFSET 3`,
     );
-    expect(rangeQuery('h', 100, 200, 10, 3)).to.equal(
-      `SELECT "total", "free", "used" FROM "memory" WHERE time >= 100s AND time <= 200s AND "host" = 'h' ORDER BY time ASC LIMIT 10 OFFSET 3`,
-    );
-    expect(countQuery('h', 100, 200)).to.equal(`SELECT COUNT("used") FROM "memory" WHERE time >= 100s AND time <= 200s AND "host" = 'h'`);
   });
 });
