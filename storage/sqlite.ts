@@ -11,13 +11,13 @@ import { STREAM_ABOVE_ROWS, type HostSummary, type JsonBody, type ListQuery, typ
 
 /**
  * The driver is loaded the cheap way for a fresh thread, since every collector run
- * is one (profiled in such threads):
+ * is one (`bench:collector`):
  * - with `require`: importing a CommonJS package from ESM first builds Node's
- *   CommonJS export scanner in the thread, about 8 ms of a run's CPU;
+ *   CommonJS export scanner in the thread;
  * - with its addon's path: the driver's own search (the `bindings` package) tries
- *   path after path by catching failed requires, about 4 ms. Where the addon is not
- *   at the path that both its source build and its prebuilt download use, the
- *   driver searches as usual.
+ *   path after path by catching failed requires. Where the addon is not at the path
+ *   that both its source build and its prebuilt download use, the driver searches
+ *   as usual.
  */
 const require = createRequire(import.meta.url);
 const SqliteDatabase = require('better-sqlite3') as typeof Database;
