@@ -1,5 +1,5 @@
 import { BoundedMap } from '../bounded-map.js';
-import { STREAM_ABOVE_ROWS, type JsonBody, type ListQuery, type MemoryPoint, type MemoryStore, type RequestOptions } from './types.js';
+import { pageKey, STREAM_ABOVE_ROWS, type JsonBody, type ListQuery, type MemoryPoint, type MemoryStore, type RequestOptions } from './types.js';
 
 /**
  * Pages up to this many points are shared and remembered: whole texts (below
@@ -37,7 +37,7 @@ export function withReadCache(store: MemoryStore, ttlMs: number): MemoryStore {
     },
     listJson(query: ListQuery): Promise<JsonBody> {
       if (query.limit > CACHED_MAX_LIMIT) return store.listJson(query);
-      const key = `${query.limit} ${query.skip} ${query.host ?? ''}`;
+      const key = pageKey(query.limit, query.skip, query.host);
       const nowMs = performance.now();
       const cached = pages.get(key);
       if (cached !== undefined && cached.expiresMs > nowMs) return cached.body;

@@ -7,7 +7,7 @@ import { BoundedMap } from '../bounded-map.js';
 import { StoreRequestError, StoreUnavailableError } from '../errors.js';
 import type { SqliteStoreConfig } from '../config.js';
 import { assertValidPoints } from './point.js';
-import { STREAM_ABOVE_ROWS, type HostSummary, type JsonBody, type ListQuery, type MemoryPoint, type MemoryStore } from './types.js';
+import { pageKey, STREAM_ABOVE_ROWS, type HostSummary, type JsonBody, type ListQuery, type MemoryPoint, type MemoryStore } from './types.js';
 
 /**
  * The driver is loaded the cheap way for a fresh thread, since every collector run
@@ -243,7 +243,7 @@ export class SqliteStore implements MemoryStore {
         this.pagesVersion = version;
       }
     }
-    const key = `${limit} ${skip} ${host ?? ''}`;
+    const key = pageKey(limit, skip, host);
     const cached = this.pages.get(key);
     if (cached !== undefined) return cached;
     const selected = host ?? this.newestHost.get();

@@ -44,6 +44,11 @@ export type JsonBody = string | AsyncIterable<string>;
 /** Pages of up to this many points are whole texts; larger ones may be streamed. */
 export const STREAM_ABOVE_ROWS = 10_000;
 
+/** One key per distinct page, for the stores' page caches. */
+export function pageKey(limit: number, skip: number, host: string | undefined): string {
+  return `${limit} ${skip} ${host ?? ''}`;
+}
+
 export interface MemoryStore {
   /** Writes points; a point with the same host and timestamp is overwritten. */
   write(points: readonly MemoryPoint[], options?: RequestOptions): Promise<void>;
