@@ -1,15 +1,18 @@
 /**
  * Collector footprint: runs `memory-tracker collect` at a fast interval on the
  * embedded store next to a bare `node` process doing nothing, and reports resident
- * memory (start, end, max) and CPU time per sample; then, for scale, the CPU an
- * empty worker thread takes to start and end here, the floor under every run. Not
- * a test: prints a Markdown table for the README.
+ * memory (start, end, max) and CPU time per sample. For scale, two floors measured
+ * in the same run: the memory of a `node` process that only loads the libraries the
+ * collector is built on (Bree, pino), and the CPU an empty worker thread takes to
+ * start and end, the floor under every run. Not a test: prints a Markdown table for
+ * the README.
  *
  *   npm run bench:collector -- [seconds=120] [interval=1s]
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { mkdtemp, rm } from 'node:fs/promises';
+import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
@@ -26,20 +29,25 @@ const collector = spawn(process.execPath, [...(process.env.COLLECTOR_NODE_FLAGS 
   env: { PATH: process.env.PATH, STORE: 'sqlite', SQLITE_PATH: dbPath, DATA_DIR: dir, COLLECT_INTERVAL: interval, LOG_LEVEL: 'warn' },
   stdio: ['ignore', 'inherit', 'inherit'],
 });
-const bare = spawn(process.execPath, ['-e', 'setInterval(() => {}, 1 << 30)'], { stdio: 'ignore' });
+const idle = 'setInterval(() => {}, 1 << 30)';
+const bare = spawn(process.execPath, ['-e', idle], { stdio: 'ignore' });
+const resolvePackage = createRequire(import.meta.url).resolve;
+const libraries = spawn(process.execPath, ['-e', `require(${JSON.stringify(resolvePackage('bree'))}); require(${JSON.stringify(resolvePackage('pino'))}); ${idle}`], { stdio: 'ignore' });
 
-const rss: { collector: number[]; bare: number[] } = { collector: [], bare: [] };
-await sleep(2_000); // both started and settled
+const rss: { collector: number[]; bare: number[]; libraries: number[] } = { collector: [], bare: [], libraries: [] };
+await sleep(2_000); // all three started and settled
 const cpuStart = await cpuMs(collector.pid!);
 const startedMs = Date.now();
 while (Date.now() - startedMs < seconds * 1_000) {
   rss.collector.push(await residentMiB(collector.pid!));
   rss.bare.push(await residentMiB(bare.pid!));
+  rss.libraries.push(await residentMiB(libraries.pid!));
   await sleep(1_000);
 }
 const cpuUsed = (await cpuMs(collector.pid!)) - cpuStart;
 await stop(collector);
 await stop(bare);
+await stop(libraries);
 
 const EMPTY_WORKERS = 20;
 const emptyWorkerMs: number[] = [];
@@ -65,6 +73,7 @@ console.log(`Collector footprint, ${seconds} s at COLLECT_INTERVAL=${interval}, 
 console.log('| measure | collector | bare node | ratio / target |');
 console.log('| --- | --- | --- | --- |');
 console.log(`| resident memory, median (MiB) | ${fmt(median(rss.collector))} | ${fmt(bareMedian)} | ${(median(rss.collector) / bareMedian).toFixed(2)}x (target < 1.25x) |`);
+console.log(`| resident memory of a node that only loads Bree and pino, median (MiB) | | ${fmt(median(rss.libraries))} | ${(median(rss.libraries) / bareMedian).toFixed(2)}x: the floor of the collector's libraries |`);
 console.log(`| resident memory, max (MiB) | ${fmt(Math.max(...rss.collector))} | ${fmt(Math.max(...rss.bare))} | |`);
 console.log(`| resident memory, first third -> last third (MiB) | ${fmt(early)} -> ${fmt(late)} | | growth ${fmt(Math.abs(late - early) < 0.05 ? 0 : late - early)} MiB |`);
 console.log(`| samples stored | ${samples} | | |`);
