@@ -14,8 +14,6 @@
  * server answering a fixed 10-record array, asked by the same client.
  */
 import Database from 'better-sqlite3';
-import { fork } from 'node:child_process';
-import { once } from 'node:events';
 import { Agent, request } from 'node:http';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -24,8 +22,7 @@ import { pageQuery } from '../storage/influxql.js';
 import { NO_BOUND, PAGE_SQL } from '../storage/sqlite.js';
 import { initialSpanSeconds } from '../storage/window.js';
 import { InfluxServer, influxdAvailable } from '../test/helpers/influxd.js';
-import { freePort } from '../test/helpers/ports.js';
-import { HOST, YEAR_OF_MINUTES, seedYear, startApiProcess } from './fixtures.js';
+import { HOST, YEAR_OF_MINUTES, seedYear, startApiProcess, startBareKoa } from './fixtures.js';
 import { median, percentile } from './proc-stats.js';
 
 const CASES: Array<[limit: number, skip: number, rounds: number]> = [
@@ -78,12 +75,12 @@ async function compare(store: string, apiPort: number, raw: (limit: number, skip
     for (let i = 0; i < Math.min(5, rounds); i++) {
       await get(url);
       await raw(limit, skip);
-      if (withBare) await get(bareUrl);
+      if (withBare) await get(bare.url);
     }
     for (let i = 0; i < rounds; i++) {
       row.api.push(await timeMs(() => get(url)));
       row.raw.push(await timeMs(() => raw(limit, skip)));
-      if (withBare) row.bare.push(await timeMs(() => get(bareUrl)));
+      if (withBare) row.bare.push(await timeMs(() => get(bare.url)));
     }
     rows.push(row);
   }
@@ -91,10 +88,7 @@ async function compare(store: string, apiPort: number, raw: (limit: number, skip
 }
 
 const dir = await mkdtemp(join(tmpdir(), 'mt-bench-api-'));
-const barePort = await freePort();
-const bareUrl = `http://127.0.0.1:${barePort}/memory-logs/`;
-const bare = fork(join(import.meta.dirname, 'bare-koa.js'), [String(barePort)], { stdio: 'ignore' });
-await once(bare, 'message');
+const bare = await startBareKoa();
 const rows: Row[] = [];
 
 const sqlitePath = join(dir, 'year.sqlite');
@@ -129,8 +123,7 @@ if (influxdAvailable()) {
 } else {
   console.error('influxd not found: InfluxDB rows left out');
 }
-bare.kill();
-await once(bare, 'exit');
+await bare.stop();
 await rm(dir, { recursive: true, force: true });
 
 const ms = (values: number[], p?: number): string => (p === undefined ? median(values) : percentile(values, p)).toFixed(2);

@@ -1,4 +1,4 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import { fork, spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { join } from 'node:path';
 import type { StoreConfig } from '../config.js';
@@ -43,6 +43,24 @@ export async function startApiProcess(env: Record<string, string>): Promise<{ po
     pid: child.pid!,
     async stop() {
       child.kill('SIGTERM');
+      await once(child, 'exit');
+    },
+  };
+}
+
+/**
+ * bare-koa.js as its own process on a free port, ready when it says so: the floor
+ * the API's small pages are compared with.
+ */
+export async function startBareKoa(): Promise<{ url: string; pid: number; stop(): Promise<void> }> {
+  const port = await freePort();
+  const child = fork(join(import.meta.dirname, 'bare-koa.js'), [String(port)], { stdio: 'ignore' });
+  await once(child, 'message');
+  return {
+    url: `http://127.0.0.1:${port}/memory-logs/`,
+    pid: child.pid!,
+    async stop() {
+      child.kill();
       await once(child, 'exit');
     },
   };

@@ -9,15 +9,14 @@
  *
  *   npm run bench:throughput -- [seconds=10]
  */
-import { fork, spawn } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { InfluxServer, influxdAvailable } from '../test/helpers/influxd.js';
-import { freePort } from '../test/helpers/ports.js';
-import { seedYear, startApiProcess } from './fixtures.js';
+import { seedYear, startApiProcess, startBareKoa } from './fixtures.js';
 import { cpuMs, median, residentMiB } from './proc-stats.js';
 
 const seconds = Number(process.argv[2] ?? 10);
@@ -86,14 +85,12 @@ const cpuRatios: number[] = [];
 /** CPU per request (µs) of both, loaded at the same time at FIXED_RATE each. */
 const fixedRateCpu: Array<{ bare: number; api: number }> = [];
 {
-  const port = await freePort();
-  const bare = fork(join(import.meta.dirname, 'bare-koa.js'), [String(port)], { stdio: 'ignore' });
-  await once(bare, 'message');
+  const bare = await startBareKoa();
   const api = await startApiProcess(sqliteEnv);
   const bareRuns: Result[] = [];
   const apiRuns: Result[] = [];
   for (let round = 0; round < ROUNDS; round++) {
-    bareRuns.push(await load('bare Koa + @koa/router, fixed 10 records', `http://127.0.0.1:${port}/memory-logs/`, bare.pid!));
+    bareRuns.push(await load('bare Koa + @koa/router, fixed 10 records', bare.url, bare.pid));
     apiRuns.push(await load('SQLite, limit=10', `http://127.0.0.1:${api.port}/memory-logs/?limit=10`, api.pid));
     ratios.push(apiRuns[round]!.requestsPerSecond / bareRuns[round]!.requestsPerSecond);
     cpuRatios.push(bareRuns[round]!.cpuMicrosPerRequest / apiRuns[round]!.cpuMicrosPerRequest);
@@ -102,15 +99,14 @@ const fixedRateCpu: Array<{ bare: number; api: number }> = [];
   // a round, it does to both, so their CPU per request compares without its drift.
   for (let round = 0; round < ROUNDS; round++) {
     const [bareRun, apiRun] = await Promise.all([
-      load('bare', `http://127.0.0.1:${port}/memory-logs/`, bare.pid!, FIXED_RATE),
+      load('bare', bare.url, bare.pid, FIXED_RATE),
       load('api', `http://127.0.0.1:${api.port}/memory-logs/?limit=10`, api.pid, FIXED_RATE),
     ]);
     fixedRateCpu.push({ bare: bareRun.cpuMicrosPerRequest, api: apiRun.cpuMicrosPerRequest });
   }
   results.push(medianRun(bareRuns), medianRun(apiRuns));
   await api.stop();
-  bare.kill();
-  await once(bare, 'exit');
+  await bare.stop();
 }
 
 const targets: Array<{ store: string; env: Record<string, string>; limits: number[] }> = [{ store: 'SQLite', env: sqliteEnv, limits: [1_000, 99_999] }];
