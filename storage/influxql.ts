@@ -1,4 +1,5 @@
 import type { MemoryPoint } from './types.js';
+import type { Position } from './window.js';
 
 /**
  * The InfluxDB data model, fixed and documented in the README: measurement
@@ -43,13 +44,22 @@ export function pageQuery(host: string, fromSeconds: number, toSeconds: number, 
 }
 
 /**
- * The times of the page's newest and oldest points within the window: the points at
- * `skip` and at `skip + limit - 1` from the newest. Two statements, one request.
+ * The times of the points at two positions (a streamed page's newest and oldest),
+ * both at or after `fromSeconds`: two statements, one request. Without `bottom`,
+ * only the first.
  */
-export function pageBoundsQuery(host: string, fromSeconds: number, toSeconds: number, limit: number, skip: number): string {
-  const at = (offset: number): string =>
+export function pageBoundsQuery(host: string, fromSeconds: number, top: Position, bottom?: Position): string {
+  const at = ({ toSeconds, offset }: Position): string =>
     `SELECT "used" FROM "${MEASUREMENT}" WHERE time >= ${fromSeconds}s AND time <= ${toSeconds}s${hostFilter(host)} ORDER BY time DESC LIMIT 1 OFFSET ${offset}`;
-  return `${at(skip)}; ${at(skip + limit - 1)}`;
+  return bottom === undefined ? at(top) : `${at(top)}; ${at(bottom)}`;
+}
+
+/** Points of `host` in [fromSeconds, toSeconds] per bucket of `bucketSeconds`, oldest bucket first, empty ones left out. */
+export function countQuery(host: string, fromSeconds: number, toSeconds: number, bucketSeconds: number): string {
+  return (
+    `SELECT count("used") FROM "${MEASUREMENT}" WHERE time >= ${fromSeconds}s AND time <= ${toSeconds}s${hostFilter(host)}` +
+    ` GROUP BY time(${bucketSeconds}s) fill(none)`
+  );
 }
 
 /** Up to `limit` points in [fromSeconds, toSeconds], oldest first. */

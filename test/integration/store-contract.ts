@@ -127,7 +127,10 @@ export function storeContract(target: ContractTarget): void {
     const newest = run(dense.at(-1)!.timestamp + 3 * 3_600, 10_000, MINUTE);
     const all = [...first, ...dense, ...newest];
     for (let i = 0; i < all.length; i += 10_000) await store.write(all.slice(i, i + 10_000));
-    for (const [limit, skip] of [[10, 9_995], [10, 10_000], [30, 14_000], [25, 17_990], [10, 25_000], [10, 29_995], [10, 30_000]] as const) {
+    // Small pages, then streamed ones (more than 10,000 points) whose ends lie deep
+    // or past the oldest point.
+    const pages = [[10, 9_995], [10, 10_000], [30, 14_000], [25, 17_990], [10, 25_000], [10, 29_995], [10, 30_000], [12_000, 5_000], [10_001, 19_999], [12_000, 20_000], [12_000, 29_999]] as const;
+    for (const [limit, skip] of pages) {
       const end = all.length - skip;
       const expected = all.slice(Math.max(0, end - limit), Math.max(0, end)).map(record);
       expect(await listRecords(store, { limit, skip }), `limit ${limit}, skip ${skip}`).to.deep.equal(expected);

@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { newestQuery, pageQuery, quote, toLine } from '../../../storage/influxql.js';
+import { countQuery, newestQuery, pageBoundsQuery, pageQuery, quote, toLine } from '../../../storage/influxql.js';
 
 describe('InfluxQL and line protocol text', () => {
   it('writes one line per point, integer fields, seconds', () => {
@@ -21,5 +21,18 @@ describe('InfluxQL and line protocol text', () => {
     expect(pageQuery('h', 100, 200, 10, 3)).to.equal(
       `SELECT "total", "free", "used" FROM "memory" WHERE time >= 100s AND time <= 200s AND "host" = 'h' ORDER BY time DESC LIMIT 10 OFFSET 3`,
     );
+  });
+
+  it('counts points per bucket in a bounded window, leaving empty buckets out', () => {
+    expect(countQuery('h', 100, 200, 86_400)).to.equal(
+      `SELECT count("used") FROM "memory" WHERE time >= 100s AND time <= 200s AND "host" = 'h' GROUP BY time(86400s) fill(none)`,
+    );
+  });
+
+  it('asks the bounds of a streamed page at two positions in one request, or at one', () => {
+    const at = (to: number, offset: number): string =>
+      `SELECT "used" FROM "memory" WHERE time >= 100s AND time <= ${to}s AND "host" = 'h' ORDER BY time DESC LIMIT 1 OFFSET ${offset}`;
+    expect(pageBoundsQuery('h', 100, { toSeconds: 300, offset: 7 }, { toSeconds: 200, offset: 2 })).to.equal(`${at(300, 7)}; ${at(200, 2)}`);
+    expect(pageBoundsQuery('h', 100, { toSeconds: 300, offset: 7 })).to.equal(at(300, 7));
   });
 });
