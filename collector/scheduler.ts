@@ -1,6 +1,7 @@
 import Bree from 'bree';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
+import { setFlagsFromString } from 'node:v8';
 import { fileURLToPath } from 'node:url';
 import type { CollectorConfig, StoreConfig } from '../config.js';
 import type { Logger } from '../log.js';
@@ -32,6 +33,9 @@ export async function startCollector(
   logger: Logger,
 ): Promise<Collector> {
   const log = logger.child({ component: 'collector' });
+  // Threads started from now on have `gc`, which a run on SQLite calls before it
+  // ends (job.ts). The flag reaches only contexts created after it is set.
+  setFlagsFromString('--expose-gc');
   const input: { -readonly [K in keyof JobInput]: JobInput[K] } = { collector, store, tickMs: 0 };
   const stats = emptyStats();
   const state = new RunLog(log, stats);

@@ -4,10 +4,12 @@ import { once } from 'node:events';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { Worker } from 'node:worker_threads';
 import type { CollectorConfig, InfluxStoreConfig } from '../../config.js';
 import { startCollector, type Collector } from '../../collector/scheduler.js';
 import { Spool } from '../../collector/spool.js';
 import { InfluxStore } from '../../storage/influx.js';
+import { SqliteStore } from '../../storage/sqlite.js';
 import { sharedInflux, privateInflux } from '../helpers/influx-fixture.js';
 import type { InfluxServer } from '../helpers/influxd.js';
 import { capturingLogger } from '../helpers/logger.js';
@@ -102,6 +104,24 @@ describe('Collector (Bree worker threads, a real influxd, COLLECT_INTERVAL=1s)',
       expect(messages.filter((msg) => msg === 'store unreachable, spooling')).to.have.length(1);
     } finally {
       await influx.destroy();
+    }
+  });
+
+  it('on SQLite, stores a point per tick, each run collecting the driver\'s objects before its thread ends', async function () {
+    const path = join(dir, 'sqlite', 'memory.sqlite');
+    running.push(await startCollector(collectorConfig(join(dir, 'sqlite')), { kind: 'sqlite', path, timeoutMs: 5_000 }, capturingLogger().logger));
+    // The runs call gc (job.ts), which threads have only once the scheduler exposed it.
+    const probe = new Worker("require('node:worker_threads').parentPort.postMessage(typeof gc)", { eval: true });
+    expect(await once(probe, 'message')).to.deep.equal(['function']);
+    const store = SqliteStore.open({ kind: 'sqlite', path, timeoutMs: 5_000 });
+    try {
+      const stored = await waitFor('three points in SQLite', async () => {
+        const timestamps = (await listRecords(store, { host: HOST, limit: 10, skip: 0 })).map((record) => record.timestamp);
+        return timestamps.length >= 3 ? timestamps : undefined;
+      });
+      expectContiguousSeconds(stored);
+    } finally {
+      await store.close();
     }
   });
 
