@@ -1,11 +1,12 @@
 import { StoreRequestError, StoreUnavailableError } from '../errors.js';
 import type { InfluxStoreConfig } from '../config.js';
 import type { IncomingMessage } from 'node:http';
-import { countQuery, newestQuery, oldestQuery, pageBoundsQuery, pageQuery, rangeQuery, toLine } from './influxql.js';
+import { bucketAt, type BucketCount } from './counts.js';
+import { countQuery, newestQuery, oldestQuery, pageBoundsQuery, pageQuery, rangeQuery, toLine, type Position } from './influxql.js';
 import { HttpClient, type HttpResponse } from './http.js';
 import { assertValidPoints } from './point.js';
 import { STREAM_ABOVE_ROWS, type HostSummary, type JsonBody, type ListQuery, type MemoryPoint, type MemoryStore, type RequestOptions } from './types.js';
-import { findNewest, hostsByNewest, NewestCache, pageInWindows, positionInBuckets, type BucketCount, type Newest, type Position } from './window.js';
+import { findNewest, hostsByNewest, NewestCache, pageInWindows, type Newest } from './window.js';
 
 interface Series {
   readonly tags?: Readonly<Record<string, string>>;
@@ -188,8 +189,12 @@ export class InfluxStore implements MemoryStore {
    */
   private async positions(host: string, fromSeconds: number, toSeconds: number, offsets: readonly number[]): Promise<Array<Position | undefined>> {
     if (offsets.every((offset) => offset < COUNT_FROM_OFFSET)) return offsets.map((offset) => ({ toSeconds, offset }));
-    const buckets = (await this.select(countQuery(host, fromSeconds, toSeconds, this.bucketSeconds))).map(bucketCount);
-    return offsets.map((offset) => positionInBuckets(buckets, this.bucketSeconds, toSeconds, offset));
+    // InfluxDB answers the oldest bucket first, each named by its start.
+    const newestFirst = (await this.select(countQuery(host, fromSeconds, toSeconds, this.bucketSeconds))).map(bucketCount).reverse();
+    return offsets.map((offset) => {
+      const at = bucketAt(newestFirst, offset);
+      return at && { toSeconds: Math.min(toSeconds, at.bucket + this.bucketSeconds - 1), offset: at.offset };
+    });
   }
 
   /** Rows of a single-series query: [time, ...fields]. */
@@ -245,7 +250,7 @@ function seriesOf(result: StatementResult): readonly Series[] {
   return result.series ?? [];
 }
 
-function bucketCount(row: ReadonlyArray<unknown>): BucketCount {
+function bucketCount(row: ReadonlyArray<unknown>): BucketCount<number> {
   const [start, points] = row;
   if (typeof start !== 'number' || typeof points !== 'number') {
     throw new StoreUnavailableError(`InfluxDB answered a count that is not two numbers: ${JSON.stringify(row)}`);

@@ -1,5 +1,4 @@
 import type { MemoryPoint } from './types.js';
-import type { Position } from './window.js';
 
 /**
  * The InfluxDB data model, fixed and documented in the README: measurement
@@ -41,6 +40,12 @@ export function pageQuery(host: string, fromSeconds: number, toSeconds: number, 
     `SELECT "total", "free", "used" FROM "${MEASUREMENT}" WHERE time >= ${fromSeconds}s AND time <= ${toSeconds}s${hostFilter(host)}` +
     ` ORDER BY time DESC LIMIT ${limit} OFFSET ${skip}`
   );
+}
+
+/** Where a point lies: the `offset`-th point from the newest at or before `toSeconds`. */
+export interface Position {
+  readonly toSeconds: number;
+  readonly offset: number;
 }
 
 /**

@@ -6,6 +6,7 @@ import { setImmediate as nextTurn } from 'node:timers/promises';
 import { BoundedMap } from '../bounded-map.js';
 import { StoreRequestError, StoreUnavailableError } from '../errors.js';
 import type { SqliteStoreConfig } from '../config.js';
+import { bucketAt } from './counts.js';
 import { assertValidPoints } from './point.js';
 import { pageKey, STREAM_ABOVE_ROWS, type HostSummary, type JsonBody, type ListQuery, type MemoryPoint, type MemoryStore } from './types.js';
 
@@ -126,13 +127,9 @@ interface Location {
  */
 function locate(days: Database.Statement<[string], [number, number]>, host: string, skip: number): Location | undefined {
   if (skip < COUNTED_SKIP) return { before: NO_BOUND, offset: skip };
-  let newer = 0;
-  for (const [day, points] of days.iterate(host)) {
-    // Leaving the loop closes the statement; reads while it is open are allowed.
-    if (newer + points > skip) return { before: (day + 1) * DAY_SECONDS, offset: skip - newer };
-    newer += points;
-  }
-  return undefined;
+  // Reads while the walk's statement is open are allowed; leaving it closes it.
+  const at = bucketAt(days.iterate(host), skip);
+  return at && { before: (at.bucket + 1) * DAY_SECONDS, offset: at.offset };
 }
 const NEWEST_HOST = 'SELECT host FROM memory ORDER BY time DESC, host ASC LIMIT 1';
 

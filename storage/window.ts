@@ -79,30 +79,6 @@ export class NewestCache {
   }
 }
 
-/** Where a point lies: the `offset`-th point from the newest at or before `toSeconds`. */
-export interface Position {
-  readonly toSeconds: number;
-  readonly offset: number;
-}
-
-/** Points a bucket holds: [the bucket's start in seconds, its points]. */
-export type BucketCount = readonly [start: number, points: number];
-
-/**
- * The `offset`-th point from the newest of those counted in `buckets` (oldest
- * first), as a nearer position: the end of its bucket (at most `toSeconds`) and its
- * offset from there. Undefined when the buckets hold no more than `offset` points.
- */
-export function positionInBuckets(buckets: readonly BucketCount[], bucketSeconds: number, toSeconds: number, offset: number): Position | undefined {
-  let later = 0;
-  for (let i = buckets.length - 1; i >= 0; i--) {
-    const [start, points] = buckets[i]!;
-    if (later + points > offset) return { toSeconds: Math.min(toSeconds, start + bucketSeconds - 1), offset: offset - later };
-    later += points;
-  }
-  return undefined;
-}
-
 export interface WindowedQuery<Page> {
   /** The page (`limit` after `skip`, from the newest) within [fromSeconds, toSeconds]. */
   page(fromSeconds: number, toSeconds: number): Promise<Page>;

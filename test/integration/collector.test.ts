@@ -107,7 +107,7 @@ describe('Collector (Bree worker threads, a real influxd, COLLECT_INTERVAL=1s)',
     }
   });
 
-  it('on SQLite, stores a point per tick, each run collecting the driver\'s objects before its thread ends', async function () {
+  it('on SQLite, stores a point per tick, in threads that have gc to free the driver\'s objects with', async function () {
     const path = join(dir, 'sqlite', 'memory.sqlite');
     running.push(await startCollector(collectorConfig(join(dir, 'sqlite')), { kind: 'sqlite', path, timeoutMs: 5_000 }, capturingLogger().logger));
     // The runs call gc (job.ts), which threads have only once the scheduler exposed it.
