@@ -4,22 +4,10 @@ import type { IncomingMessage } from 'node:http';
 import { bucketAt, type BucketCount } from './counts.js';
 import { countQuery, newestQuery, oldestQuery, pageBoundsQuery, pageQuery, rangeQuery, toLine, type Position } from './influxql.js';
 import { HttpClient, type HttpResponse } from './http.js';
+import { chunkRecords, parseResults, rowsToJson, seriesOf, type Rows, type Series } from './influx-json.js';
 import { assertValidPoints } from './point.js';
 import { STREAM_ABOVE_ROWS, type HostSummary, type JsonBody, type ListQuery, type MemoryPoint, type MemoryStore, type RequestOptions } from './types.js';
 import { findNewest, hostsByNewest, NewestCache, pageInWindows, type Newest } from './window.js';
-
-interface Series {
-  readonly tags?: Readonly<Record<string, string>>;
-  readonly columns: readonly string[];
-  readonly values: ReadonlyArray<ReadonlyArray<unknown>>;
-}
-
-interface StatementResult {
-  readonly error?: string;
-  readonly series?: readonly Series[];
-}
-
-type Rows = ReadonlyArray<ReadonlyArray<unknown>>;
 
 /** Where a streamed page lies: its newest and oldest points' times, within a window from `from`. */
 interface PageBounds {
@@ -212,12 +200,7 @@ export class InfluxStore implements MemoryStore {
   private async queryAll(text: string): Promise<ReadonlyArray<readonly Series[]>> {
     const params = new URLSearchParams({ db: this.config.database, epoch: 's', q: text });
     const response = await this.request(`/query?${params}`, 'GET');
-    let results: StatementResult[] | undefined;
-    try {
-      results = (JSON.parse(response.body) as { results?: StatementResult[] }).results;
-    } catch (error) {
-      throw new StoreUnavailableError('InfluxDB answered with a body that is not JSON', { cause: error });
-    }
+    const results = parseResults(response.body, 'a body');
     if (results === undefined || results.length === 0) throw new StoreUnavailableError('InfluxDB answered without results');
     return results.map(seriesOf);
   }
@@ -239,15 +222,6 @@ export class InfluxStore implements MemoryStore {
     if (response.status >= 500 || response.status === 429) throw new StoreUnavailableError(message);
     throw new StoreRequestError(message);
   }
-}
-
-function seriesOf(result: StatementResult): readonly Series[] {
-  if (result.error !== undefined) {
-    // A database that does not exist yet simply holds no points.
-    if (/database not found/i.test(result.error)) return [];
-    throw new StoreRequestError(`InfluxDB refused the query: ${result.error}`);
-  }
-  return result.series ?? [];
 }
 
 function bucketCount(row: ReadonlyArray<unknown>): BucketCount<number> {
@@ -281,25 +255,6 @@ function errorDetail(body: string): string {
 }
 
 /**
- * [time, total, free, used] rows, newest first, to the API's JSON body, oldest
- * first.
- */
-function rowsToJson(rows: Rows): string {
-  const records: string[] = new Array(rows.length);
-  for (let i = 0; i < rows.length; i++) records[rows.length - 1 - i] = recordJson(rows[i]!);
-  return `[${records.join(',')}]`;
-}
-
-/** One record of the body. Anything but four numbers means the server answered garbage. */
-function recordJson(row: ReadonlyArray<unknown>): string {
-  const [timestamp, total, free, used] = row;
-  if (typeof timestamp !== 'number' || typeof total !== 'number' || typeof free !== 'number' || typeof used !== 'number') {
-    throw new StoreUnavailableError(`InfluxDB answered a row that is not four numbers: ${JSON.stringify(row)}`);
-  }
-  return `{"timestamp":${timestamp},"total":${total},"free":${free},"used":${used}}`;
-}
-
-/**
  * The lines of an answer, read only as fast as they are taken: a slow client slows
  * InfluxDB's answer down instead of it piling up here. (readline's iterator pauses
  * its input only after 1,024 waiting lines; at 250 rows a line, that is a whole
@@ -320,18 +275,10 @@ async function* chunkedRowsToJson(response: IncomingMessage): AsyncGenerator<str
   let separator = '[';
   try {
     for await (const line of linesOf(response)) {
-      if (line === '') continue;
-      let results: StatementResult[] | undefined;
-      try {
-        results = (JSON.parse(line) as { results?: StatementResult[] }).results;
-      } catch (error) {
-        throw new StoreUnavailableError('InfluxDB streamed a piece that is not JSON', { cause: error });
-      }
-      for (const series of seriesOf(results?.[0] ?? {})) {
-        if (series.values.length === 0) continue;
-        yield separator + series.values.map(recordJson).join(',');
-        separator = ',';
-      }
+      const records = line === '' ? '' : chunkRecords(line);
+      if (records === '') continue;
+      yield separator + records;
+      separator = ',';
     }
   } finally {
     response.destroy();

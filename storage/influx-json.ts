@@ -1,0 +1,110 @@
+import { StoreRequestError, StoreUnavailableError } from '../errors.js';
+
+/** InfluxDB's JSON answers to `/query` (epoch=s), and their rows as the API's body. */
+
+export interface Series {
+  readonly tags?: Readonly<Record<string, string>>;
+  readonly columns: readonly string[];
+  readonly values: ReadonlyArray<ReadonlyArray<unknown>>;
+}
+
+export interface StatementResult {
+  readonly error?: string;
+  readonly series?: readonly Series[];
+}
+
+export type Rows = ReadonlyArray<ReadonlyArray<unknown>>;
+
+/** The series of one statement's result; a statement InfluxDB refused throws. */
+export function seriesOf(result: StatementResult): readonly Series[] {
+  if (result.error !== undefined) {
+    // A database that does not exist yet simply holds no points.
+    if (/database not found/i.test(result.error)) return [];
+    throw new StoreRequestError(`InfluxDB refused the query: ${result.error}`);
+  }
+  return result.series ?? [];
+}
+
+/** The statements' results of one JSON document. */
+export function parseResults(text: string, what: string): StatementResult[] | undefined {
+  try {
+    return (JSON.parse(text) as { results?: StatementResult[] }).results;
+  } catch (error) {
+    throw new StoreUnavailableError(`InfluxDB answered ${what} that is not JSON`, { cause: error });
+  }
+}
+
+/** [time, total, free, used] rows, newest first, to the API's JSON body, oldest first. */
+export function rowsToJson(rows: Rows): string {
+  const records: string[] = new Array(rows.length);
+  for (let i = 0; i < rows.length; i++) records[rows.length - 1 - i] = recordJson(rows[i]!);
+  return `[${records.join(',')}]`;
+}
+
+/** One record of the body. Anything but four numbers means the server answered garbage. */
+function recordJson(row: ReadonlyArray<unknown>): string {
+  const [timestamp, total, free, used] = row;
+  if (row.length !== 4 || typeof timestamp !== 'number' || typeof total !== 'number' || typeof free !== 'number' || typeof used !== 'number') {
+    throw new StoreUnavailableError(`InfluxDB answered a row that is not four numbers: ${JSON.stringify(row)}`);
+  }
+  return `{"timestamp":${timestamp},"total":${total},"free":${free},"used":${used}}`;
+}
+
+const VALUES_KEY = '"values":[';
+const INTEGER = '-?(?:0|[1-9][0-9]*)';
+const ROW = `\\[${INTEGER},${INTEGER},${INTEGER},${INTEGER}\\]`;
+/** A values array's inside that holds only rows of four integers, comma-separated. */
+const INTEGER_ROWS = new RegExp(`^(?:${ROW}(?:,(?!$)|$))*$`);
+const INTEGER_ROW = new RegExp(ROW.replaceAll(INTEGER, `(${INTEGER})`), 'g');
+const RECORD = '{"timestamp":$1,"total":$2,"free":$3,"used":$4}';
+
+/**
+ * The records in one piece of a chunked answer (rows oldest first) as body text,
+ * without brackets; '' when it holds none.
+ *
+ * The points we write are four integers, and their rows are rewritten as text by
+ * one regular expression: parsing each row into an array and building a string of
+ * it made most of what a streamed page allocates, and with ten large pages at once
+ * that raised the API's peak memory by tens of MiB. The rest of the piece (an
+ * error, the series' shape) is still parsed as JSON, with its values taken out. A
+ * piece with anything else in its rows (floats, nulls) is parsed whole, and a row
+ * that is not four numbers fails as before.
+ */
+export function chunkRecords(line: string): string {
+  const split = splitValues(line);
+  if (split !== undefined) {
+    const envelope = tryParse(split.envelope);
+    if (envelope !== undefined) {
+      const series = seriesOf(envelope[0] ?? {});
+      if (series.length === 1 && series[0]!.values.length === 0 && INTEGER_ROWS.test(split.values)) {
+        return split.values.replace(INTEGER_ROW, RECORD);
+      }
+    }
+  }
+  const results = parseResults(line, 'a streamed piece');
+  return seriesOf(results?.[0] ?? {})
+    .filter((series) => series.values.length > 0)
+    .map((series) => series.values.map(recordJson).join(','))
+    .join(',');
+}
+
+/**
+ * The piece's only values array taken out: its inside, and the piece with it empty.
+ * Rows hold only scalars, so the array ends at the first `]]`.
+ */
+function splitValues(line: string): { envelope: string; values: string } | undefined {
+  const key = line.indexOf(VALUES_KEY);
+  if (key < 0) return undefined;
+  const start = key + VALUES_KEY.length;
+  const end = line.indexOf(']]', start);
+  if (end < 0 || line.includes(VALUES_KEY, end)) return undefined;
+  return { envelope: line.slice(0, start) + line.slice(end + 1), values: line.slice(start, end + 1) };
+}
+
+function tryParse(text: string): StatementResult[] | undefined {
+  try {
+    return (JSON.parse(text) as { results?: StatementResult[] }).results;
+  } catch {
+    return undefined;
+  }
+}

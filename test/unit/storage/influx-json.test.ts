@@ -1,0 +1,50 @@
+import { expect } from 'chai';
+import { StoreRequestError, StoreUnavailableError } from '../../../errors.js';
+import { chunkRecords } from '../../../storage/influx-json.js';
+
+/** A piece of InfluxDB 1.x's chunked answer, as influxd writes it (epoch=s). */
+function piece(values: string, extra = ''): string {
+  return `{"results":[{"statement_id":0,"series":[{"name":"memory","columns":["time","total","free","used"],"values":[${values}]${extra}}],"partial":true}]}`;
+}
+
+describe('chunkRecords: a piece of InfluxDB\'s chunked answer as body text', () => {
+  it('rewrites rows of four integers as records, in order, keys in the body\'s order', () => {
+    expect(chunkRecords(piece('[1700000000,8192,2048,6144],[1700000060,8192,0,8192]'))).to.equal(
+      '{"timestamp":1700000000,"total":8192,"free":2048,"used":6144},{"timestamp":1700000060,"total":8192,"free":0,"used":8192}',
+    );
+    expect(chunkRecords(piece('[-60,1,-2,3]'))).to.equal('{"timestamp":-60,"total":1,"free":-2,"used":3}');
+  });
+
+  it('answers rows that are not all integers as their numbers, parsed', () => {
+    expect(chunkRecords(piece('[1700000000,8192.5,2048,6144.5]'))).to.equal('{"timestamp":1700000000,"total":8192.5,"free":2048,"used":6144.5}');
+    expect(chunkRecords(piece('[1700000000,1e3,2048,6144]'))).to.equal('{"timestamp":1700000000,"total":1000,"free":2048,"used":6144}');
+  });
+
+  it('fails on a row that is not four numbers, wherever it is in the piece', () => {
+    for (const values of ['[1700000000,8192,null,6144]', '[1,2,3,4],[1700000000,8192,2048]', '[1,2,3,4],[5,6,7,"8"]', '[1,2,3,4],[5,6,7,8,9]']) {
+      expect(() => chunkRecords(piece(values)), values).to.throw(StoreUnavailableError, /not four numbers/);
+    }
+  });
+
+  it('fails on a piece that is not JSON, even when its rows are', () => {
+    expect(() => chunkRecords(`${piece('[1,2,3,4]')}}`)).to.throw(StoreUnavailableError, /not JSON/);
+    expect(() => chunkRecords(piece('[1,2,3,04]'))).to.throw(StoreUnavailableError, /not JSON/);
+  });
+
+  it('passes on a statement InfluxDB refused, and answers nothing for a missing database or no series', () => {
+    expect(() => chunkRecords('{"results":[{"statement_id":0,"error":"query interrupted"}]}')).to.throw(StoreRequestError, /query interrupted/);
+    expect(chunkRecords('{"results":[{"statement_id":0,"error":"database not found: mt"}]}')).to.equal('');
+    expect(chunkRecords('{"results":[{"statement_id":0}]}')).to.equal('');
+    expect(chunkRecords('{}')).to.equal('');
+  });
+
+  it('answers every series of a piece that holds several', () => {
+    const two = `{"results":[{"statement_id":0,"series":[{"name":"memory","columns":["time","total","free","used"],"values":[[1,2,3,4]]},{"name":"memory","columns":["time","total","free","used"],"values":[[5,6,7,8]]}]}]}`;
+    expect(chunkRecords(two)).to.equal('{"timestamp":1,"total":2,"free":3,"used":4},{"timestamp":5,"total":6,"free":7,"used":8}');
+  });
+
+  it('is not misled by a tag whose value spells out a values array', () => {
+    const tagged = piece('[1,2,3,4]', ',"tags":{"host":"a\\"values\\":[[9,9,9,9]]"}');
+    expect(chunkRecords(tagged)).to.equal('{"timestamp":1,"total":2,"free":3,"used":4}');
+  });
+});
