@@ -47,9 +47,7 @@ export async function startCollector(
         name: JOB,
         path: fileURLToPath(new URL('./job.js', import.meta.url)),
         closeWorkerAfterMs: collector.timeoutMs,
-        // Source maps cost each run's thread ~5 ms of CPU at start, and a run
-        // reports errors as messages, not stacks.
-        worker: { workerData: input, execArgv: process.execArgv.filter((flag) => flag !== '--enable-source-maps') },
+        worker: { workerData: input, ...runExecArgv(process.execArgv) },
       },
     ],
     workerMessageHandler: ({ message }: { message: unknown }) => {
@@ -102,6 +100,18 @@ export async function startCollector(
       log.info('collector stopped');
     },
   };
+}
+
+/**
+ * The node options of a run's thread. Source maps cost each thread ~5 ms of CPU at
+ * start, and a run reports errors as messages, not stacks, so they are left out
+ * when that is all the process was started with. Given any other option, the
+ * thread inherits the process's options instead, source maps included: a thread
+ * refuses V8 and process-wide options in `execArgv` (`--max-old-space-size`,
+ * `--expose-gc`), and a tick would crash the collector.
+ */
+export function runExecArgv(processExecArgv: readonly string[]): { execArgv?: string[] } {
+  return processExecArgv.every((flag) => flag === '--enable-source-maps') ? { execArgv: [] } : {};
 }
 
 /** Marks that a run finished (whatever its outcome): the container healthcheck reads it. */

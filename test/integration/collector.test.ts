@@ -126,12 +126,12 @@ describe('Collector (Bree worker threads, a real influxd, COLLECT_INTERVAL=1s)',
   });
 
   describe('as a process (npm run collector)', () => {
-    const cli = (args: string[], env: Record<string, string>): ChildProcess =>
-      spawn(process.execPath, [join(process.cwd(), 'dist', 'cli.js'), ...args], {
+    const cli = (args: string[], env: Record<string, string>, nodeOptions: string[] = []): ChildProcess =>
+      spawn(process.execPath, [...nodeOptions, join(process.cwd(), 'dist', 'cli.js'), ...args], {
         env: { PATH: process.env.PATH, STORE: 'influxdb', COLLECT_INTERVAL: '1s', NODE_NAME: HOST, LOG_LEVEL: 'info', DATA_DIR: join(dir, 'process'), ...env },
         stdio: ['ignore', 'pipe', 'pipe'],
       });
-    const spawnCollector = (env: Record<string, string>): ChildProcess => cli(['collect'], env);
+    const spawnCollector = (env: Record<string, string>, nodeOptions: string[] = []): ChildProcess => cli(['collect'], env, nodeOptions);
     const healthcheck = async (env: Record<string, string> = {}): Promise<number> => {
       const [code] = await once(cli(['healthcheck', 'collector'], env), 'exit');
       return code as number;
@@ -187,6 +187,27 @@ describe('Collector (Bree worker threads, a real influxd, COLLECT_INTERVAL=1s)',
       } finally {
         child.kill('SIGTERM');
         await once(child, 'exit');
+      }
+    });
+
+    it('runs under node options a worker thread refuses (--max-old-space-size, --expose-gc)', async () => {
+      const path = join(dir, 'options', 'db.sqlite');
+      const child = spawnCollector({ STORE: 'sqlite', SQLITE_PATH: path, DATA_DIR: join(dir, 'options') }, ['--enable-source-maps', '--max-old-space-size=256', '--expose-gc']);
+      let stderr = '';
+      child.stderr!.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+      const store = SqliteStore.open({ kind: 'sqlite', path, timeoutMs: 5_000 });
+      try {
+        await waitFor('two points from runs under those options', async () => {
+          if (child.exitCode !== null) throw new Error(`the collector exited with code ${child.exitCode}: ${stderr}`);
+          return (await listRecords(store, { host: HOST, limit: 10, skip: 0 })).length >= 2 ? true : undefined;
+        });
+        expect(child.exitCode, stderr).to.equal(null);
+      } finally {
+        await store.close();
+        if (child.exitCode === null) {
+          child.kill('SIGTERM');
+          await once(child, 'exit');
+        }
       }
     });
 
