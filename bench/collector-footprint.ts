@@ -1,7 +1,8 @@
 /**
  * Collector footprint: runs `memory-tracker collect` at a fast interval on the
  * embedded store next to a bare `node` process doing nothing, and reports resident
- * memory (start, end, max) and CPU time per sample. For scale, two floors measured
+ * memory (median, max, its curve by tenths of the run and its slope after the
+ * first tenth) and CPU time per sample. For scale, two floors measured
  * in the same run: the memory of a `node` process that only loads the libraries the
  * collector is built on (Bree, pino), and the CPU an empty worker thread takes to
  * start and end, the floor under every run. Not a test: prints a Markdown table for
@@ -35,10 +36,13 @@ const resolvePackage = createRequire(import.meta.url).resolve;
 const libraries = spawn(process.execPath, ['-e', `require(${JSON.stringify(resolvePackage('bree'))}); require(${JSON.stringify(resolvePackage('pino'))}); ${idle}`], { stdio: 'ignore' });
 
 const rss: { collector: number[]; bare: number[]; libraries: number[] } = { collector: [], bare: [], libraries: [] };
+/** When each collector sample was taken, in hours since the start. */
+const sampledAtHours: number[] = [];
 await sleep(2_000); // all three started and settled
 const cpuStart = await cpuMs(collector.pid!);
 const startedMs = Date.now();
 while (Date.now() - startedMs < seconds * 1_000) {
+  sampledAtHours.push((Date.now() - startedMs) / 3_600_000);
   rss.collector.push(await residentMiB(collector.pid!));
   rss.bare.push(await residentMiB(bare.pid!));
   rss.libraries.push(await residentMiB(libraries.pid!));
@@ -66,6 +70,12 @@ await rm(dir, { recursive: true, force: true });
 const third = Math.max(1, Math.floor(rss.collector.length / 3));
 const early = median(rss.collector.slice(0, third));
 const late = median(rss.collector.slice(-third));
+// The curve, by tenths of the run: the first runs raise memory as Node maps in more
+// of itself, so growth is measured after the first tenth, as a slope.
+const tenthAt = (i: number): number => Math.round((i * rss.collector.length) / 10);
+const tenths = Array.from({ length: 10 }, (_, i) => rss.collector.slice(tenthAt(i), tenthAt(i + 1))).filter((slice) => slice.length > 0).map(median);
+const tenth = tenthAt(1);
+const slopePerHour = leastSquaresSlope(sampledAtHours.slice(tenth), rss.collector.slice(tenth));
 const bareMedian = median(rss.bare);
 const perSample = cpuUsed / Math.max(1, samples);
 const fmt = (n: number): string => n.toFixed(1);
@@ -76,10 +86,27 @@ console.log(`| resident memory, median (MiB) | ${fmt(median(rss.collector))} | $
 console.log(`| resident memory of a node that only loads Bree and pino, median (MiB) | | ${fmt(median(rss.libraries))} | ${(median(rss.libraries) / bareMedian).toFixed(2)}x: the floor of the collector's libraries |`);
 console.log(`| resident memory, max (MiB) | ${fmt(Math.max(...rss.collector))} | ${fmt(Math.max(...rss.bare))} | |`);
 console.log(`| resident memory, first third -> last third (MiB) | ${fmt(early)} -> ${fmt(late)} | | growth ${fmt(Math.abs(late - early) < 0.05 ? 0 : late - early)} MiB |`);
+console.log(`| resident memory after the first tenth, least-squares slope (MiB per hour) | ${slopePerHour.toFixed(2)} | | |`);
 console.log(`| samples stored | ${samples} | | |`);
 console.log(`| CPU per sample, worker start included (ms) | ${fmt(perSample)} | | target < 80 ms |`);
 console.log(`| CPU to start and end an empty worker thread, median of ${EMPTY_WORKERS} (ms) | | ${fmt(median(emptyWorkerMs))} | the floor of a run |`);
 console.log(`| CPU share at one sample a minute | ${((perSample / 60_000) * 100).toFixed(3)}% of a core | | target < 0.2% |`);
+console.log(`\nCollector resident memory by tenth of the run, medians (MiB): ${tenths.map(fmt).join(', ')}`);
+
+/** The least-squares slope of ys over xs: the change of y per unit of x. */
+function leastSquaresSlope(xs: readonly number[], ys: readonly number[]): number {
+  if (xs.length < 2) return 0;
+  const mean = (values: readonly number[]): number => values.reduce((sum, value) => sum + value, 0) / values.length;
+  const meanX = mean(xs);
+  const meanY = mean(ys);
+  let covariance = 0;
+  let variance = 0;
+  xs.forEach((x, i) => {
+    covariance += (x - meanX) * (ys[i]! - meanY);
+    variance += (x - meanX) ** 2;
+  });
+  return covariance / variance;
+}
 
 function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
