@@ -110,7 +110,7 @@ export async function startCollector(
  * refuses V8 and process-wide options in `execArgv` (`--max-old-space-size`,
  * `--expose-gc`), and a tick would crash the collector.
  */
-export function runExecArgv(processExecArgv: readonly string[]): { execArgv?: string[] } {
+function runExecArgv(processExecArgv: readonly string[]): { execArgv?: string[] } {
   return processExecArgv.every((flag) => flag === '--enable-source-maps') ? { execArgv: [] } : {};
 }
 

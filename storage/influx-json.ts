@@ -101,9 +101,10 @@ function splitValues(line: string): { envelope: string; values: string } | undef
   return { envelope: line.slice(0, start) + line.slice(end + 1), values: line.slice(start, end + 1) };
 }
 
-function tryParse(text: string): StatementResult[] | undefined {
+/** The piece with its values taken out, or undefined when that is not JSON (then the whole piece is parsed). */
+function tryParse(envelope: string): StatementResult[] | undefined {
   try {
-    return (JSON.parse(text) as { results?: StatementResult[] }).results;
+    return parseResults(envelope, 'a streamed piece');
   } catch {
     return undefined;
   }
