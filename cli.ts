@@ -61,7 +61,7 @@ async function runServices(command: 'all' | 'serve' | 'collect', config: Config,
     const registry = metrics?.createRegistry();
     if (command === 'collect' || command === 'all') {
       const { startCollector } = await import('./collector/scheduler.js');
-      const collector = await startCollector(config.collector, config.store, logger);
+      const collector = await startCollector(config.collector, config.store, logger, { alone: command === 'collect' });
       stops.push(() => collector.stop());
       if (registry) metrics!.registerCollectorMetrics(registry, collector.stats);
       if (command === 'collect' && registry) {

@@ -211,6 +211,36 @@ describe('Collector (Bree worker threads, a real influxd, COLLECT_INTERVAL=1s)',
       }
     });
 
+    it('alone in its process, collects its own heap every 10 runs and keeps collecting points', async () => {
+      const path = join(dir, 'alone', 'db.sqlite');
+      const child = spawnCollector({ STORE: 'sqlite', SQLITE_PATH: path, DATA_DIR: join(dir, 'alone'), LOG_LEVEL: 'debug' });
+      let output = '';
+      child.stdout!.on('data', (chunk: Buffer) => (output += chunk.toString()));
+      child.stderr!.on('data', (chunk: Buffer) => (output += chunk.toString()));
+      const store = SqliteStore.open({ kind: 'sqlite', path, timeoutMs: 5_000 });
+      try {
+        const collection = await waitFor(
+          'a collection of the main thread\'s heap',
+          async () => {
+            if (child.exitCode !== null) throw new Error(`the collector exited with code ${child.exitCode}: ${output}`);
+            const line = output.split('\n').find((text) => text.includes('collected the main thread'));
+            return line === undefined ? undefined : (JSON.parse(line) as { heapBefore: number; heapAfter: number });
+          },
+          30_000,
+        );
+        expect(collection.heapAfter).to.be.below(collection.heapBefore);
+        const stored = (await listRecords(store, { host: HOST, limit: 100, skip: 0 })).length;
+        await waitFor('a point after the collection', async () => ((await listRecords(store, { host: HOST, limit: 100, skip: 0 })).length > stored ? true : undefined));
+        expect(child.exitCode, output).to.equal(null);
+      } finally {
+        await store.close();
+        if (child.exitCode === null) {
+          child.kill('SIGTERM');
+          await once(child, 'exit');
+        }
+      }
+    });
+
     it('refuses a bad configuration with one message naming every variable, exit code 78', async () => {
       const child = spawnCollector({ COLLECT_INTERVAL: 'often', SPOOL_MAX_POINTS: 'many' });
       let stderr = '';
