@@ -28,10 +28,10 @@ export interface CollectorOptions {
    * The collector is all its process does (the `collect` command). Each run leaves
    * a few KB of garbage in this thread (the `Worker` object and its streams and
    * ports), and V8, seeing so little allocation, promotes it and collects its old
-   * generation rarely: resident memory climbed about 7 MiB over the first 20 minutes
-   * at one run a second before levelling off. So every RUNS_PER_MAIN_COLLECTION
-   * runs this thread collects, about 18 ms of CPU. Not with the API in the same
-   * process, whose own allocation keeps V8 collecting.
+   * generation rarely: resident memory rose 7 MiB over an hour at one run a second.
+   * So every RUNS_PER_MAIN_COLLECTION runs this thread collects, about 18 ms of
+   * CPU. Not with the API in the same process, whose own allocation keeps V8
+   * collecting.
    */
   readonly alone?: boolean;
 }
