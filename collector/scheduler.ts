@@ -90,7 +90,7 @@ export async function startCollector(
       setImmediate(() => {
         const heapBefore = getHeapStatistics().used_heap_size;
         collectGarbage();
-        log.debug({ heapBefore, heapAfter: getHeapStatistics().used_heap_size }, 'collected the main thread\'s heap');
+        log.debug({ heapBefore, heapAfter: getHeapStatistics().used_heap_size }, "collected the main thread's heap");
       });
     });
   }

@@ -220,10 +220,11 @@ describe('Collector (Bree worker threads, a real influxd, COLLECT_INTERVAL=1s)',
       const store = SqliteStore.open({ kind: 'sqlite', path, timeoutMs: 5_000 });
       try {
         const collection = await waitFor(
-          'a collection of the main thread\'s heap',
+          "a collection of the main thread's heap",
           async () => {
             if (child.exitCode !== null) throw new Error(`the collector exited with code ${child.exitCode}: ${output}`);
-            const line = output.split('\n').find((text) => text.includes('collected the main thread'));
+            // Whole lines only: a chunk may end mid-line.
+            const line = output.slice(0, output.lastIndexOf('\n')).split('\n').find((text) => text.includes('collected the main thread'));
             return line === undefined ? undefined : (JSON.parse(line) as { heapBefore: number; heapAfter: number });
           },
           30_000,
