@@ -190,49 +190,24 @@ describe('Collector (Bree worker threads, a real influxd, COLLECT_INTERVAL=1s)',
       }
     });
 
-    it('runs under node options a worker thread refuses (--max-old-space-size, --expose-gc)', async () => {
-      const path = join(dir, 'options', 'db.sqlite');
-      const child = spawnCollector({ STORE: 'sqlite', SQLITE_PATH: path, DATA_DIR: join(dir, 'options') }, ['--enable-source-maps', '--max-old-space-size=256', '--expose-gc']);
-      let stderr = '';
-      child.stderr!.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-      const store = SqliteStore.open({ kind: 'sqlite', path, timeoutMs: 5_000 });
-      try {
-        await waitFor('two points from runs under those options', async () => {
-          if (child.exitCode !== null) throw new Error(`the collector exited with code ${child.exitCode}: ${stderr}`);
-          return (await listRecords(store, { host: HOST, limit: 10, skip: 0 })).length >= 2 ? true : undefined;
-        });
-        expect(child.exitCode, stderr).to.equal(null);
-      } finally {
-        await store.close();
-        if (child.exitCode === null) {
-          child.kill('SIGTERM');
-          await once(child, 'exit');
-        }
-      }
-    });
-
-    it('alone in its process, collects its own heap every 10 runs and keeps collecting points', async () => {
-      const path = join(dir, 'alone', 'db.sqlite');
-      const child = spawnCollector({ STORE: 'sqlite', SQLITE_PATH: path, DATA_DIR: join(dir, 'alone'), LOG_LEVEL: 'debug' });
+    /**
+     * Runs `collect` on its own SQLite file under `name`, with its output captured,
+     * and ends it (and closes the file) whatever `body` does.
+     */
+    const withSqliteCollector = async (
+      name: string,
+      env: Record<string, string>,
+      nodeOptions: string[],
+      body: (running: { child: ChildProcess; store: SqliteStore; output: () => string }) => Promise<void>,
+    ): Promise<void> => {
+      const path = join(dir, name, 'db.sqlite');
+      const child = spawnCollector({ STORE: 'sqlite', SQLITE_PATH: path, DATA_DIR: join(dir, name), ...env }, nodeOptions);
       let output = '';
       child.stdout!.on('data', (chunk: Buffer) => (output += chunk.toString()));
       child.stderr!.on('data', (chunk: Buffer) => (output += chunk.toString()));
       const store = SqliteStore.open({ kind: 'sqlite', path, timeoutMs: 5_000 });
       try {
-        const collection = await waitFor(
-          "a collection of the main thread's heap",
-          async () => {
-            if (child.exitCode !== null) throw new Error(`the collector exited with code ${child.exitCode}: ${output}`);
-            // Whole lines only: a chunk may end mid-line.
-            const line = output.slice(0, output.lastIndexOf('\n')).split('\n').find((text) => text.includes('collected the main thread'));
-            return line === undefined ? undefined : (JSON.parse(line) as { heapBefore: number; heapAfter: number });
-          },
-          30_000,
-        );
-        expect(collection.heapAfter).to.be.below(collection.heapBefore);
-        const stored = (await listRecords(store, { host: HOST, limit: 100, skip: 0 })).length;
-        await waitFor('a point after the collection', async () => ((await listRecords(store, { host: HOST, limit: 100, skip: 0 })).length > stored ? true : undefined));
-        expect(child.exitCode, output).to.equal(null);
+        await body({ child, store, output: () => output });
       } finally {
         await store.close();
         if (child.exitCode === null) {
@@ -240,6 +215,38 @@ describe('Collector (Bree worker threads, a real influxd, COLLECT_INTERVAL=1s)',
           await once(child, 'exit');
         }
       }
+    };
+    const exitedEarly = (child: ChildProcess, output: string): Error => new Error(`the collector exited with code ${child.exitCode}: ${output}`);
+
+    it('runs under node options a worker thread refuses (--max-old-space-size, --expose-gc)', async () => {
+      await withSqliteCollector('options', {}, ['--enable-source-maps', '--max-old-space-size=256', '--expose-gc'], async ({ child, store, output }) => {
+        await waitFor('two points from runs under those options', async () => {
+          if (child.exitCode !== null) throw exitedEarly(child, output());
+          return (await listRecords(store, { host: HOST, limit: 10, skip: 0 })).length >= 2 ? true : undefined;
+        });
+        expect(child.exitCode, output()).to.equal(null);
+      });
+    });
+
+    it('alone in its process, collects its own heap every 10 runs and keeps collecting points', async () => {
+      await withSqliteCollector('alone', { LOG_LEVEL: 'debug' }, [], async ({ child, store, output }) => {
+        const collection = await waitFor(
+          "a collection of the main thread's heap",
+          async () => {
+            if (child.exitCode !== null) throw exitedEarly(child, output());
+            // Whole lines only: a chunk may end mid-line.
+            const text = output();
+            const line = text.slice(0, text.lastIndexOf('\n')).split('\n').find((entry) => entry.includes('collected the main thread'));
+            return line === undefined ? undefined : (JSON.parse(line) as { heapBefore: number; heapAfter: number });
+          },
+          30_000,
+        );
+        expect(collection.heapAfter).to.be.below(collection.heapBefore);
+        const storedCount = async (): Promise<number> => (await listRecords(store, { host: HOST, limit: 100, skip: 0 })).length;
+        const before = await storedCount();
+        await waitFor('a point after the collection', async () => ((await storedCount()) > before ? true : undefined));
+        expect(child.exitCode, output()).to.equal(null);
+      });
     });
 
     it('refuses a bad configuration with one message naming every variable, exit code 78', async () => {
