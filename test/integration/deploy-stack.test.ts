@@ -199,6 +199,11 @@ describe('Dockerfiles (static checks)', () => {
     expect(runtime).to.include('COPY --from=build');
   });
 
+  // Without the bundle every collector run fails to start (the scheduler runs dist/job/job.js).
+  it("bundles the collector's run in the build stage", () => {
+    expect(stages[0]).to.match(/tsc -p tsconfig\.build\.json[^]*npm run build:job[^]*npm prune/);
+  });
+
   it('leaves dev dependencies and build tools behind', () => {
     expect(stages[0]).to.include('npm prune --omit=dev');
     expect(runtime).not.to.match(/apt-get|npm (ci|install)|python3|g\+\+|\bmake\b/);
