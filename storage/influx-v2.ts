@@ -1,4 +1,4 @@
-import { HttpError, InfluxDB, Point, type QueryApi } from '@influxdata/influxdb-client';
+import { HttpError, InfluxDB, Point, setLogger, type QueryApi } from '@influxdata/influxdb-client';
 import { StoreRequestError, StoreUnavailableError } from '../errors.js';
 import type { InfluxV2StoreConfig } from '../config.js';
 import { bucketFlux, newestFlux, oldestFlux, pageFlux, recordFromRow, timeFromRow } from './flux.js';
@@ -6,6 +6,12 @@ import { MEASUREMENT } from './influxql.js';
 import { assertValidPoints } from './point.js';
 import type { HostSummary, ListQuery, MemoryPoint, MemoryRecord, MemoryStore } from './types.js';
 import { findNewest, hostsByNewest, NewestCache, pageInWindows, type Newest } from './window.js';
+
+// The client writes each failed write to the console: several lines of plain text on
+// stderr at every collector run while InfluxDB is down, among the JSON log lines.
+// Every failure reaches this store as an error, which the collector logs once per
+// change of state (and the API answers 503): the client's own log is dropped.
+setLogger({ error: () => undefined, warn: () => undefined });
 
 /**
  * InfluxDB 2.x natively (`INFLUX_API=v2`): writes through the client's WriteApi to

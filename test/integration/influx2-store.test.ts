@@ -1,3 +1,4 @@
+import { expect } from 'chai';
 import { randomBytes } from 'node:crypto';
 import type { InfluxV2StoreConfig } from '../../config.js';
 import { InfluxV2Store } from '../../storage/influx-v2.js';
@@ -50,5 +51,32 @@ describe('InfluxV2Store (a real InfluxDB 2.x, Flux through @influxdata/influxdb-
   storeContract({
     open: async (intervalSeconds) => new InfluxV2Store(config({ bucket: await freshBucket(), collectIntervalMs: intervalSeconds * 1_000 })),
     openUnreachable: async () => new InfluxV2Store(config({ url: `http://127.0.0.1:${await freePort()}`, bucket: 'none', timeoutMs: 1_000 })),
+  });
+});
+
+describe('InfluxV2Store without a server', () => {
+  it('fails a write with STORE_UNAVAILABLE and leaves the console alone', async () => {
+    const store = new InfluxV2Store({
+      kind: 'influxdb2',
+      url: `http://127.0.0.1:${await freePort()}`,
+      org: 'o',
+      bucket: 'b',
+      token: 't',
+      timeoutMs: 1_000,
+      collectIntervalMs: 60_000,
+      readCacheMs: 0,
+    });
+    const printed: unknown[] = [];
+    const { error, warn } = console;
+    console.error = (...args: unknown[]) => printed.push(args);
+    console.warn = (...args: unknown[]) => printed.push(args);
+    try {
+      const failure = await store.write([{ host: 'h', timestamp: 1_700_000_000, total: 8, free: 2, used: 6 }]).catch((caught: unknown) => caught);
+      expect(failure).to.have.property('code', 'STORE_UNAVAILABLE');
+    } finally {
+      console.error = error;
+      console.warn = warn;
+    }
+    expect(printed).to.deep.equal([]);
   });
 });
