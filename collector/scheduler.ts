@@ -14,7 +14,7 @@ const JOB = 'collect';
 /** How long stop() waits for a run to finish or cancel before ending its thread. */
 const STOP_GRACE_MS = 3_000;
 /** A collector alone in its process collects its own heap after this many runs. */
-const RUNS_PER_MAIN_COLLECTION = 10;
+export const RUNS_PER_MAIN_COLLECTION = 10;
 
 export interface Collector {
   /** Counters for the metrics endpoint. */

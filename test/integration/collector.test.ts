@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import type { CollectorConfig, InfluxStoreConfig } from '../../config.js';
-import { startCollector, type Collector } from '../../collector/scheduler.js';
+import { RUNS_PER_MAIN_COLLECTION, startCollector, type Collector } from '../../collector/scheduler.js';
 import { Spool } from '../../collector/spool.js';
 import { InfluxStore } from '../../storage/influx.js';
 import { SqliteStore } from '../../storage/sqlite.js';
@@ -228,7 +228,7 @@ describe('Collector (Bree worker threads, a real influxd, COLLECT_INTERVAL=1s)',
       });
     });
 
-    it('alone in its process, collects its own heap every 10 runs and keeps collecting points', async () => {
+    it(`alone in its process, collects its own heap every ${RUNS_PER_MAIN_COLLECTION} runs and keeps collecting points`, async () => {
       await withSqliteCollector('alone', { LOG_LEVEL: 'debug' }, [], async ({ child, store, output }) => {
         const collection = await waitFor(
           "a collection of the main thread's heap",
@@ -236,11 +236,16 @@ describe('Collector (Bree worker threads, a real influxd, COLLECT_INTERVAL=1s)',
             if (child.exitCode !== null) throw exitedEarly(child, output());
             // Whole lines only: a chunk may end mid-line.
             const text = output();
-            const line = text.slice(0, text.lastIndexOf('\n')).split('\n').find((entry) => entry.includes('collected the main thread'));
-            return line === undefined ? undefined : (JSON.parse(line) as { heapBefore: number; heapAfter: number });
+            const lines = text.slice(0, text.lastIndexOf('\n')).split('\n');
+            const at = lines.findIndex((entry) => entry.includes('collected the main thread'));
+            if (at < 0) return undefined;
+            // Bree logs each run's thread coming online (at debug).
+            const runsBefore = lines.slice(0, at).filter((entry) => entry.includes('online')).length;
+            return { runsBefore, ...(JSON.parse(lines[at]!) as { heapBefore: number; heapAfter: number }) };
           },
           30_000,
         );
+        expect(collection.runsBefore).to.equal(RUNS_PER_MAIN_COLLECTION);
         expect(collection.heapAfter).to.be.below(collection.heapBefore);
         const storedCount = async (): Promise<number> => (await listRecords(store, { host: HOST, limit: 100, skip: 0 })).length;
         const before = await storedCount();

@@ -9,6 +9,21 @@ const url = process.env.INFLUX2_URL;
 const token = process.env.INFLUX2_TOKEN;
 const org = process.env.INFLUX2_ORG ?? 'memory-tracker';
 
+const config = (overrides: Partial<InfluxV2StoreConfig>): InfluxV2StoreConfig => ({
+  kind: 'influxdb2',
+  url: url ?? '',
+  org,
+  bucket: '',
+  token: token ?? '',
+  timeoutMs: 10_000,
+  collectIntervalMs: 60_000,
+  readCacheMs: 1_000,
+  ...overrides,
+});
+
+/** A store whose server refuses connections: no InfluxDB 2.x needed. */
+const openUnreachable = async (): Promise<InfluxV2Store> => new InfluxV2Store(config({ url: `http://127.0.0.1:${await freePort()}`, bucket: 'none', timeoutMs: 1_000 }));
+
 /** A bucket of its own for each store, through the v2 API (deleted with the run's end by retention). */
 async function freshBucket(): Promise<string> {
   const headers = { Authorization: `Token ${token}`, 'Content-Type': 'application/json' };
@@ -36,36 +51,15 @@ describe('InfluxV2Store (a real InfluxDB 2.x, Flux through @influxdata/influxdb-
     }
   });
 
-  const config = (overrides: Partial<InfluxV2StoreConfig>): InfluxV2StoreConfig => ({
-    kind: 'influxdb2',
-    url: url ?? '',
-    org,
-    bucket: '',
-    token: token ?? '',
-    timeoutMs: 10_000,
-    collectIntervalMs: 60_000,
-    readCacheMs: 1_000,
-    ...overrides,
-  });
-
   storeContract({
     open: async (intervalSeconds) => new InfluxV2Store(config({ bucket: await freshBucket(), collectIntervalMs: intervalSeconds * 1_000 })),
-    openUnreachable: async () => new InfluxV2Store(config({ url: `http://127.0.0.1:${await freePort()}`, bucket: 'none', timeoutMs: 1_000 })),
+    openUnreachable,
   });
 });
 
 describe('InfluxV2Store without a server', () => {
   it('fails a write with STORE_UNAVAILABLE and leaves the console alone', async () => {
-    const store = new InfluxV2Store({
-      kind: 'influxdb2',
-      url: `http://127.0.0.1:${await freePort()}`,
-      org: 'o',
-      bucket: 'b',
-      token: 't',
-      timeoutMs: 1_000,
-      collectIntervalMs: 60_000,
-      readCacheMs: 0,
-    });
+    const store = await openUnreachable();
     const printed: unknown[] = [];
     const { error, warn } = console;
     console.error = (...args: unknown[]) => printed.push(args);
