@@ -22,7 +22,7 @@ import { pageQuery } from '../storage/influxql.js';
 import { NO_BOUND, PAGE_SQL } from '../storage/sqlite.js';
 import { initialSpanSeconds } from '../storage/window.js';
 import { InfluxServer, influxdAvailable } from '../test/helpers/influxd.js';
-import { HOST, YEAR_OF_MINUTES, seedYear, startApiProcess, startBareKoa } from './fixtures.js';
+import { HOST, YEAR_OF_MINUTES, runtimeLabel, seedYear, startApiProcess, startBareKoa } from './fixtures.js';
 import { median, percentile } from './proc-stats.js';
 
 const CASES: Array<[limit: number, skip: number, rounds: number]> = [
@@ -127,7 +127,7 @@ await bare.stop();
 await rm(dir, { recursive: true, force: true });
 
 const ms = (values: number[], p?: number): string => (p === undefined ? median(values) : percentile(values, p)).toFixed(2);
-console.log(`API vs raw store, ${YEAR_OF_MINUTES.toLocaleString('en')} points, ${new Date().toISOString().slice(0, 10)}, Node ${process.version}\n`);
+console.log(`API vs raw store, ${YEAR_OF_MINUTES.toLocaleString('en')} points, ${new Date().toISOString().slice(0, 10)}, ${runtimeLabel()}\n`);
 console.log('| store | limit | skip | API median (ms) | API p95 | raw median (ms) | raw p95 | API / raw (medians) | bare Koa median (ms) | API / bare Koa |');
 console.log('| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |');
 for (const row of rows) {

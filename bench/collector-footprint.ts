@@ -18,8 +18,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { SqliteStore } from '../storage/sqlite.js';
-import { cpuMs, median, residentMiB } from './proc-stats.js';
 import { listRecords } from '../storage/index.js';
+import { inheritedEnv, runtimeLabel } from './fixtures.js';
+import { cpuMs, median, residentMiB } from './proc-stats.js';
 
 const seconds = Number(process.argv[2] ?? 120);
 const interval = process.argv[3] ?? '1s';
@@ -27,7 +28,7 @@ const dir = await mkdtemp(join(tmpdir(), 'mt-bench-collector-'));
 const dbPath = join(dir, 'bench.sqlite');
 
 const collector = spawn(process.execPath, [...(process.env.COLLECTOR_NODE_FLAGS ?? '').split(' ').filter(Boolean), join(import.meta.dirname, '..', 'cli.js'), 'collect'], {
-  env: { PATH: process.env.PATH, STORE: 'sqlite', SQLITE_PATH: dbPath, DATA_DIR: dir, COLLECT_INTERVAL: interval, LOG_LEVEL: 'warn' },
+  env: { ...inheritedEnv(), STORE: 'sqlite', SQLITE_PATH: dbPath, DATA_DIR: dir, COLLECT_INTERVAL: interval, LOG_LEVEL: 'warn' },
   stdio: ['ignore', 'inherit', 'inherit'],
 });
 const idle = 'setInterval(() => {}, 1 << 30)';
@@ -79,7 +80,7 @@ const slopePerHour = leastSquaresSlope(sampledAtHours.slice(tenth), rss.collecto
 const bareMedian = median(rss.bare);
 const perSample = cpuUsed / Math.max(1, samples);
 const fmt = (n: number): string => n.toFixed(1);
-console.log(`Collector footprint, ${seconds} s at COLLECT_INTERVAL=${interval}, ${new Date().toISOString().slice(0, 10)}, Node ${process.version}\n`);
+console.log(`Collector footprint, ${seconds} s at COLLECT_INTERVAL=${interval}, ${new Date().toISOString().slice(0, 10)}, ${runtimeLabel()}\n`);
 console.log('| measure | collector | bare node | ratio / target |');
 console.log('| --- | --- | --- | --- |');
 console.log(`| resident memory, median (MiB) | ${fmt(median(rss.collector))} | ${fmt(bareMedian)} | ${(median(rss.collector) / bareMedian).toFixed(2)}x (target < 1.25x) |`);

@@ -8,6 +8,22 @@ import { freePort } from '../test/helpers/ports.js';
 import { waitFor } from '../test/helpers/wait.js';
 
 export const HOST = 'bench';
+
+/** Node's options from the benchmark's own environment: the image sets some (deploy/Dockerfile). */
+const NODE_OPTIONS = process.env.NODE_OPTIONS;
+
+/**
+ * What a process a benchmark starts keeps of the benchmark's environment: where
+ * `node` is and its options, so that it runs as the table's title says.
+ */
+export function inheritedEnv(): NodeJS.ProcessEnv {
+  return { PATH: process.env.PATH, ...(NODE_OPTIONS === undefined ? {} : { NODE_OPTIONS }) };
+}
+
+/** The runtime a table was measured on, for its title. */
+export function runtimeLabel(): string {
+  return `Node ${process.version}${NODE_OPTIONS ? `, NODE_OPTIONS=${NODE_OPTIONS}` : ''}`;
+}
 export const YEAR_OF_MINUTES = 525_600;
 
 /** A year of minute points for one host, ending at the last full minute. */
@@ -31,7 +47,7 @@ export async function seedYear(config: StoreConfig): Promise<void> {
 export async function startApiProcess(env: Record<string, string>): Promise<{ port: number; pid: number; stop(): Promise<void> }> {
   const port = await freePort();
   const child: ChildProcess = spawn(process.execPath, [join(import.meta.dirname, '..', 'cli.js'), 'serve'], {
-    env: { PATH: process.env.PATH, LOG_LEVEL: 'warn', BIND_ADDRESS: '127.0.0.1', PORT: String(port), ...env },
+    env: { ...inheritedEnv(), LOG_LEVEL: 'warn', BIND_ADDRESS: '127.0.0.1', PORT: String(port), ...env },
     stdio: ['ignore', 'inherit', 'inherit'],
   });
   await waitFor('the API', async () => {

@@ -12,7 +12,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { seedYear, startApiProcess } from './fixtures.js';
+import { runtimeLabel, seedYear, startApiProcess } from './fixtures.js';
 import { residentMiB } from './proc-stats.js';
 
 const seconds = Number(process.argv[2] ?? 60);
@@ -56,7 +56,7 @@ const report = JSON.parse(out) as {
   timeouts: number;
   non2xx: number;
 };
-console.log(`Sustained load, ${seconds} s at ${rate} requests/s (autocannon -c 10 -R ${rate}), ${new Date().toISOString().slice(0, 10)}, Node ${process.version}\n`);
+console.log(`Sustained load, ${seconds} s at ${rate} requests/s (autocannon -c 10 -R ${rate}), ${new Date().toISOString().slice(0, 10)}, ${runtimeLabel()}\n`);
 console.log('| requests | requests/s | p50 (ms) | p99 (ms) | max (ms) | errors | RSS before (MiB) | RSS peak | RSS after |');
 console.log('| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |');
 console.log(

@@ -16,7 +16,7 @@ import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { InfluxServer, influxdAvailable } from '../test/helpers/influxd.js';
-import { seedYear, startApiProcess, startBareKoa } from './fixtures.js';
+import { runtimeLabel, seedYear, startApiProcess, startBareKoa } from './fixtures.js';
 import { cpuMs, median, residentMiB } from './proc-stats.js';
 
 const seconds = Number(process.argv[2] ?? 10);
@@ -131,7 +131,7 @@ for (const { store, env, limits } of targets) {
 await influx?.destroy();
 await rm(dir, { recursive: true, force: true });
 
-console.log(`Throughput, autocannon -c 10 -d ${seconds}, ${new Date().toISOString().slice(0, 10)}, Node ${process.version}, ${(await import('node:os')).cpus().length} cores\n`);
+console.log(`Throughput, autocannon -c 10 -d ${seconds}, ${new Date().toISOString().slice(0, 10)}, ${runtimeLabel()}, ${(await import('node:os')).cpus().length} cores\n`);
 console.log('| target | requests/s | p50 (ms) | p99 (ms) | errors | peak RSS (MiB) | server CPU per request (µs) |');
 console.log('| --- | ---: | ---: | ---: | ---: | ---: | ---: |');
 for (const r of results) {
