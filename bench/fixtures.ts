@@ -8,6 +8,7 @@ import { freePort } from '../test/helpers/ports.js';
 import { waitFor } from '../test/helpers/wait.js';
 
 export const HOST = 'bench';
+export const YEAR_OF_MINUTES = 525_600;
 
 /** Node's options from the benchmark's own environment: the image sets some (deploy/Dockerfile). */
 const NODE_OPTIONS = process.env.NODE_OPTIONS;
@@ -24,7 +25,6 @@ export function inheritedEnv(): NodeJS.ProcessEnv {
 export function runtimeLabel(): string {
   return `Node ${process.version}${NODE_OPTIONS ? `, NODE_OPTIONS=${NODE_OPTIONS}` : ''}`;
 }
-export const YEAR_OF_MINUTES = 525_600;
 
 /** A year of minute points for one host, ending at the last full minute. */
 export async function seedYear(config: StoreConfig): Promise<void> {
