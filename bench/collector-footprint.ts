@@ -27,7 +27,7 @@ const interval = process.argv[3] ?? '1s';
 const dir = await mkdtemp(join(tmpdir(), 'mt-bench-collector-'));
 const dbPath = join(dir, 'bench.sqlite');
 
-const collector = spawn(process.execPath, [...(process.env.COLLECTOR_NODE_FLAGS ?? '').split(' ').filter(Boolean), join(import.meta.dirname, '..', 'cli.js'), 'collect'], {
+const collector = spawn(process.execPath, [join(import.meta.dirname, '..', 'cli.js'), 'collect'], {
   env: { ...inheritedEnv(), STORE: 'sqlite', SQLITE_PATH: dbPath, DATA_DIR: dir, COLLECT_INTERVAL: interval, LOG_LEVEL: 'warn' },
   stdio: ['ignore', 'inherit', 'inherit'],
 });

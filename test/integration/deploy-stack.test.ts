@@ -209,8 +209,8 @@ describe('Dockerfiles (static checks)', () => {
     expect(runtime).not.to.match(/apt-get|npm (ci|install)|python3|g\+\+|\bmake\b/);
   });
 
-  // Node 22+ would otherwise size the young generation from the host's memory: the
-  // API's peak under large pages went from 112 MiB to 232 MiB on Node 24.
+  // Node 22+ would otherwise size the young generation from the host's memory, and
+  // the API's peak under large pages doubled (README, Configuration).
   it("caps V8's young generation for every process of the image", () => {
     expect(runtime).to.match(/^\s+NODE_OPTIONS=--max-semi-space-size=8$/m);
   });
