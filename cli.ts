@@ -2,6 +2,7 @@
 import { parseArgs } from 'node:util';
 import { loadConfig, type Config } from './config.js';
 import { ConfigError } from './errors.js';
+import { limitHeapGrowth } from './heap-growth.js';
 import { createLogger, type Logger } from './log.js';
 import { VERSION } from './version.js';
 
@@ -71,6 +72,7 @@ async function runServices(command: 'all' | 'serve' | 'collect', config: Config,
       }
     }
     if (command === 'serve' || command === 'all') {
+      limitHeapGrowth();
       const [{ startApi }, { openStore }] = await Promise.all([import('./api/server.js'), import('./storage/index.js')]);
       const store = await openStore(config.store);
       const api = await startApi(config, store, logger, { registry, collectIntervalMs: config.collector.intervalMs });
