@@ -18,7 +18,7 @@ export interface RunReport {
 }
 
 export interface CollectOptions {
-  readonly store: MemoryStore;
+  readonly store: Pick<MemoryStore, 'write'>;
   readonly spool: Spool;
   /** Aborts store requests (cancel, deadline); what was not acknowledged stays spooled. */
   readonly signal: AbortSignal;

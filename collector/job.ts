@@ -26,13 +26,23 @@ const startedMs = Date.now();
 const signal = AbortSignal.any([cancel.signal, AbortSignal.timeout(Math.max(1, Math.floor(collector.timeoutMs * 0.75)))]);
 
 let store: MemoryStore | undefined;
+/**
+ * The store, opened at the first write: a store that cannot be opened (a SQLite
+ * file locked, unreadable or on a full disk) is then one that refuses the write,
+ * and the point is spooled like any other the store did not take.
+ */
+const openedOnWrite: Pick<MemoryStore, 'write'> = {
+  async write(points, options) {
+    store ??= await openStore(storeConfig);
+    return store.write(points, options);
+  },
+};
 try {
   const point = await readSample(collector.procRoot, collector.host, Math.floor(tickMs / 1_000));
-  store = await openStore(storeConfig);
   const releaseSpool = await lockSpool(collector.spoolDir, `host ${collector.host}`, collector.timeoutMs, signal);
   try {
     const report = await deliver(point, {
-      store,
+      store: openedOnWrite,
       spool: new Spool(collector.spoolDir, collector.spoolMaxPoints),
       signal,
       replayUntilMs: startedMs + collector.timeoutMs / 2,

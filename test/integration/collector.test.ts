@@ -1,9 +1,9 @@
 import { expect } from 'chai';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import type { CollectorConfig, InfluxStoreConfig } from '../../config.js';
 import { RUNS_PER_MAIN_COLLECTION, startCollector, type Collector } from '../../collector/scheduler.js';
@@ -118,6 +118,28 @@ describe('Collector (Bree worker threads, a real influxd, COLLECT_INTERVAL=1s)',
       const stored = await waitFor('three points in SQLite', async () => {
         const timestamps = (await listRecords(store, { host: HOST, limit: 10, skip: 0 })).map((record) => record.timestamp);
         return timestamps.length >= 3 ? timestamps : undefined;
+      });
+      expectContiguousSeconds(stored);
+    } finally {
+      await store.close();
+    }
+  });
+
+  it('on SQLite, spools the points of runs that cannot open the file, and stores them all once it can', async function () {
+    const path = join(dir, 'sqlite-unopenable', 'memory.sqlite');
+    await mkdir(dirname(path), { recursive: true });
+    await writeFile(path, 'not a database: SQLite answers SQLITE_NOTADB to every statement on this file\n'.repeat(20));
+    const { logger, lines } = capturingLogger();
+    running.push(await startCollector(collectorConfig(join(dir, 'sqlite-unopenable')), { kind: 'sqlite', path, timeoutMs: 5_000 }, logger));
+    const spool = new Spool(join(dir, 'sqlite-unopenable', 'spool'), 10_000);
+    await waitFor('three ticks spooled', async () => ((await spool.read()).points.length >= 3 ? true : undefined));
+    expect(lines().map((line) => String(line.msg))).to.include('store unreachable, spooling');
+    await rm(path);
+    const store = SqliteStore.open({ kind: 'sqlite', path, timeoutMs: 5_000 });
+    try {
+      const stored = await waitFor('the spooled points and two more in SQLite', async () => {
+        const timestamps = (await listRecords(store, { host: HOST, limit: 100, skip: 0 })).map((record) => record.timestamp);
+        return timestamps.length >= 5 && (await spool.read()).points.length === 0 ? timestamps : undefined;
       });
       expectContiguousSeconds(stored);
     } finally {
