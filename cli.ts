@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 import { parseArgs } from 'node:util';
 import { loadConfig, type Config } from './config.js';
-import { ConfigError } from './errors.js';
+import { ConfigError, StoreUnavailableError } from './errors.js';
 import { limitHeapGrowth } from './heap-growth.js';
 import { createLogger, type Logger } from './log.js';
 import { VERSION } from './version.js';
@@ -73,8 +73,13 @@ async function runServices(command: 'all' | 'serve' | 'collect', config: Config,
     }
     if (command === 'serve' || command === 'all') {
       limitHeapGrowth();
-      const [{ startApi }, { openStore }] = await Promise.all([import('./api/server.js'), import('./storage/index.js')]);
-      const store = await openStore(config.store);
+      const [{ startApi }, { openStore }, { openOnUse }] = await Promise.all([import('./api/server.js'), import('./storage/index.js'), import('./storage/open-on-use.js')]);
+      const store = await openStore(config.store).catch((error: unknown) => {
+        // Answered with 503 meanwhile, as a store that goes down later is.
+        if (!(error instanceof StoreUnavailableError)) throw error;
+        logger.warn({ err: error }, 'store cannot be opened, answering 503 until it can');
+        return openOnUse(() => openStore(config.store));
+      });
       const api = await startApi(config, store, logger, { registry, collectIntervalMs: config.collector.intervalMs });
       stops.unshift(async () => {
         await api.close();

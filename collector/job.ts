@@ -6,6 +6,7 @@
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import { openStore } from '../storage/index.js';
+import { openOnUse } from '../storage/open-on-use.js';
 import type { MemoryStore } from '../storage/types.js';
 import { deliver } from './collect.js';
 import type { JobInput, JobMessage } from './job-messages.js';
@@ -25,24 +26,15 @@ const startedMs = Date.now();
 // Store requests end well before Bree's hard timeout, leaving time to spool.
 const signal = AbortSignal.any([cancel.signal, AbortSignal.timeout(Math.max(1, Math.floor(collector.timeoutMs * 0.75)))]);
 
-let store: MemoryStore | undefined;
-/**
- * The store, opened at the first write: a store that cannot be opened (a SQLite
- * file locked, unreadable or on a full disk) is then one that refuses the write,
- * and the point is spooled like any other the store did not take.
- */
-const openedOnWrite: Pick<MemoryStore, 'write'> = {
-  async write(points, options) {
-    store ??= await openStore(storeConfig);
-    return store.write(points, options);
-  },
-};
+// Opened at the first write: a store that cannot be opened refuses the write, and
+// the point is spooled like any other the store did not take.
+let store: MemoryStore | undefined = openOnUse(() => openStore(storeConfig));
 try {
   const point = await readSample(collector.procRoot, collector.host, Math.floor(tickMs / 1_000));
   const releaseSpool = await lockSpool(collector.spoolDir, `host ${collector.host}`, collector.timeoutMs, signal);
   try {
     const report = await deliver(point, {
-      store: openedOnWrite,
+      store,
       spool: new Spool(collector.spoolDir, collector.spoolMaxPoints),
       signal,
       replayUntilMs: startedMs + collector.timeoutMs / 2,

@@ -2,9 +2,9 @@ import { expect } from 'chai';
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { connect } from 'node:net';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { startApi, type RunningApi } from '../../api/server.js';
 import { InfluxStore } from '../../storage/influx.js';
 import { SqliteStore } from '../../storage/sqlite.js';
@@ -138,6 +138,32 @@ describe('API hardening (real server, real stores)', function () {
       expect(JSON.parse(back.body)).to.have.length(1);
     } finally {
       await influx.destroy();
+    }
+  });
+
+  it('starts on a SQLite file it cannot open, answers 503, and 200 once the file can be opened', async () => {
+    const path = join(dir, 'unopenable', 'memory.sqlite');
+    await mkdir(dirname(path), { recursive: true });
+    await writeFile(path, 'not a database: SQLite answers SQLITE_NOTADB to every statement on this file\n'.repeat(20));
+    const apiPort = await freePort();
+    const child = spawn(process.execPath, [join(process.cwd(), 'dist', 'cli.js'), 'serve'], {
+      env: { PATH: process.env.PATH, STORE: 'sqlite', SQLITE_PATH: path, PORT: String(apiPort), BIND_ADDRESS: '127.0.0.1', LOG_LEVEL: 'info' },
+      stdio: ['ignore', 'pipe', 'ignore'],
+    });
+    let stdout = '';
+    child.stdout!.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+    try {
+      await waitFor('the API', async () => ((await request(apiPort, 'GET', '/healthz').catch(() => undefined))?.status === 200 ? true : undefined));
+      expect(stdout).to.include('"store cannot be opened, answering 503 until it can"');
+      const down = await request(apiPort, 'GET', '/memory-logs/');
+      expect(down.status).to.equal(503);
+      expect(down.body).to.equal('{"detail":"Service unavailable."}');
+      await rm(path);
+      const back = await request(apiPort, 'GET', '/memory-logs/');
+      expect(back.status).to.equal(200);
+      expect(back.body).to.equal('[]');
+    } finally {
+      child.kill('SIGKILL');
     }
   });
 
