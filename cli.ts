@@ -3,6 +3,7 @@ import { parseArgs } from 'node:util';
 import { loadConfig, type Config } from './config.js';
 import { ConfigError, StoreUnavailableError } from './errors.js';
 import { limitHeapGrowth } from './heap-growth.js';
+import type { MemoryStore } from './storage/types.js';
 import { createLogger, type Logger } from './log.js';
 import { VERSION } from './version.js';
 
@@ -126,8 +127,9 @@ async function runImport(args: readonly string[], config: Config): Promise<numbe
     return 2;
   }
   const started = Date.now();
-  const store = await openStore(config.store);
+  let store: MemoryStore | undefined;
   try {
+    store = await openStore(config.store);
     const summary = await importFile(file, store, {
       format,
       defaultHost: parsed.values.host ?? config.collector.host,
@@ -143,7 +145,7 @@ async function runImport(args: readonly string[], config: Config): Promise<numbe
     console.error(`Import stopped: ${(error as Error).message}. Points imported so far stay; importing again is safe.`);
     return 3;
   } finally {
-    await store.close();
+    await store?.close();
   }
 }
 

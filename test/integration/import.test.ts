@@ -81,6 +81,16 @@ describe('memory-tracker import (the CLI, real stores)', function () {
     ]);
   });
 
+  it('stops with exit code 3 and one line, no stack, when the store cannot be opened', async () => {
+    const file = join(dir, 'one.csv');
+    await writeFile(file, 'timestamp,total,free,used\n1647033600,8192,2048,6144\n');
+    const path = join(dir, 'not-a-database.sqlite');
+    await writeFile(path, 'not a database\n'.repeat(50));
+    const run = await cli(['import', file], { STORE: 'sqlite', SQLITE_PATH: path });
+    expect(run.code).to.equal(3);
+    expect(run.stderr).to.equal('Import stopped: SQLite store unavailable (SQLITE_NOTADB). Points imported so far stay; importing again is safe.\n');
+  });
+
   it('refuses a file whose format it cannot tell, and prints its version and help', async () => {
     const unknown = await cli(['import', join(dir, 'data.bin')], {});
     expect(unknown.code).to.equal(2);
