@@ -3,8 +3,8 @@ import { parseArgs } from 'node:util';
 import { loadConfig, type Config } from './config.js';
 import { ConfigError, StoreUnavailableError } from './errors.js';
 import { limitHeapGrowth } from './heap-growth.js';
-import type { MemoryStore } from './storage/types.js';
 import { createLogger, type Logger } from './log.js';
+import type { MemoryStore } from './storage/types.js';
 import { VERSION } from './version.js';
 
 const USAGE = `Usage: memory-tracker <command> [options]
