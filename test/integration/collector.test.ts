@@ -1,9 +1,9 @@
 import { expect } from 'chai';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
-import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import type { CollectorConfig, InfluxStoreConfig } from '../../config.js';
 import { RUNS_PER_MAIN_COLLECTION, startCollector, type Collector } from '../../collector/scheduler.js';
@@ -14,6 +14,7 @@ import { sharedInflux, privateInflux } from '../helpers/influx-fixture.js';
 import type { InfluxServer } from '../helpers/influxd.js';
 import { capturingLogger } from '../helpers/logger.js';
 import { freePort } from '../helpers/ports.js';
+import { writeNotADatabase } from '../helpers/sqlite-files.js';
 import { waitFor } from '../helpers/wait.js';
 import { listRecords } from '../../storage/index.js';
 
@@ -127,8 +128,7 @@ describe('Collector (Bree worker threads, a real influxd, COLLECT_INTERVAL=1s)',
 
   it('on SQLite, spools the points of runs that cannot open the file, and stores them all once it can', async function () {
     const path = join(dir, 'sqlite-unopenable', 'memory.sqlite');
-    await mkdir(dirname(path), { recursive: true });
-    await writeFile(path, 'not a database: SQLite answers SQLITE_NOTADB to every statement on this file\n'.repeat(20));
+    await writeNotADatabase(path);
     const { logger, lines } = capturingLogger();
     running.push(await startCollector(collectorConfig(join(dir, 'sqlite-unopenable')), { kind: 'sqlite', path, timeoutMs: 5_000 }, logger));
     const spool = new Spool(join(dir, 'sqlite-unopenable', 'spool'), 10_000);

@@ -2,9 +2,9 @@ import { expect } from 'chai';
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { connect } from 'node:net';
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
 import { startApi, type RunningApi } from '../../api/server.js';
 import { InfluxStore } from '../../storage/influx.js';
 import { SqliteStore } from '../../storage/sqlite.js';
@@ -15,6 +15,7 @@ import { request } from '../helpers/http.js';
 import { privateInflux, sharedInflux } from '../helpers/influx-fixture.js';
 import { capturingLogger } from '../helpers/logger.js';
 import { freePort } from '../helpers/ports.js';
+import { writeNotADatabase } from '../helpers/sqlite-files.js';
 import { waitFor } from '../helpers/wait.js';
 import { HASHES } from '../unit/api/htpasswd.test.js';
 
@@ -143,8 +144,7 @@ describe('API hardening (real server, real stores)', function () {
 
   it('starts on a SQLite file it cannot open, answers 503, and 200 once the file can be opened', async () => {
     const path = join(dir, 'unopenable', 'memory.sqlite');
-    await mkdir(dirname(path), { recursive: true });
-    await writeFile(path, 'not a database: SQLite answers SQLITE_NOTADB to every statement on this file\n'.repeat(20));
+    await writeNotADatabase(path);
     const apiPort = await freePort();
     const child = spawn(process.execPath, [join(process.cwd(), 'dist', 'cli.js'), 'serve'], {
       env: { PATH: process.env.PATH, STORE: 'sqlite', SQLITE_PATH: path, PORT: String(apiPort), BIND_ADDRESS: '127.0.0.1', LOG_LEVEL: 'info' },

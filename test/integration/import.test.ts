@@ -8,6 +8,7 @@ import { listRecords } from '../../storage/index.js';
 import { InfluxStore } from '../../storage/influx.js';
 import { SqliteStore } from '../../storage/sqlite.js';
 import { sharedInflux } from '../helpers/influx-fixture.js';
+import { writeNotADatabase } from '../helpers/sqlite-files.js';
 
 interface Run {
   code: number;
@@ -85,7 +86,7 @@ describe('memory-tracker import (the CLI, real stores)', function () {
     const file = join(dir, 'one.csv');
     await writeFile(file, 'timestamp,total,free,used\n1647033600,8192,2048,6144\n');
     const path = join(dir, 'not-a-database.sqlite');
-    await writeFile(path, 'not a database\n'.repeat(50));
+    await writeNotADatabase(path);
     const run = await cli(['import', file], { STORE: 'sqlite', SQLITE_PATH: path });
     expect(run.code).to.equal(3);
     expect(run.stderr).to.equal('Import stopped: SQLite store unavailable (SQLITE_NOTADB). Points imported so far stay; importing again is safe.\n');

@@ -1,11 +1,12 @@
 import { expect } from 'chai';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { StoreUnavailableError } from '../../errors.js';
 import { openOnUse } from '../../storage/open-on-use.js';
 import { SqliteStore } from '../../storage/sqlite.js';
 import type { MemoryStore } from '../../storage/types.js';
+import { writeNotADatabase } from '../helpers/sqlite-files.js';
 
 const POINT = { host: 'h', timestamp: 1_647_033_600, total: 8_192, free: 2_048, used: 6_144 };
 
@@ -34,7 +35,7 @@ describe('openOnUse (real SQLite files)', () => {
   });
 
   it('fails each call with the error of opening, and tries again at the next call', async () => {
-    await writeFile(path, 'not a database\n'.repeat(50));
+    await writeNotADatabase(path);
     const store = openOnUse(open);
     for (let call = 0; call < 2; call++) {
       const error = await store.write([POINT]).then(() => undefined, (failure: unknown) => failure);
