@@ -7,7 +7,6 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { openStore } from '../storage/index.js';
 import { openOnUse } from '../storage/open-on-use.js';
-import type { MemoryStore } from '../storage/types.js';
 import { deliver } from './collect.js';
 import type { JobInput, JobMessage } from './job-messages.js';
 import { readSample } from './sample.js';
@@ -28,7 +27,7 @@ const signal = AbortSignal.any([cancel.signal, AbortSignal.timeout(Math.max(1, M
 
 // Opened at the first write: a store that cannot be opened refuses the write, and
 // the point is spooled like any other the store did not take.
-let store: MemoryStore | undefined = openOnUse(() => openStore(storeConfig));
+const store = openOnUse(() => openStore(storeConfig));
 try {
   const point = await readSample(collector.procRoot, collector.host, Math.floor(tickMs / 1_000));
   const releaseSpool = await lockSpool(collector.spoolDir, `host ${collector.host}`, collector.timeoutMs, signal);
@@ -46,14 +45,14 @@ try {
 } catch (error) {
   post({ type: 'failed', tickMs, code: (error as { code?: string }).code ?? 'UNEXPECTED', message: (error as Error).message });
 } finally {
-  await store?.close();
+  await store.close();
 }
 // The SQLite driver (better-sqlite3 12) frees its connection's and statements'
 // native objects only when V8 collects their JavaScript wrappers, and a thread that
 // ends first never does: about 2 KB a run, for good (3 MiB a day at one run a
-// minute). So a run on SQLite collects before it ends (about 7 ms); the scheduler
-// gives its threads `gc`.
-store = undefined;
+// minute). So a run on SQLite collects before it ends (about 7 ms), once closing has
+// dropped the store (openOnUse keeps nothing of it); the scheduler gives its threads
+// `gc`.
 if (storeConfig.kind === 'sqlite') (globalThis as { gc?: () => void }).gc?.();
 // 'done' also after a cancel: the work is wrapped up, and Bree answers 'cancelled'
 // by terminating the thread, which it then reports as a crash (exit code 1).

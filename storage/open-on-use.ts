@@ -6,7 +6,8 @@ import type { MemoryStore } from './types.js';
  * a full disk) then fails each call with the error opening gave, as a store that is
  * down does: the API answers 503 and the collector spools, and nothing needs a
  * restart once the store can be opened. Calls made while an attempt is under way
- * share it; once open, calls go straight to the store.
+ * share it; once open, calls go straight to the store. Closing forgets the store, so
+ * that nothing here keeps it from being collected.
  */
 export function openOnUse(open: () => Promise<MemoryStore>): MemoryStore {
   let store: MemoryStore | undefined;
