@@ -1,5 +1,5 @@
 import Database from 'better-sqlite3';
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, statSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname } from 'node:path';
 import { setImmediate as nextTurn } from 'node:timers/promises';
@@ -134,25 +134,18 @@ function locate(days: Database.Statement<[string], [number, number]>, host: stri
 }
 const NEWEST_HOST = 'SELECT host FROM memory ORDER BY time DESC, host ASC LIMIT 1';
 
-/** The embedded store: one SQLite file in WAL mode. The only importer of the driver. */
-export class SqliteStore implements MemoryStore {
-  private readonly insert: Database.Statement<[string, number, number, number, number]>;
-  private readonly newestHost: Database.Statement<[], string>;
-  private readonly page: Database.Statement<[string, number, number, number], string>;
-  private readonly days: Database.Statement<[string], [number, number]>;
-  private readonly hosts: Database.Statement<[], { host: string; latest: number }>;
-  private readonly ping: Database.Statement<[]>;
-  private readonly dataVersion: Database.Statement<[], number>;
-  private readonly writeAll: (points: readonly MemoryPoint[]) => void;
-  /** Small pages by query, valid while the file's data_version stays the same. */
-  private readonly pages = new BoundedMap<string, string>(CACHED_PAGES);
-  private pagesVersion = -1;
-  private versionCheckedMs = -Infinity;
+/** A connection and the statements prepared on it: replaced together when the file is. */
+class Connection {
+  readonly insert: Database.Statement<[string, number, number, number, number]>;
+  readonly newestHost: Database.Statement<[], string>;
+  readonly page: Database.Statement<[string, number, number, number], string>;
+  readonly days: Database.Statement<[string], [number, number]>;
+  readonly hosts: Database.Statement<[], { host: string; latest: number }>;
+  readonly ping: Database.Statement<[]>;
+  readonly dataVersion: Database.Statement<[], number>;
+  readonly writeAll: (points: readonly MemoryPoint[]) => void;
 
-  private constructor(
-    private readonly db: Database.Database,
-    private readonly config: SqliteStoreConfig,
-  ) {
+  constructor(readonly db: Database.Database) {
     this.insert = db.prepare(
       `INSERT INTO memory (host, time, total, free, used) VALUES (?, ?, ?, ?, ?)
        ON CONFLICT (host, time) DO UPDATE SET total = excluded.total, free = excluded.free, used = excluded.used`,
@@ -176,77 +169,134 @@ export class SqliteStore implements MemoryStore {
       for (const point of points) this.insert.run(point.host, point.timestamp, point.total, point.free, point.used);
     });
   }
+}
+
+/** Which file a path named when it was opened (undefined: none). */
+type FileIdentity = { readonly dev: bigint; readonly ino: bigint } | undefined;
+
+function identify(path: string): FileIdentity {
+  const file = statSync(path, { bigint: true, throwIfNoEntry: false });
+  return file && { dev: file.dev, ino: file.ino };
+}
+
+/** Opens the file at the configured path, creating it and its schema where needed. */
+function openFile(config: SqliteStoreConfig): { connection: Connection; file: FileIdentity } {
+  mkdirSync(dirname(config.path), { recursive: true });
+  const db = connect(config.path, { timeout: config.timeoutMs });
+  try {
+    db.pragma('journal_mode = WAL');
+    // WAL with synchronous=NORMAL survives a process crash; only a power loss
+    // can take the last commits, and the collector's spool covers those.
+    db.pragma('synchronous = NORMAL');
+    // Every collector run opens the file afresh: skip the DDL once it is in place.
+    if (db.pragma('user_version', { simple: true }) !== SCHEMA_VERSION) {
+      db.transaction(() => {
+        db.exec(SCHEMA);
+        db.pragma(`user_version = ${SCHEMA_VERSION}`);
+      })();
+    }
+    return { connection: new Connection(db), file: identify(config.path) };
+  } catch (error) {
+    db.close();
+    throw error;
+  }
+}
+
+/** The embedded store: one SQLite file in WAL mode. The only importer of the driver. */
+export class SqliteStore implements MemoryStore {
+  /** Small pages by query, valid while the file's data_version stays the same. */
+  private readonly pages = new BoundedMap<string, string>(CACHED_PAGES);
+  private pagesVersion = -1;
+  /** When the connection was last checked against the file at the path. */
+  private checkedMs: number;
+  private closed = false;
+
+  private constructor(
+    private connection: Connection,
+    private file: FileIdentity,
+    private readonly config: SqliteStoreConfig,
+  ) {
+    // Just opened: a collector run's single write needs no check.
+    this.checkedMs = performance.now();
+  }
 
   static open(config: SqliteStoreConfig): SqliteStore {
     return guard(() => {
-      mkdirSync(dirname(config.path), { recursive: true });
-      const db = connect(config.path, { timeout: config.timeoutMs });
-      try {
-        db.pragma('journal_mode = WAL');
-        // WAL with synchronous=NORMAL survives a process crash; only a power loss
-        // can take the last commits, and the collector's spool covers those.
-        db.pragma('synchronous = NORMAL');
-        // Every collector run opens the file afresh: skip the DDL once it is in place.
-        if (db.pragma('user_version', { simple: true }) !== SCHEMA_VERSION) {
-          db.transaction(() => {
-            db.exec(SCHEMA);
-            db.pragma(`user_version = ${SCHEMA_VERSION}`);
-          })();
-        }
-        return new SqliteStore(db, config);
-      } catch (error) {
-        db.close();
-        throw error;
-      }
+      const { connection, file } = openFile(config);
+      return new SqliteStore(connection, file, config);
     });
   }
 
   async write(points: readonly MemoryPoint[]): Promise<void> {
     assertValidPoints(points);
-    guard(() => this.writeAll(points));
+    guard(() => this.current().writeAll(points));
     // This connection's own commits do not move its data_version.
     this.pages.clear();
   }
 
   async listJson({ host, limit, skip }: ListQuery): Promise<JsonBody> {
-    return guard(() => (limit > STREAM_ABOVE_ROWS ? this.streamPage(host, limit, skip) : this.smallPage(host, limit, skip)));
+    return guard(() => {
+      const connection = this.current();
+      return limit > STREAM_ABOVE_ROWS ? this.streamPage(host, limit, skip) : this.smallPage(connection, host, limit, skip);
+    });
   }
 
   async listHosts(): Promise<HostSummary[]> {
-    return guard(() => this.hosts.all().map(({ host, latest }) => ({ host, latestTimestamp: latest })));
+    return guard(() => this.current().hosts.all().map(({ host, latest }) => ({ host, latestTimestamp: latest })));
   }
 
   async health(): Promise<void> {
-    guard(() => this.ping.get());
+    guard(() => this.current().ping.get());
   }
 
   async close(): Promise<void> {
-    if (this.db.open) this.db.close();
+    this.closed = true;
+    if (this.connection.db.open) this.connection.db.close();
   }
 
   /**
-   * One query, remembered until the data changes: a dashboard polling the same page
-   * costs one PRAGMA per request until the collector's next commit.
+   * The connection, checked at most once per VERSION_CHECK_MS: the data_version
+   * (PRAGMA data_version is a read transaction, two file locks and a stat, each a
+   * system call: most of a remembered page's cost if asked on every request), and
+   * whether the path still names the file that was opened. A file removed or
+   * replaced under a running API (a reset, a restored backup) would otherwise be
+   * read through the old connection until a restart, while the collector writes to
+   * the new one; so the store opens the file now at the path, as a start would.
+   * Until that succeeds, every call fails with the reason, and tries again.
    */
-  private smallPage(host: string | undefined, limit: number, skip: number): string {
-    // The PRAGMA is a read transaction (two file locks and a stat, each a system
-    // call), most of a remembered page's cost when asked for every few requests:
-    // so it is asked at most once per VERSION_CHECK_MS.
+  private current(): Connection {
+    if (this.closed) throw new StoreUnavailableError('SQLite store is closed');
     const nowMs = performance.now();
-    if (nowMs - this.versionCheckedMs >= VERSION_CHECK_MS) {
-      this.versionCheckedMs = nowMs;
-      const version = this.dataVersion.get()!;
+    if (nowMs - this.checkedMs >= VERSION_CHECK_MS) {
+      if (!sameFile(this.file, identify(this.config.path))) this.reopen();
+      const version = this.connection.dataVersion.get()!;
       if (version !== this.pagesVersion) {
         this.pages.clear();
         this.pagesVersion = version;
       }
+      this.checkedMs = nowMs;
     }
+    return this.connection;
+  }
+
+  private reopen(): void {
+    const { connection, file } = openFile(this.config);
+    // SQLite neither checkpoints nor deletes the WAL of a file that moved when closing it.
+    this.connection.db.close();
+    this.connection = connection;
+    this.file = file;
+    this.pages.clear();
+    this.pagesVersion = -1;
+  }
+
+  /** One query, remembered until the data changes: a dashboard polling the same page costs nothing until the collector's next commit. */
+  private smallPage(connection: Connection, host: string | undefined, limit: number, skip: number): string {
     const key = pageKey(limit, skip, host);
     const cached = this.pages.get(key);
     if (cached !== undefined) return cached;
-    const selected = host ?? this.newestHost.get();
-    const at = selected === undefined ? undefined : locate(this.days, selected, skip);
-    const json = at === undefined ? '[]' : (this.page.get(selected!, at.before, limit, at.offset) ?? '[]');
+    const selected = host ?? connection.newestHost.get();
+    const at = selected === undefined ? undefined : locate(connection.days, selected, skip);
+    const json = at === undefined ? '[]' : (connection.page.get(selected!, at.before, limit, at.offset) ?? '[]');
     if (json.length <= CACHED_PAGE_MAX_CHARS) {
       this.pages.set(key, json);
     }
@@ -309,6 +359,10 @@ async function* pieces(reader: Database.Database, host: string, oldest: number, 
   }
 }
 
+function sameFile(opened: FileIdentity, now: FileIdentity): boolean {
+  return opened !== undefined && now !== undefined && opened.dev === now.dev && opened.ino === now.ino;
+}
+
 /** Runs a driver call and turns its failures into the store's typed errors. */
 function guard<T>(call: () => T): T {
   try {
@@ -318,9 +372,6 @@ function guard<T>(call: () => T): T {
     // SQLite's own codes, and the file system's (ENOTDIR, EACCES…) when opening.
     if (typeof code === 'string' && (UNAVAILABLE_CODES.test(code) || /^E[A-Z]+$/.test(code))) {
       throw new StoreUnavailableError(`SQLite store unavailable (${code})`, { cause: error });
-    }
-    if (error instanceof TypeError && /not open/.test(error.message)) {
-      throw new StoreUnavailableError('SQLite store is closed', { cause: error });
     }
     if (typeof code === 'string' && code.startsWith('SQLITE_')) {
       throw new StoreRequestError(`SQLite request failed (${code})`, { cause: error });

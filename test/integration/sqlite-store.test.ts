@@ -1,10 +1,12 @@
 import { expect } from 'chai';
-import { mkdtemp, rm, stat } from 'node:fs/promises';
+import { mkdtemp, rename, rm, stat } from 'node:fs/promises';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ADDON_PATH, SqliteStore } from '../../storage/sqlite.js';
 import { point, storeContract } from './store-contract.js';
 import { listRecords } from '../../storage/index.js';
+import { writeNotADatabase } from '../helpers/sqlite-files.js';
 
 describe('SqliteStore (real SQLite files)', () => {
   let dir: string;
@@ -59,6 +61,65 @@ describe('SqliteStore (real SQLite files)', () => {
   it("finds the driver's addon where it gives its path to the driver", async () => {
     expect(ADDON_PATH).to.be.a('string');
     expect((await stat(ADDON_PATH!)).isFile()).to.equal(true);
+  });
+
+  it('follows its file when it is removed or replaced while open (a reset, a restored backup)', async () => {
+    const path = join(dir, 'followed.sqlite');
+    const timestamps = async (store: SqliteStore) => (await listRecords(store, { limit: 10, skip: 0 })).map((one) => one.timestamp);
+    // SQLite applies the WAL beside a path to whatever file is there: a file is
+    // removed or replaced with its -wal and -shm, never alone.
+    const removeFiles = async () => {
+      for (const suffix of ['', '-wal', '-shm']) await rm(`${path}${suffix}`, { force: true });
+    };
+    // Past the store's checks, which run at most every 10 ms.
+    const afterCheck = () => sleep(25);
+    const store = SqliteStore.open(config(path));
+    await store.write([point('old', 100)]);
+    expect(await timestamps(store)).to.deep.equal([100]);
+
+    // A reset: the files removed, and a collector run starts a new one.
+    await removeFiles();
+    const collector = SqliteStore.open(config(path));
+    await collector.write([point('new', 160)]);
+    await collector.close();
+    await afterCheck();
+    expect(await timestamps(store), 'the page after a reset').to.deep.equal([160]);
+    expect(await store.listHosts()).to.deep.equal([{ host: 'new', latestTimestamp: 160 }]);
+
+    // A backup moved in (closed, so one file without a WAL).
+    const backup = SqliteStore.open(config(join(dir, 'backup.sqlite')));
+    await backup.write([point('restored', 200), point('restored', 260)]);
+    await backup.close();
+    await removeFiles();
+    await rename(join(dir, 'backup.sqlite'), path);
+    await afterCheck();
+    expect(await timestamps(store), 'the page after a restore').to.deep.equal([200, 260]);
+    await store.write([point('restored', 320)]);
+    const reader = SqliteStore.open(config(path));
+    expect(await timestamps(reader), 'the restored file, read afresh').to.deep.equal([200, 260, 320]);
+    await reader.close();
+
+    // Removed with nobody to start a new file: the store starts one, as a start would.
+    await afterCheck();
+    await removeFiles();
+    await afterCheck();
+    expect(await timestamps(store), 'the page after the files were removed').to.deep.equal([]);
+    expect((await stat(path)).isFile()).to.equal(true);
+
+    // Replaced by a file that cannot be opened: every call fails with the reason
+    // until a database is back.
+    await removeFiles();
+    await writeNotADatabase(path);
+    await afterCheck();
+    for (let attempt = 0; attempt < 2; attempt++) {
+      const failure = await store.listJson({ limit: 10, skip: 0 }).then(() => undefined, (error: unknown) => error);
+      expect(failure, `attempt ${attempt}`).to.have.property('code', 'STORE_UNAVAILABLE');
+      expect(failure).to.have.property('message').that.matches(/SQLITE_NOTADB/);
+    }
+    await rm(path);
+    await store.write([point('new', 440)]);
+    expect(await timestamps(store)).to.deep.equal([440]);
+    await store.close();
   });
 
   it('fails to open an unusable path with STORE_UNAVAILABLE', () => {
