@@ -289,7 +289,10 @@ export class SqliteStore implements MemoryStore {
     this.pagesVersion = -1;
   }
 
-  /** One query, remembered until the data changes: a dashboard polling the same page costs nothing until the collector's next commit. */
+  /**
+   * One query, remembered until the data changes: a dashboard polling the same page
+   * is answered from memory until the collector's next commit.
+   */
   private smallPage(connection: Connection, host: string | undefined, limit: number, skip: number): string {
     const key = pageKey(limit, skip, host);
     const cached = this.pages.get(key);
