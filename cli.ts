@@ -1,10 +1,9 @@
 #!/usr/bin/env node
 import { parseArgs } from 'node:util';
 import { loadConfig, type Config } from './config.js';
-import { ConfigError, StoreUnavailableError } from './errors.js';
+import { ConfigError } from './errors.js';
 import { limitHeapGrowth } from './heap-growth.js';
 import { createLogger, type Logger } from './log.js';
-import type { MemoryStore } from './storage/types.js';
 import { VERSION } from './version.js';
 
 const USAGE = `Usage: memory-tracker <command> [options]
@@ -74,13 +73,10 @@ async function runServices(command: 'all' | 'serve' | 'collect', config: Config,
     }
     if (command === 'serve' || command === 'all') {
       limitHeapGrowth();
-      const [{ startApi }, { openStore }, { openOnUse }] = await Promise.all([import('./api/server.js'), import('./storage/index.js'), import('./storage/open-on-use.js')]);
-      const store = await openStore(config.store).catch((error: unknown) => {
-        // Answered with 503 meanwhile, as a store that goes down later is.
-        if (!(error instanceof StoreUnavailableError)) throw error;
-        logger.warn({ err: error }, 'store cannot be opened, answering 503 until it can');
-        return openOnUse(() => openStore(config.store));
-      });
+      const [{ startApi }, { openStore }] = await Promise.all([import('./api/server.js'), import('./storage/index.js')]);
+      const store = await openStore(config.store);
+      // Not waited for: the API answers meanwhile, 503 while the store is down.
+      void store.health().catch((error: unknown) => logger.warn({ err: error }, 'store not answering at start, answering 503 until it does'));
       const api = await startApi(config, store, logger, { registry, collectIntervalMs: config.collector.intervalMs });
       stops.unshift(async () => {
         await api.close();
@@ -127,9 +123,8 @@ async function runImport(args: readonly string[], config: Config): Promise<numbe
     return 2;
   }
   const started = Date.now();
-  let store: MemoryStore | undefined;
+  const store = await openStore(config.store);
   try {
-    store = await openStore(config.store);
     const summary = await importFile(file, store, {
       format,
       defaultHost: parsed.values.host ?? config.collector.host,
@@ -145,7 +140,7 @@ async function runImport(args: readonly string[], config: Config): Promise<numbe
     console.error(`Import stopped: ${(error as Error).message}. Points imported so far stay; importing again is safe.`);
     return 3;
   } finally {
-    await store?.close();
+    await store.close();
   }
 }
 

@@ -6,7 +6,6 @@
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import { openStore } from '../storage/index.js';
-import { openOnUse } from '../storage/open-on-use.js';
 import { deliver } from './collect.js';
 import type { JobInput, JobMessage } from './job-messages.js';
 import { readSample } from './sample.js';
@@ -25,9 +24,9 @@ const startedMs = Date.now();
 // Store requests end well before Bree's hard timeout, leaving time to spool.
 const signal = AbortSignal.any([cancel.signal, AbortSignal.timeout(Math.max(1, Math.floor(collector.timeoutMs * 0.75)))]);
 
-// Opened at the first write: a store that cannot be opened refuses the write, and
-// the point is spooled like any other the store did not take.
-const store = openOnUse(() => openStore(storeConfig));
+// A store that cannot be opened (a SQLite file locked or not a database) refuses
+// the write, and the point is spooled like any other the store did not take.
+const store = await openStore(storeConfig);
 try {
   const point = await readSample(collector.procRoot, collector.host, Math.floor(tickMs / 1_000));
   const releaseSpool = await lockSpool(collector.spoolDir, `host ${collector.host}`, collector.timeoutMs, signal);
@@ -51,8 +50,7 @@ try {
 // native objects only when V8 collects their JavaScript wrappers, and a thread that
 // ends first never does: about 2 KB a run, for good (3 MiB a day at one run a
 // minute). So a run on SQLite collects before it ends (about 7 ms), once closing has
-// dropped the store (openOnUse keeps nothing of it); the scheduler gives its threads
-// `gc`.
+// dropped the connection; the scheduler gives its threads `gc`.
 if (storeConfig.kind === 'sqlite') (globalThis as { gc?: () => void }).gc?.();
 // 'done' also after a cancel: the work is wrapped up, and Bree answers 'cancelled'
 // by terminating the thread, which it then reports as a crash (exit code 1).

@@ -7,9 +7,10 @@ export type { HostSummary, JsonBody, ListQuery, MemoryPoint, MemoryRecord, Memor
 /**
  * Opens the configured store, loading only its implementation: each collector run
  * is a fresh worker thread, and the SQLite driver costs an InfluxDB run memory and
- * start-up time for nothing. Nothing is asked of an InfluxDB server here: an
- * unreachable one is not fatal (the API answers 503, the collector spools), and its
- * database is created by the first write that finds it missing.
+ * start-up time for nothing. Never fails for a store that is down: an unreachable
+ * InfluxDB server, or a SQLite file that cannot be opened, fails each call instead
+ * (the API answers 503, the collector spools) until it is back. InfluxDB's database
+ * is created by the first write that finds it missing.
  */
 export async function openStore(config: StoreConfig): Promise<MemoryStore> {
   switch (config.kind) {

@@ -202,29 +202,35 @@ function openFile(config: SqliteStoreConfig): { connection: Connection; file: Fi
   }
 }
 
-/** The embedded store: one SQLite file in WAL mode. The only importer of the driver. */
+/**
+ * The embedded store: one SQLite file in WAL mode. The only importer of the driver.
+ *
+ * Like an InfluxDB server, the file may be unusable for a while (locked, unreadable,
+ * not a database, on a full disk): opening never fails, and each call opens the file
+ * if no connection is open, and fails with the reason until it can. So the API
+ * answers 503, the collector spools, and nothing needs a restart.
+ */
 export class SqliteStore implements MemoryStore {
+  private connection: Connection | undefined;
+  private file: FileIdentity;
   /** Small pages by query, valid while the file's data_version stays the same. */
   private readonly pages = new BoundedMap<string, string>(CACHED_PAGES);
   private pagesVersion = -1;
   /** When the connection was last checked against the file at the path. */
-  private checkedMs: number;
+  private checkedMs = -Infinity;
   private closed = false;
 
-  private constructor(
-    private connection: Connection,
-    private file: FileIdentity,
-    private readonly config: SqliteStoreConfig,
-  ) {
-    // Just opened: a collector run's single write needs no check.
-    this.checkedMs = performance.now();
-  }
+  private constructor(private readonly config: SqliteStoreConfig) {}
 
+  /** A store on the file at `config.path`, opened now (made, with its schema) if it can be. */
   static open(config: SqliteStoreConfig): SqliteStore {
-    return guard(() => {
-      const { connection, file } = openFile(config);
-      return new SqliteStore(connection, file, config);
-    });
+    const store = new SqliteStore(config);
+    try {
+      store.current();
+    } catch {
+      // Each call tries again, and fails with the reason.
+    }
+    return store;
   }
 
   async write(points: readonly MemoryPoint[]): Promise<void> {
@@ -249,9 +255,11 @@ export class SqliteStore implements MemoryStore {
     guard(() => this.current().ping.get());
   }
 
+  /** Drops the connection too: a collector run collects its garbage next (job.ts). */
   async close(): Promise<void> {
     this.closed = true;
-    if (this.connection.db.open) this.connection.db.close();
+    this.connection?.db.close();
+    this.connection = undefined;
   }
 
   /**
@@ -262,31 +270,34 @@ export class SqliteStore implements MemoryStore {
    * replaced under a running API (a reset, a restored backup) would otherwise be
    * read through the old connection until a restart, while the collector writes to
    * the new one; so the store opens the file now at the path, as a start would.
-   * Until that succeeds, every call fails with the reason, and tries again.
    */
   private current(): Connection {
     if (this.closed) throw new StoreUnavailableError('SQLite store is closed');
     const nowMs = performance.now();
-    if (nowMs - this.checkedMs >= VERSION_CHECK_MS) {
-      if (!sameFile(this.file, identify(this.config.path))) this.reopen();
-      const version = this.connection.dataVersion.get()!;
-      if (version !== this.pagesVersion) {
-        this.pages.clear();
-        this.pagesVersion = version;
-      }
-      this.checkedMs = nowMs;
+    let connection = this.connection;
+    if (connection !== undefined && nowMs - this.checkedMs < VERSION_CHECK_MS) return connection;
+    if (connection === undefined || !sameFile(this.file, identify(this.config.path))) connection = this.connectAnew();
+    const version = connection.dataVersion.get()!;
+    if (version !== this.pagesVersion) {
+      this.pages.clear();
+      this.pagesVersion = version;
     }
-    return this.connection;
+    this.checkedMs = nowMs;
+    return connection;
   }
 
-  private reopen(): void {
-    const { connection, file } = openFile(this.config);
+  /** Closes the connection if any, and opens the file at the path. */
+  private connectAnew(): Connection {
     // SQLite neither checkpoints nor deletes the WAL of a file that moved when closing it.
-    this.connection.db.close();
-    this.connection = connection;
-    this.file = file;
+    this.connection?.db.close();
+    this.connection = undefined;
+    // Its pages are another file's, and its data_version counts anew.
     this.pages.clear();
     this.pagesVersion = -1;
+    const { connection, file } = openFile(this.config);
+    this.connection = connection;
+    this.file = file;
+    return connection;
   }
 
   /**

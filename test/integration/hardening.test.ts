@@ -154,7 +154,7 @@ describe('API hardening (real server, real stores)', function () {
     child.stdout!.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
     try {
       await waitFor('the API', async () => ((await request(apiPort, 'GET', '/healthz').catch(() => undefined))?.status === 200 ? true : undefined));
-      expect(stdout).to.include('"store cannot be opened, answering 503 until it can"');
+      expect(stdout).to.include('"store not answering at start, answering 503 until it does"');
       const down = await request(apiPort, 'GET', '/memory-logs/');
       expect(down.status).to.equal(503);
       expect(down.body).to.equal('{"detail":"Service unavailable."}');
