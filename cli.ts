@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 import { parseArgs } from 'node:util';
 import { loadConfig, type Config } from './config.js';
-import { ConfigError } from './errors.js';
+import { ConfigError, StoreRefusedError } from './errors.js';
 import { limitHeapGrowth } from './heap-growth.js';
 import { createLogger, type Logger } from './log.js';
 import { VERSION } from './version.js';
@@ -75,8 +75,11 @@ async function runServices(command: 'all' | 'serve' | 'collect', config: Config,
       limitHeapGrowth();
       const [{ startApi }, { openStore }] = await Promise.all([import('./api/server.js'), import('./storage/index.js')]);
       const store = await openStore(config.store);
-      // Not waited for: the API answers meanwhile, 503 while the store is down.
-      void store.health().catch((error: unknown) => logger.warn({ err: error }, 'store not answering at start, answering 503 until it does'));
+      // Not waited for: the API answers meanwhile, 503 while the store is down or refuses it.
+      void store.health().catch((error: unknown) => {
+        if (error instanceof StoreRefusedError) logger.error({ err: error }, 'store refused the API at start, answering 503 until it accepts it');
+        else logger.warn({ err: error }, 'store not answering at start, answering 503 until it does');
+      });
       const api = await startApi(config, store, logger, { registry, collectIntervalMs: config.collector.intervalMs });
       stops.unshift(async () => {
         await api.close();

@@ -28,6 +28,16 @@ export class StoreUnavailableError extends AppError {
   readonly code = 'STORE_UNAVAILABLE';
 }
 
+/**
+ * The store turned the service away: wrong credentials, or a user without the
+ * rights it needs (InfluxDB 401 or 403). Nothing is wrong with the request, and an
+ * operator's fix on either side ends it: the API answers 503, the collector spools
+ * the point.
+ */
+export class StoreRefusedError extends AppError {
+  readonly code = 'STORE_REFUSED';
+}
+
 /** The store answered, but refused or garbled the request: retrying will not help. */
 export class StoreRequestError extends AppError {
   readonly code = 'STORE_REQUEST_FAILED';

@@ -1,5 +1,5 @@
 import type { Context } from 'koa';
-import { StoreUnavailableError } from '../errors.js';
+import { StoreRefusedError, StoreUnavailableError } from '../errors.js';
 import type { Logger } from '../log.js';
 import {
   MethodNotAllowedError,
@@ -38,8 +38,11 @@ export function answerError(ctx: Context, error: unknown, logger: Logger, reques
     ctx.set('Connection', 'close');
     ctx.set('Retry-After', String(RETRY_AFTER_SECONDS));
     sendJson(ctx, 503, '{"detail":"Service unavailable."}');
-  } else if (error instanceof StoreUnavailableError) {
-    logger.warn({ err: error, requestId, method: ctx.method, url: ctx.url }, 'store unavailable, answering 503');
+  } else if (error instanceof StoreUnavailableError || error instanceof StoreRefusedError) {
+    // Either may end without the client doing anything; a refusal needs an operator.
+    const context = { err: error, requestId, method: ctx.method, url: ctx.url };
+    if (error instanceof StoreRefusedError) logger.error(context, 'store refused the API, answering 503');
+    else logger.warn(context, 'store unavailable, answering 503');
     ctx.set('Retry-After', String(RETRY_AFTER_SECONDS));
     sendJson(ctx, 503, '{"detail":"Service unavailable."}');
   } else if (isClientHttpError(error)) {

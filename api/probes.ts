@@ -1,5 +1,6 @@
 import type { Middleware } from 'koa';
 import type { Registry } from 'prom-client';
+import { StoreRefusedError } from '../errors.js';
 import type { MemoryStore } from '../storage/types.js';
 import { sendJson } from './respond.js';
 
@@ -24,7 +25,7 @@ export function readyz(store: MemoryStore, collectIntervalMs: number): Middlewar
       if (ageSeconds === undefined) checks.freshness = 'no points yet';
       else if (ageSeconds > maxAgeSeconds) checks.freshness = `newest point is ${ageSeconds} s old (limit ${maxAgeSeconds} s)`;
     } catch (error) {
-      checks.store = `unreachable (${(error as { code?: string }).code ?? 'error'})`;
+      checks.store = `${error instanceof StoreRefusedError ? 'refused' : 'unreachable'} (${(error as { code?: string }).code ?? 'error'})`;
       checks.freshness = 'unknown';
     }
     const ready = checks.store === 'ok' && checks.freshness === 'ok';

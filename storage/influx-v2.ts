@@ -2,6 +2,7 @@ import { HttpError, InfluxDB, Point, setLogger, type QueryApi } from '@influxdat
 import { StoreRequestError, StoreUnavailableError } from '../errors.js';
 import type { InfluxV2StoreConfig } from '../config.js';
 import { bucketFlux, newestFlux, oldestFlux, pageFlux, recordFromRow, timeFromRow } from './flux.js';
+import { influxAnswerError } from './influx-errors.js';
 import { MEASUREMENT } from './influxql.js';
 import { assertValidPoints } from './point.js';
 import type { HostSummary, ListQuery, MemoryPoint, MemoryRecord, MemoryStore } from './types.js';
@@ -82,14 +83,12 @@ export class InfluxV2Store implements MemoryStore {
   }
 }
 
-/** The client's failures as the store's typed errors: 5xx, 429 and the network pass; 4xx will not. */
+/** The client's failures as the store's typed errors: InfluxDB's answers as in influx-errors.ts; the network's pass. */
 async function translate<T>(call: () => Promise<T>): Promise<T> {
   try {
     return await call();
   } catch (error) {
-    if (error instanceof HttpError && error.statusCode < 500 && error.statusCode !== 429) {
-      throw new StoreRequestError(`InfluxDB answered ${error.statusCode}: ${error.message}`, { cause: error });
-    }
+    if (error instanceof HttpError) throw influxAnswerError(error.statusCode, error.message, { cause: error });
     throw new StoreUnavailableError(`InfluxDB unavailable: ${(error as Error).message}`, { cause: error });
   }
 }

@@ -4,6 +4,7 @@ import type { IncomingMessage } from 'node:http';
 import { bucketAt, type BucketCount } from './counts.js';
 import { countQuery, newestQuery, oldestQuery, pageBoundsQuery, pageQuery, rangeQuery, toLine, type Position } from './influxql.js';
 import { HttpClient, type HttpResponse } from './http.js';
+import { influxAnswerError } from './influx-errors.js';
 import { chunkRecords, parseResults, rowsToJson, seriesOf, type Rows, type Series } from './influx-json.js';
 import { assertValidPoints } from './point.js';
 import { STREAM_ABOVE_ROWS, type HostSummary, type JsonBody, type ListQuery, type MemoryPoint, type MemoryStore, type RequestOptions } from './types.js';
@@ -101,8 +102,13 @@ export class InfluxStore implements MemoryStore {
     return hostsByNewest(await this.latest(0));
   }
 
+  /**
+   * A read that needs the credentials and the database's rights, rather than
+   * `/ping`, which InfluxDB answers to anyone: wrong credentials then show at start
+   * and in `/readyz`. A database not created yet (before the first write) passes.
+   */
   async health(): Promise<void> {
-    await this.request('/ping', 'GET');
+    await this.query('SHOW MEASUREMENTS');
   }
 
   async close(): Promise<void> {
@@ -217,10 +223,7 @@ export class InfluxStore implements MemoryStore {
       throw new StoreUnavailableError(`InfluxDB at ${this.config.url} ${reason}`, { cause: error });
     }
     if (response.status >= 200 && response.status < 300) return response;
-    const message = `InfluxDB answered ${response.status}: ${errorDetail(response.body)}`;
-    // 5xx and 429 pass; 4xx (bad request, auth, missing database) will not.
-    if (response.status >= 500 || response.status === 429) throw new StoreUnavailableError(message);
-    throw new StoreRequestError(message);
+    throw influxAnswerError(response.status, errorDetail(response.body));
   }
 }
 

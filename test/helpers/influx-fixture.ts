@@ -24,10 +24,10 @@ export async function sharedInflux(context: Mocha.Context): Promise<InfluxTarget
   return shared;
 }
 
-/** A private influxd for tests that stop and restart it (never an external one). */
-export async function privateInflux(context: Mocha.Context): Promise<InfluxServer> {
+/** A private influxd for tests that stop and restart it or turn its authentication on (never an external one). */
+export async function privateInflux(context: Mocha.Context, options?: { auth?: boolean }): Promise<InfluxServer> {
   requireInfluxd(context);
-  return InfluxServer.start();
+  return InfluxServer.start(options);
 }
 
 export async function stopSharedInflux(): Promise<void> {

@@ -20,20 +20,35 @@ export class InfluxServer {
     readonly dir: string,
     readonly port: number,
     private readonly configPath: string,
+    /** With `auth`: an admin user made at start, the only one that can do anything. */
+    readonly admin: InfluxCredentials | undefined,
   ) {}
 
   get url(): string {
     return `http://127.0.0.1:${this.port}`;
   }
 
-  static async start(): Promise<InfluxServer> {
+  /** `auth` turns InfluxDB's authentication on, as a production server has it. */
+  static async start({ auth = false }: { auth?: boolean } = {}): Promise<InfluxServer> {
     const dir = await mkdtemp(join(tmpdir(), 'mt-influxd-'));
     const [httpPort, rpcPort] = [await freePort(), await freePort()];
     const configPath = join(dir, 'influxdb.conf');
-    await writeFile(configPath, influxdConfig(dir, httpPort, rpcPort));
-    const server = new InfluxServer(dir, httpPort, configPath);
+    await writeFile(configPath, influxdConfig(dir, httpPort, rpcPort, auth));
+    const admin = auth ? { username: 'admin', password: randomBytes(9).toString('hex') } : undefined;
+    const server = new InfluxServer(dir, httpPort, configPath, admin);
     await server.resume();
+    // With no user yet, InfluxDB takes the first admin's creation without credentials.
+    if (admin) await server.query(`CREATE USER "${admin.username}" WITH PASSWORD '${admin.password}' WITH ALL PRIVILEGES`);
     return server;
+  }
+
+  /** Runs InfluxQL as the admin (if any); throws unless every statement succeeded. */
+  async query(text: string): Promise<void> {
+    const headers: Record<string, string> = { 'Content-Type': 'application/x-www-form-urlencoded' };
+    if (this.admin) headers.Authorization = `Basic ${Buffer.from(`${this.admin.username}:${this.admin.password}`).toString('base64')}`;
+    const response = await fetch(`${this.url}/query`, { method: 'POST', headers, body: new URLSearchParams({ q: text }) });
+    const body = await response.text();
+    if (!response.ok || body.includes('"error"')) throw new Error(`influxd refused ${text}: ${response.status} ${body}`);
   }
 
   /** Starts the process again after stop(), on the same port and data. */
@@ -84,6 +99,11 @@ export class InfluxServer {
   }
 }
 
+export interface InfluxCredentials {
+  readonly username: string;
+  readonly password: string;
+}
+
 export function uniqueDatabase(): string {
   return `test_${randomBytes(6).toString('hex')}`;
 }
@@ -111,7 +131,7 @@ async function waitForPing(url: string, timeoutMs: number): Promise<void> {
   }
 }
 
-function influxdConfig(dir: string, httpPort: number, rpcPort: number): string {
+function influxdConfig(dir: string, httpPort: number, rpcPort: number, auth: boolean): string {
   return `reporting-disabled = true
 bind-address = "127.0.0.1:${rpcPort}"
 
@@ -136,6 +156,7 @@ bind-address = "127.0.0.1:${rpcPort}"
   enabled = true
   bind-address = "127.0.0.1:${httpPort}"
   log-enabled = false
+  auth-enabled = ${auth}
 
 [logging]
   level = "warn"

@@ -1,0 +1,144 @@
+import { expect } from 'chai';
+import { spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { join } from 'node:path';
+import { deliver } from '../../collector/collect.js';
+import { Spool } from '../../collector/spool.js';
+import type { InfluxStoreConfig } from '../../config.js';
+import { startApi } from '../../api/server.js';
+import { listRecords } from '../../storage/index.js';
+import { InfluxStore } from '../../storage/influx.js';
+import type { MemoryPoint } from '../../storage/types.js';
+import { testListen } from '../helpers/api.js';
+import { caseDirs } from '../helpers/case-dirs.js';
+import { request } from '../helpers/http.js';
+import { privateInflux } from '../helpers/influx-fixture.js';
+import type { InfluxServer } from '../helpers/influxd.js';
+import { capturingLogger } from '../helpers/logger.js';
+import { freePort } from '../helpers/ports.js';
+import { waitFor } from '../helpers/wait.js';
+
+const at = (timestamp: number): MemoryPoint => ({ host: 'h', timestamp, total: 100, free: 40, used: 60 });
+const failureOf = (call: () => Promise<unknown>): Promise<unknown> => call().then(() => undefined, (error: unknown) => error);
+
+describe('InfluxDB refusing the service (a real influxd with authentication on)', function () {
+  this.timeout(60_000);
+  let influx: InfluxServer;
+  const fresh = caseDirs('mt-credentials-');
+  before(async function () {
+    influx = await privateInflux(this, { auth: true });
+  });
+  after(async () => {
+    await influx?.destroy();
+  });
+
+  /** A store config on a database of its own, made by the admin, as `username`. */
+  const configAs = async (username: string, password: string): Promise<InfluxStoreConfig> => {
+    const config = influx.storeConfig({ username, password, timeoutMs: 2_000 });
+    await influx.query(`CREATE DATABASE "${config.database}"`);
+    return config;
+  };
+  /** A user with no rights at all: what a forgotten GRANT leaves. */
+  const userWithoutRights = async (): Promise<{ username: string; password: string }> => {
+    const user = { username: `u_${randomBytes(4).toString('hex')}`, password: randomBytes(6).toString('hex') };
+    await influx.query(`CREATE USER "${user.username}" WITH PASSWORD '${user.password}'`);
+    return user;
+  };
+
+  it('a wrong password or none: every call fails STORE_REFUSED, saying what to check; the right one works', async () => {
+    const config = await configAs('admin', 'wrong');
+    for (const store of [new InfluxStore(config), new InfluxStore({ ...config, username: undefined, password: undefined })]) {
+      for (const call of [() => store.health(), () => store.listHosts(), () => listRecords(store, { limit: 10, skip: 0 }), () => store.write([at(60)])]) {
+        const error = await failureOf(call);
+        expect(error).to.have.property('code', 'STORE_REFUSED');
+        expect((error as Error).message).to.match(/^InfluxDB answered 401: .*\(check INFLUX_TOKEN, or INFLUX_USERNAME and INFLUX_PASSWORD/);
+      }
+    }
+    const store = new InfluxStore({ ...config, ...influx.admin });
+    await store.health();
+    await store.write([at(60)]);
+    expect(await listRecords(store, { limit: 10, skip: 0 })).to.have.length(1);
+  });
+
+  it('a user without rights on the database: STORE_REFUSED (403) for reads, writes and health', async () => {
+    const user = await userWithoutRights();
+    const store = new InfluxStore(await configAs(user.username, user.password));
+    for (const call of [() => store.health(), () => listRecords(store, { limit: 10, skip: 0 }), () => store.write([at(60)])]) {
+      const error = await failureOf(call);
+      expect(error).to.have.property('code', 'STORE_REFUSED');
+      expect((error as Error).message).to.match(/^InfluxDB answered 403: .*not authorized/);
+    }
+  });
+
+  it('the API answers 503 and /readyz says refused, then serves as soon as the rights are granted', async () => {
+    const user = await userWithoutRights();
+    const config = await configAs(user.username, user.password);
+    const now = Math.floor(Date.now() / 1_000);
+    await new InfluxStore({ ...config, ...influx.admin }).write([at(now)]);
+    const { logger, lines } = capturingLogger();
+    const api = await startApi(testListen(), new InfluxStore(config), logger);
+    try {
+      const refused = await request(api.port, 'GET', '/memory-logs/');
+      expect([refused.status, refused.body, refused.headers['retry-after']]).to.deep.equal([503, '{"detail":"Service unavailable."}', '5']);
+      const logged = lines().find((line) => line.msg === 'store refused the API, answering 503');
+      expect(logged).to.include({ level: 50 });
+      expect(JSON.stringify(logged)).to.include('not authorized');
+      const ready = await request(api.port, 'GET', '/readyz');
+      expect(ready.status).to.equal(503);
+      expect(JSON.parse(ready.body)).to.deep.equal({ status: 'not ready', checks: { store: 'refused (STORE_REFUSED)', freshness: 'unknown' } });
+
+      await influx.query(`GRANT READ ON "${config.database}" TO "${user.username}"`);
+      const served = await request(api.port, 'GET', '/memory-logs/');
+      expect([served.status, JSON.parse(served.body)]).to.deep.equal([200, [{ timestamp: now, total: 100, free: 40, used: 60 }]]);
+      expect((await request(api.port, 'GET', '/readyz')).status).to.equal(200);
+    } finally {
+      await api.close();
+    }
+  });
+
+  it('the collector keeps refused points in its spool and delivers them, in order, once writes are granted', async () => {
+    const user = await userWithoutRights();
+    const config = await configAs(user.username, user.password);
+    const store = new InfluxStore(config);
+    const options = { store, spool: new Spool(join(fresh(), 'spool'), 100), signal: new AbortController().signal, replayUntilMs: Date.now() + 10_000 };
+    for (const t of [60, 120]) {
+      const report = await deliver(at(t), options);
+      expect(report).to.include({ written: 0, spooled: t / 60 });
+      expect(report.storeError).to.match(/^InfluxDB answered 403/);
+    }
+    await influx.query(`GRANT WRITE ON "${config.database}" TO "${user.username}"`);
+    expect(await deliver(at(180), options)).to.deep.equal({ written: 3, replayed: 2, spooled: 0, dropped: 0, skippedLines: 0 });
+    const stored = await listRecords(new InfluxStore({ ...config, ...influx.admin }), { limit: 10, skip: 0 });
+    expect(stored.map((record) => record.timestamp)).to.deep.equal([60, 120, 180]);
+  });
+
+  it('`serve` says at start that InfluxDB refused it, and why, without the password', async () => {
+    const apiPort = await freePort();
+    const password = `not-it-${randomBytes(4).toString('hex')}`;
+    const child = spawn(process.execPath, [join(process.cwd(), 'dist', 'cli.js'), 'serve'], {
+      env: {
+        PATH: process.env.PATH,
+        STORE: 'influxdb',
+        INFLUX_URL: influx.url,
+        INFLUX_DATABASE: 'memory',
+        INFLUX_USERNAME: 'admin',
+        INFLUX_PASSWORD: password,
+        PORT: String(apiPort),
+        BIND_ADDRESS: '127.0.0.1',
+        LOG_LEVEL: 'info',
+      },
+      stdio: ['ignore', 'pipe', 'ignore'],
+    });
+    let stdout = '';
+    child.stdout!.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+    try {
+      const line = await waitFor('the start-up refusal', async () => stdout.split('\n').find((text) => text.includes('store refused the API at start')));
+      const logged = JSON.parse(line) as { level: number; err: { message: string } };
+      expect(logged.level).to.equal(50);
+      expect(logged.err.message).to.match(/^InfluxDB answered 401: /);
+      expect(stdout).not.to.include(password);
+    } finally {
+      child.kill('SIGKILL');
+    }
+  });
+});
