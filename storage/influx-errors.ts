@@ -13,7 +13,7 @@ export function influxAnswerError(status: number, detail: string, options?: { ca
   const message = `InfluxDB answered ${status}: ${detail}`;
   if (status >= 500 || status === 429) return new StoreUnavailableError(message, options);
   if (REFUSALS.has(status)) {
-    return new StoreRefusedError(`${message} (check INFLUX_TOKEN, or INFLUX_USERNAME and INFLUX_PASSWORD, and that user's rights)`, options);
+    return new StoreRefusedError(`${message} (check INFLUX_TOKEN, or INFLUX_USERNAME and INFLUX_PASSWORD, and the rights they carry)`, options);
   }
   return new StoreRequestError(message, options);
 }

@@ -61,7 +61,10 @@ export interface MemoryStore {
   listJson(query: ListQuery): Promise<JsonBody>;
   /** Every host with its newest timestamp, newest first. */
   listHosts(): Promise<HostSummary[]>;
-  /** Resolves when the store answers; throws StoreUnavailableError otherwise. */
+  /**
+   * Resolves when the store answers this service; throws StoreUnavailableError
+   * otherwise, or StoreRefusedError when it turns the service's credentials away.
+   */
   health(): Promise<void>;
   close(): Promise<void>;
 }
