@@ -179,6 +179,24 @@ function identify(path: string): FileIdentity {
   return file && { dev: file.dev, ino: file.ino };
 }
 
+/** The points table's columns, in order: what tells this store's file from another database. */
+const POINT_COLUMNS = 'host,time,total,free,used';
+
+/**
+ * Refuses a file that holds another database (SQLITE_PATH pointed at another
+ * program's file): the schema would be added to it, changing a file that is not
+ * this store's, or fail halfway on a table of the same name. This store's file has
+ * no tables yet (new), or a `memory` table of its columns (an earlier version).
+ */
+function assertNotAnotherDatabase(db: Database.Database, path: string): void {
+  const tables = db.prepare<[], string>("SELECT name FROM sqlite_schema WHERE type = 'table' AND name NOT LIKE 'sqlite\\_%' ESCAPE '\\' ORDER BY name").pluck().all();
+  if (tables.length === 0) return;
+  const columns = db.prepare<[], string>("SELECT name FROM pragma_table_info('memory')").pluck().all();
+  if (columns.join() === POINT_COLUMNS) return;
+  const named = tables.length > 5 ? `${tables.slice(0, 5).join(', ')}, …` : tables.join(', ');
+  throw new StoreUnavailableError(`SQLite store unavailable: ${path} holds another database (tables: ${named}); give SQLITE_PATH a file of its own`);
+}
+
 /** Opens the file at the configured path, creating it and its schema where needed. */
 function openFile(config: SqliteStoreConfig): { connection: Connection; file: FileIdentity } {
   mkdirSync(dirname(config.path), { recursive: true });
@@ -190,6 +208,7 @@ function openFile(config: SqliteStoreConfig): { connection: Connection; file: Fi
     db.pragma('synchronous = NORMAL');
     // Every collector run opens the file afresh: skip the DDL once it is in place.
     if (db.pragma('user_version', { simple: true }) !== SCHEMA_VERSION) {
+      assertNotAnotherDatabase(db, config.path);
       db.transaction(() => {
         db.exec(SCHEMA);
         db.pragma(`user_version = ${SCHEMA_VERSION}`);

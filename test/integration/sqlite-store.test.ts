@@ -1,3 +1,4 @@
+import Database from 'better-sqlite3';
 import { expect } from 'chai';
 import { mkdtemp, rename, rm, stat } from 'node:fs/promises';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -113,6 +114,51 @@ describe('SqliteStore (real SQLite files)', () => {
     expect(failure).to.have.property('code', 'STORE_UNAVAILABLE');
     expect(failure).to.have.property('message', 'SQLite store unavailable (ENOTDIR)');
     await store.close();
+  });
+
+  it('refuses a file that holds another database with STORE_UNAVAILABLE, and leaves it as it was', async () => {
+    const foreign = {
+      'another program': 'CREATE TABLE users (id INTEGER PRIMARY KEY, name TEXT); PRAGMA user_version = 7;',
+      'a memory table of other columns': 'CREATE TABLE memory (id INTEGER PRIMARY KEY, bytes INTEGER); INSERT INTO memory (bytes) VALUES (42);',
+    };
+    for (const [what, sql] of Object.entries(foreign)) {
+      const path = join(dir, `foreign-${files++}.sqlite`);
+      const schemaOf = (): unknown => {
+        const db = new Database(path, { readonly: true });
+        try {
+          return { schema: db.prepare('SELECT type, name, sql FROM sqlite_schema ORDER BY name').all(), version: db.pragma('user_version', { simple: true }) };
+        } finally {
+          db.close();
+        }
+      };
+      const db = new Database(path);
+      db.exec(sql);
+      db.close();
+      const before = schemaOf();
+      const store = SqliteStore.open(config(path));
+      for (const call of [() => store.health(), () => store.write([point('h', 100)])]) {
+        const failure = await call().then(() => undefined, (error: unknown) => error);
+        expect(failure, what).to.have.property('code', 'STORE_UNAVAILABLE');
+        expect((failure as Error).message, what).to.match(/^SQLite store unavailable: .* holds another database \(tables: (users|memory)\); give SQLITE_PATH a file of its own$/);
+      }
+      await store.close();
+      expect(schemaOf(), what).to.deep.equal(before);
+    }
+  });
+
+  it('takes a file of its earlier schema (no day counts, user_version 1) and adds what is missing', async () => {
+    const path = join(dir, `earlier-${files++}.sqlite`);
+    const db = new Database(path);
+    db.exec(`CREATE TABLE memory (host TEXT NOT NULL, time INTEGER NOT NULL, total INTEGER NOT NULL, free INTEGER NOT NULL, used INTEGER NOT NULL, PRIMARY KEY (host, time)) WITHOUT ROWID;
+      INSERT INTO memory VALUES ('h', 100, 8192, 2048, 6144), ('h', 86500, 8192, 2048, 6144);
+      PRAGMA user_version = 1;`);
+    db.close();
+    const store = SqliteStore.open(config(path));
+    expect((await listRecords(store, { limit: 10, skip: 0 })).map((one) => one.timestamp)).to.deep.equal([100, 86_500]);
+    await store.close();
+    const reopened = new Database(path, { readonly: true });
+    expect(reopened.prepare('SELECT day, points FROM memory_days ORDER BY day').raw().all()).to.deep.equal([[0, 1], [1, 1]]);
+    reopened.close();
   });
 
   it('opened on a file that cannot be opened yet, tries again at each call until it opens', async () => {
