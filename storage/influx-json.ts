@@ -15,11 +15,20 @@ export interface StatementResult {
 
 export type Rows = ReadonlyArray<ReadonlyArray<unknown>>;
 
+/**
+ * Statement errors of a busy or slow InfluxDB rather than of the query: its own
+ * `query-timeout` and `max-concurrent-queries` limits, and a query killed or cut
+ * by a restart. The next request may pass, so they are the store's unavailability
+ * (503), as the API's own timeout is.
+ */
+const PASSING_STATEMENT_ERRORS = /^(query-timeout limit exceeded|max-concurrent-queries limit exceeded|query interrupted)/;
+
 /** The series of one statement's result; a statement InfluxDB refused throws. */
 export function seriesOf(result: StatementResult): readonly Series[] {
   if (result.error !== undefined) {
     // A database that does not exist yet simply holds no points.
     if (/database not found/i.test(result.error)) return [];
+    if (PASSING_STATEMENT_ERRORS.test(result.error)) throw new StoreUnavailableError(`InfluxDB gave up the query: ${result.error}`);
     throw new StoreRequestError(`InfluxDB refused the query: ${result.error}`);
   }
   return result.series ?? [];

@@ -1,5 +1,5 @@
 import type { InfluxStoreConfig } from '../../config.js';
-import { InfluxServer, influxdBinary, uniqueDatabase } from './influxd.js';
+import { InfluxServer, influxdBinary, uniqueDatabase, type InfluxServerOptions } from './influxd.js';
 import { requireTool } from './tools.js';
 
 /** An InfluxDB the tests can write to: the harness's own influxd, or INFLUX_URL. */
@@ -24,8 +24,8 @@ export async function sharedInflux(context: Mocha.Context): Promise<InfluxTarget
   return shared;
 }
 
-/** A private influxd for tests that stop and restart it or turn its authentication on (never an external one). */
-export async function privateInflux(context: Mocha.Context, options?: { auth?: boolean }): Promise<InfluxServer> {
+/** A private influxd for tests that stop and restart it or configure it (never an external one). */
+export async function privateInflux(context: Mocha.Context, options?: InfluxServerOptions): Promise<InfluxServer> {
   requireInfluxd(context);
   return InfluxServer.start(options);
 }

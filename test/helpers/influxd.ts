@@ -28,12 +28,15 @@ export class InfluxServer {
     return `http://127.0.0.1:${this.port}`;
   }
 
-  /** `auth` turns InfluxDB's authentication on, as a production server has it. */
-  static async start({ auth = false }: { auth?: boolean } = {}): Promise<InfluxServer> {
+  /**
+   * `auth` turns InfluxDB's authentication on, as a production server has it;
+   * `queryTimeout` sets its own limit on a query's time (none by default).
+   */
+  static async start({ auth = false, queryTimeout = '0s' }: InfluxServerOptions = {}): Promise<InfluxServer> {
     const dir = await mkdtemp(join(tmpdir(), 'mt-influxd-'));
     const [httpPort, rpcPort] = [await freePort(), await freePort()];
     const configPath = join(dir, 'influxdb.conf');
-    await writeFile(configPath, influxdConfig(dir, httpPort, rpcPort, auth));
+    await writeFile(configPath, influxdConfig(dir, httpPort, rpcPort, auth, queryTimeout));
     const admin = auth ? { username: 'admin', password: randomBytes(9).toString('hex') } : undefined;
     const server = new InfluxServer(dir, httpPort, configPath, admin);
     await server.resume();
@@ -99,6 +102,11 @@ export class InfluxServer {
   }
 }
 
+export interface InfluxServerOptions {
+  readonly auth?: boolean;
+  readonly queryTimeout?: string;
+}
+
 export interface InfluxCredentials {
   readonly username: string;
   readonly password: string;
@@ -131,7 +139,7 @@ async function waitForPing(url: string, timeoutMs: number): Promise<void> {
   }
 }
 
-function influxdConfig(dir: string, httpPort: number, rpcPort: number, auth: boolean): string {
+function influxdConfig(dir: string, httpPort: number, rpcPort: number, auth: boolean, queryTimeout: string): string {
   return `reporting-disabled = true
 bind-address = "127.0.0.1:${rpcPort}"
 
@@ -142,6 +150,9 @@ bind-address = "127.0.0.1:${rpcPort}"
   dir = "${join(dir, 'data')}"
   wal-dir = "${join(dir, 'wal')}"
   query-log-enabled = false
+
+[coordinator]
+  query-timeout = "${queryTimeout}"
 
 [retention]
   enabled = false

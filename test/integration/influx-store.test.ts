@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import { InfluxStore } from '../../storage/influx.js';
-import { sharedInflux, type InfluxTarget } from '../helpers/influx-fixture.js';
+import { privateInflux, sharedInflux, type InfluxTarget } from '../helpers/influx-fixture.js';
 import { freePort } from '../helpers/ports.js';
 import { point, storeContract } from './store-contract.js';
 import { listRecords, openStore } from '../../storage/index.js';
@@ -44,6 +44,22 @@ describe('InfluxStore (a real influxd, InfluxQL over HTTP)', function () {
     const fields = encodeURIComponent('SHOW FIELD KEYS FROM "memory"');
     const keys = (await (await fetch(`${influx.url}/query?db=${config.database}&q=${fields}`)).json()) as QueryBody;
     expect(keys.results[0]!.series[0]!.values).to.deep.equal([['free', 'integer'], ['total', 'integer'], ['used', 'integer']]);
+  });
+
+  it('answers a query InfluxDB gives up (its own query-timeout) as STORE_UNAVAILABLE, as its own timeout', async function () {
+    this.timeout(60_000);
+    const impatient = await privateInflux(this, { queryTimeout: '1us' });
+    try {
+      const store = new InfluxStore(impatient.storeConfig());
+      for (let batch = 0; batch < 10; batch++) {
+        await store.write(Array.from({ length: 5_000 }, (_, i) => point('h', 1_700_000_000 + (batch * 5_000 + i) * 60)));
+      }
+      const error = await listRecords(store, { limit: 10, skip: 40_000 }).then(() => undefined, (caught: unknown) => caught);
+      expect(error).to.have.property('code', 'STORE_UNAVAILABLE');
+      expect(error).to.have.property('message', 'InfluxDB gave up the query: query-timeout limit exceeded');
+    } finally {
+      await impatient.destroy();
+    }
   });
 
   it('answers a timeout as STORE_UNAVAILABLE, without hanging', async () => {

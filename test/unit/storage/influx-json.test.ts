@@ -32,7 +32,8 @@ describe('chunkRecords: a piece of InfluxDB\'s chunked answer as body text', () 
   });
 
   it('passes on a statement InfluxDB refused, and answers nothing for a missing database or no series', () => {
-    expect(() => chunkRecords('{"results":[{"statement_id":0,"error":"query interrupted"}]}')).to.throw(StoreRequestError, /query interrupted/);
+    expect(() => chunkRecords('{"results":[{"statement_id":0,"error":"error parsing query: found EOF"}]}')).to.throw(StoreRequestError, /found EOF/);
+    expect(() => chunkRecords('{"results":[{"statement_id":0,"error":"query interrupted"}]}')).to.throw(StoreUnavailableError, /gave up the query: query interrupted/);
     expect(chunkRecords('{"results":[{"statement_id":0,"error":"database not found: mt"}]}')).to.equal('');
     expect(chunkRecords('{"results":[{"statement_id":0}]}')).to.equal('');
     expect(chunkRecords('{}')).to.equal('');
