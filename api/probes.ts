@@ -1,6 +1,5 @@
 import type { Middleware } from 'koa';
 import type { Registry } from 'prom-client';
-import { StoreRefusedError } from '../errors.js';
 import type { MemoryStore } from '../storage/types.js';
 import { sendJson } from './respond.js';
 
@@ -9,6 +8,9 @@ export const healthz: Middleware = (ctx) => {
   ctx.set('Cache-Control', 'no-store');
   sendJson(ctx, 200, '{"status":"ok"}');
 };
+
+/** How /readyz names a store's failure, by its error's code; any other is `failing`. */
+const STORE_STATES: Readonly<Record<string, string>> = { STORE_UNAVAILABLE: 'unreachable', STORE_REFUSED: 'refused' };
 
 /**
  * `GET /readyz`: the store answers and its newest point is younger than two
@@ -25,7 +27,8 @@ export function readyz(store: MemoryStore, collectIntervalMs: number): Middlewar
       if (ageSeconds === undefined) checks.freshness = 'no points yet';
       else if (ageSeconds > maxAgeSeconds) checks.freshness = `newest point is ${ageSeconds} s old (limit ${maxAgeSeconds} s)`;
     } catch (error) {
-      checks.store = `${error instanceof StoreRefusedError ? 'refused' : 'unreachable'} (${(error as { code?: string }).code ?? 'error'})`;
+      const code = (error as { code?: string } | undefined)?.code ?? 'error';
+      checks.store = `${STORE_STATES[code] ?? 'failing'} (${code})`;
       checks.freshness = 'unknown';
     }
     const ready = checks.store === 'ok' && checks.freshness === 'ok';

@@ -15,6 +15,8 @@ export interface RunReport {
   readonly skippedLines: number;
   /** Why the store refused, when it did. */
   readonly storeError?: string;
+  /** Its error's code: STORE_REFUSED (credentials, rights) is for an operator to end. */
+  readonly storeErrorCode?: string;
 }
 
 export interface CollectOptions {
@@ -41,7 +43,7 @@ export async function deliver(point: MemoryPoint, { store, spool, signal, replay
       return { written: 1, replayed: 0, spooled: 0, dropped: 0, skippedLines: 0 };
     } catch (error) {
       const dropped = await spool.append(pending, [point]);
-      return { written: 0, replayed: 0, spooled: 1, dropped, skippedLines: 0, storeError: describe(error) };
+      return { written: 0, replayed: 0, spooled: 1, dropped, skippedLines: 0, ...describe(error) };
     }
   }
 
@@ -49,7 +51,7 @@ export async function deliver(point: MemoryPoint, { store, spool, signal, replay
   const dropped = await spool.append(pending, [point]);
   const queue = [...pending.points, point].slice(dropped);
   let sent = 0;
-  let storeError: string | undefined;
+  let failure: StoreFailure | undefined;
   try {
     while (sent < queue.length && !signal.aborted && Date.now() < replayUntilMs) {
       const batch = queue.slice(sent, sent + REPLAY_BATCH);
@@ -57,7 +59,7 @@ export async function deliver(point: MemoryPoint, { store, spool, signal, replay
       sent += batch.length;
     }
   } catch (error) {
-    storeError = describe(error);
+    failure = describe(error);
   }
   if (sent > 0) await spool.replace(queue.slice(sent));
   const fromSpool = Math.min(sent, queue.length - 1);
@@ -67,10 +69,16 @@ export async function deliver(point: MemoryPoint, { store, spool, signal, replay
     spooled: queue.length - sent,
     dropped,
     skippedLines: pending.skippedLines,
-    ...(storeError === undefined ? {} : { storeError }),
+    ...failure,
   };
 }
 
-function describe(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
+type StoreFailure = Pick<RunReport, 'storeError' | 'storeErrorCode'>;
+
+function describe(error: unknown): StoreFailure {
+  const code = (error as { code?: unknown } | undefined)?.code;
+  return {
+    storeError: error instanceof Error ? error.message : String(error),
+    ...(typeof code === 'string' ? { storeErrorCode: code } : {}),
+  };
 }

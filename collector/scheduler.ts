@@ -184,7 +184,10 @@ class RunLog {
     if (report.skippedLines > 0) this.log.warn({ skippedLines: report.skippedLines }, 'skipped torn or invalid spool lines');
     if (report.replayed > 0) this.log.info({ replayed: report.replayed, spooled: report.spooled }, `replayed ${report.replayed} points`);
     if (report.storeError !== undefined && !this.storeDown) {
-      this.log.warn({ reason: report.storeError, spooled: report.spooled }, 'store unreachable, spooling');
+      const context = { reason: report.storeError, spooled: report.spooled };
+      // A refusal (credentials, rights) does not pass by itself: an operator must act.
+      if (report.storeErrorCode === 'STORE_REFUSED') this.log.error(context, 'store refused the collector, spooling');
+      else this.log.warn(context, 'store unreachable, spooling');
     }
     this.storeDown = report.storeError !== undefined;
   }

@@ -2,7 +2,7 @@ import { expect } from 'chai';
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
-import { deliver } from '../../collector/collect.js';
+import { startCollector } from '../../collector/scheduler.js';
 import { Spool } from '../../collector/spool.js';
 import type { InfluxStoreConfig } from '../../config.js';
 import { startApi } from '../../api/server.js';
@@ -96,20 +96,34 @@ describe('InfluxDB refusing the service (a real influxd with authentication on)'
     }
   });
 
-  it('the collector keeps refused points in its spool and delivers them, in order, once writes are granted', async () => {
+  it('the collector says once, as an error, that InfluxDB refused it, and delivers every spooled point once writes are granted', async () => {
     const user = await userWithoutRights();
-    const config = await configAs(user.username, user.password);
-    const store = new InfluxStore(config);
-    const options = { store, spool: new Spool(join(fresh(), 'spool'), 100), signal: new AbortController().signal, replayUntilMs: Date.now() + 10_000 };
-    for (const t of [60, 120]) {
-      const report = await deliver(at(t), options);
-      expect(report).to.include({ written: 0, spooled: t / 60 });
-      expect(report.storeError).to.match(/^InfluxDB answered 403/);
+    const config = { ...(await configAs(user.username, user.password)), collectIntervalMs: 1_000 };
+    const dir = fresh();
+    const spool = new Spool(join(dir, 'spool'), 10_000);
+    const { logger, lines } = capturingLogger();
+    const collector = await startCollector(
+      { intervalMs: 1_000, timeoutMs: 800, procRoot: '/proc', host: 'h', spoolDir: join(dir, 'spool'), spoolMaxPoints: 10_000, heartbeatPath: join(dir, 'heartbeat') },
+      config,
+      logger,
+    );
+    try {
+      await waitFor('two refused points spooled', async () => ((await spool.read()).points.length >= 2 ? true : undefined));
+      const refusals = lines().filter((line) => line.msg === 'store refused the collector, spooling');
+      expect(refusals).to.have.length(1);
+      expect(refusals[0]).to.include({ level: 50 });
+      expect(String(refusals[0]!.reason)).to.match(/^InfluxDB answered 403: .*not authorized/);
+      expect(lines().map((line) => line.msg)).not.to.include('store unreachable, spooling');
+
+      await influx.query(`GRANT WRITE ON "${config.database}" TO "${user.username}"`);
+      await waitFor('the spool replayed', async () => (lines().some((line) => /^replayed \d+ points$/.test(String(line.msg))) ? true : undefined));
+    } finally {
+      await collector.stop();
     }
-    await influx.query(`GRANT WRITE ON "${config.database}" TO "${user.username}"`);
-    expect(await deliver(at(180), options)).to.deep.equal({ written: 3, replayed: 2, spooled: 0, dropped: 0, skippedLines: 0 });
-    const stored = await listRecords(new InfluxStore({ ...config, ...influx.admin }), { limit: 10, skip: 0 });
-    expect(stored.map((record) => record.timestamp)).to.deep.equal([60, 120, 180]);
+    const stored = (await listRecords(new InfluxStore({ ...config, ...influx.admin }), { limit: 99_999, skip: 0 })).map((record) => record.timestamp);
+    expect(stored.length).to.be.at.least(3);
+    expect(stored).to.deep.equal(stored.map((_, i) => stored[0]! + i), 'one point per tick, none missing, in order');
+    expect((await spool.read()).points).to.deep.equal([]);
   });
 
   it('`serve` says at start that InfluxDB refused it, and why, without the password', async () => {

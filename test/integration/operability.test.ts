@@ -90,9 +90,13 @@ describe('Operability over HTTP (docs, probes, metrics, logs)', () => {
     const staleDir = await mkdtemp(join(tmpdir(), 'mt-ops-stale-'));
     const stale = SqliteStore.open({ kind: 'sqlite', path: join(staleDir, 'db.sqlite'), timeoutMs: 1_000 });
     await stale.write([{ host: 'h', timestamp: Math.floor(Date.now() / 1_000) - 600, total: 1, free: 0, used: 1 }]);
-    const down = new InfluxStore({ kind: 'influxdb', url: `http://127.0.0.1:${await freePort()}`, database: 'x', username: undefined, password: undefined, token: undefined, timeoutMs: 500, collectIntervalMs: 60_000, readCacheMs: 0 });
+    const downConfig = { kind: 'influxdb', url: `http://127.0.0.1:${await freePort()}`, database: 'x', username: undefined, password: undefined, token: undefined, timeoutMs: 500, collectIntervalMs: 60_000, readCacheMs: 0 } as const;
+    const down = new InfluxStore(downConfig);
     const staleApi = await startApi(testListen(), stale, capturingLogger().logger, { collectIntervalMs: 60_000 });
     const downApi = await startApi(testListen(), down, capturingLogger().logger);
+    // INFLUX_URL naming another HTTP service (here the API itself): it answers 404.
+    const elsewhere = new InfluxStore({ ...downConfig, url: `http://127.0.0.1:${api.port}` });
+    const elsewhereApi = await startApi(testListen(), elsewhere, capturingLogger().logger);
     try {
       const staleAnswer = await request(staleApi.port, 'GET', '/readyz');
       expect(staleAnswer.status).to.equal(503);
@@ -102,8 +106,10 @@ describe('Operability over HTTP (docs, probes, metrics, logs)', () => {
       const downAnswer = await request(downApi.port, 'GET', '/readyz');
       expect(downAnswer.status).to.equal(503);
       expect(JSON.parse(downAnswer.body)).to.deep.equal({ status: 'not ready', checks: { store: 'unreachable (STORE_UNAVAILABLE)', freshness: 'unknown' } });
+      const elsewhereAnswer = await request(elsewhereApi.port, 'GET', '/readyz');
+      expect(JSON.parse(elsewhereAnswer.body)).to.deep.equal({ status: 'not ready', checks: { store: 'failing (STORE_REQUEST_FAILED)', freshness: 'unknown' } });
     } finally {
-      await Promise.all([staleApi.close(), downApi.close()]);
+      await Promise.all([staleApi.close(), downApi.close(), elsewhereApi.close()]);
       await stale.close();
       await rm(staleDir, { recursive: true, force: true });
     }
