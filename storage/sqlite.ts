@@ -202,13 +202,15 @@ function openFile(config: SqliteStoreConfig): { connection: Connection; file: Fi
   mkdirSync(dirname(config.path), { recursive: true });
   const db = connect(config.path, { timeout: config.timeoutMs });
   try {
+    // Every collector run opens the file afresh: skip the DDL once it is in place.
+    const current = db.pragma('user_version', { simple: true }) === SCHEMA_VERSION;
+    // Before anything is written: WAL mode, too, stays in the file.
+    if (!current) assertNotAnotherDatabase(db, config.path);
     db.pragma('journal_mode = WAL');
     // WAL with synchronous=NORMAL survives a process crash; only a power loss
     // can take the last commits, and the collector's spool covers those.
     db.pragma('synchronous = NORMAL');
-    // Every collector run opens the file afresh: skip the DDL once it is in place.
-    if (db.pragma('user_version', { simple: true }) !== SCHEMA_VERSION) {
-      assertNotAnotherDatabase(db, config.path);
+    if (!current) {
       db.transaction(() => {
         db.exec(SCHEMA);
         db.pragma(`user_version = ${SCHEMA_VERSION}`);

@@ -126,7 +126,11 @@ describe('SqliteStore (real SQLite files)', () => {
       const schemaOf = (): unknown => {
         const db = new Database(path, { readonly: true });
         try {
-          return { schema: db.prepare('SELECT type, name, sql FROM sqlite_schema ORDER BY name').all(), version: db.pragma('user_version', { simple: true }) };
+          return {
+            schema: db.prepare('SELECT type, name, sql FROM sqlite_schema ORDER BY name').all(),
+            version: db.pragma('user_version', { simple: true }),
+            journal: db.pragma('journal_mode', { simple: true }),
+          };
         } finally {
           db.close();
         }
