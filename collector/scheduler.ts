@@ -156,7 +156,8 @@ async function beat(path: string): Promise<void> {
 
 /** Turns run reports into log lines on changes of state only: quiet while healthy. */
 class RunLog {
-  private storeDown = false;
+  /** Why the last run's writes failed: refused (credentials, rights), unreachable, or not at all. */
+  private storeState: 'refused' | 'unreachable' | undefined;
   private runsFailing = false;
 
   constructor(
@@ -183,13 +184,14 @@ class RunLog {
     if (report.dropped > 0) this.log.warn({ dropped: report.dropped, spooled: report.spooled }, 'spool full, dropped the oldest points');
     if (report.skippedLines > 0) this.log.warn({ skippedLines: report.skippedLines }, 'skipped torn or invalid spool lines');
     if (report.replayed > 0) this.log.info({ replayed: report.replayed, spooled: report.spooled }, `replayed ${report.replayed} points`);
-    if (report.storeError !== undefined && !this.storeDown) {
+    const storeState = report.storeError === undefined ? undefined : report.storeErrorCode === 'STORE_REFUSED' ? 'refused' : 'unreachable';
+    if (storeState !== undefined && storeState !== this.storeState) {
       const context = { reason: report.storeError, spooled: report.spooled };
       // A refusal (credentials, rights) does not pass by itself: an operator must act.
-      if (report.storeErrorCode === 'STORE_REFUSED') this.log.error(context, 'store refused the collector, spooling');
+      if (storeState === 'refused') this.log.error(context, 'store refused the collector, spooling');
       else this.log.warn(context, 'store unreachable, spooling');
     }
-    this.storeDown = report.storeError !== undefined;
+    this.storeState = storeState;
   }
 }
 
