@@ -13,7 +13,7 @@ import { testListen } from '../helpers/api.js';
 import { caseDirs } from '../helpers/case-dirs.js';
 import { request } from '../helpers/http.js';
 import { privateInflux } from '../helpers/influx-fixture.js';
-import type { InfluxServer } from '../helpers/influxd.js';
+import type { InfluxCredentials, InfluxServer } from '../helpers/influxd.js';
 import { capturingLogger } from '../helpers/logger.js';
 import { freePort } from '../helpers/ports.js';
 import { waitFor } from '../helpers/wait.js';
@@ -39,7 +39,7 @@ describe('InfluxDB refusing the service (a real influxd with authentication on)'
     return config;
   };
   /** A user with no rights at all: what a forgotten GRANT leaves. */
-  const userWithoutRights = async (): Promise<{ username: string; password: string }> => {
+  const userWithoutRights = async (): Promise<InfluxCredentials> => {
     const user = { username: `u_${randomBytes(4).toString('hex')}`, password: randomBytes(6).toString('hex') };
     await influx.query(`CREATE USER "${user.username}" WITH PASSWORD '${user.password}'`);
     return user;
