@@ -6,6 +6,7 @@ import { fileURLToPath } from 'node:url';
 import { runInNewContext } from 'node:vm';
 import type { CollectorConfig, StoreConfig } from '../config.js';
 import type { Logger } from '../log.js';
+import type { RunReport } from './collect.js';
 import type { JobInput, JobMessage } from './job-messages.js';
 import { emptyStats, type CollectorStats } from './stats.js';
 import { nextTickMs } from './ticks.js';
@@ -154,10 +155,17 @@ async function beat(path: string): Promise<void> {
   await writeFile(path, `${new Date().toISOString()}\n`);
 }
 
+/** Why a run's writes failed: refused (credentials, rights), unreachable, or not at all. */
+type StoreState = 'refused' | 'unreachable' | undefined;
+
+function storeStateOf(report: RunReport): StoreState {
+  if (report.storeError === undefined) return undefined;
+  return report.storeErrorCode === 'STORE_REFUSED' ? 'refused' : 'unreachable';
+}
+
 /** Turns run reports into log lines on changes of state only: quiet while healthy. */
 class RunLog {
-  /** Why the last run's writes failed: refused (credentials, rights), unreachable, or not at all. */
-  private storeState: 'refused' | 'unreachable' | undefined;
+  private storeState: StoreState;
   private runsFailing = false;
 
   constructor(
@@ -184,7 +192,7 @@ class RunLog {
     if (report.dropped > 0) this.log.warn({ dropped: report.dropped, spooled: report.spooled }, 'spool full, dropped the oldest points');
     if (report.skippedLines > 0) this.log.warn({ skippedLines: report.skippedLines }, 'skipped torn or invalid spool lines');
     if (report.replayed > 0) this.log.info({ replayed: report.replayed, spooled: report.spooled }, `replayed ${report.replayed} points`);
-    const storeState = report.storeError === undefined ? undefined : report.storeErrorCode === 'STORE_REFUSED' ? 'refused' : 'unreachable';
+    const storeState = storeStateOf(report);
     if (storeState !== undefined && storeState !== this.storeState) {
       const context = { reason: report.storeError, spooled: report.spooled };
       // A refusal (credentials, rights) does not pass by itself: an operator must act.
