@@ -189,12 +189,34 @@ const POINT_COLUMNS = 'host,time,total,free,used';
  * no tables yet (new), or a `memory` table of its columns (an earlier version).
  */
 function assertNotAnotherDatabase(db: Database.Database, path: string): void {
-  const tables = db.prepare<[], string>("SELECT name FROM sqlite_schema WHERE type = 'table' AND name NOT LIKE 'sqlite\\_%' ESCAPE '\\' ORDER BY name").pluck().all();
-  if (tables.length === 0) return;
+  if (tablesOf(db).length === 0) return;
   const columns = db.prepare<[], string>("SELECT name FROM pragma_table_info('memory')").pluck().all();
   if (columns.join() === POINT_COLUMNS) return;
+  throw anotherDatabase(db, path);
+}
+
+/**
+ * The statements of a file at this store's `user_version`. Another program may use
+ * the same number: preparing them then fails on a table or column of ours that is
+ * not there (SQLITE_ERROR), which is told as another database, not as a bad request.
+ */
+function prepareStatements(db: Database.Database, path: string): Connection {
+  try {
+    return new Connection(db);
+  } catch (error) {
+    if ((error as { code?: unknown }).code !== 'SQLITE_ERROR') throw error;
+    throw anotherDatabase(db, path, { cause: error });
+  }
+}
+
+function tablesOf(db: Database.Database): string[] {
+  return db.prepare<[], string>("SELECT name FROM sqlite_schema WHERE type = 'table' AND name NOT LIKE 'sqlite\\_%' ESCAPE '\\' ORDER BY name").pluck().all();
+}
+
+function anotherDatabase(db: Database.Database, path: string, options?: { cause?: unknown }): StoreUnavailableError {
+  const tables = tablesOf(db);
   const named = tables.length > 5 ? `${tables.slice(0, 5).join(', ')}, …` : tables.join(', ');
-  throw new StoreUnavailableError(`SQLite store unavailable: ${path} holds another database (tables: ${named}); give SQLITE_PATH a file of its own`);
+  return new StoreUnavailableError(`SQLite store unavailable: ${path} holds another database (tables: ${named || 'none'}); give SQLITE_PATH a file of its own`, options);
 }
 
 /** Opens the file at the configured path, creating it and its schema where needed. */
@@ -205,6 +227,7 @@ function openFile(config: SqliteStoreConfig): { connection: Connection; file: Fi
     // Every collector run opens the file afresh: skip the DDL once it is in place.
     const current = db.pragma('user_version', { simple: true }) === SCHEMA_VERSION;
     // Before anything is written: WAL mode, too, stays in the file.
+    const prepared = current ? prepareStatements(db, config.path) : undefined;
     if (!current) assertNotAnotherDatabase(db, config.path);
     db.pragma('journal_mode = WAL');
     // WAL with synchronous=NORMAL survives a process crash; only a power loss
@@ -216,7 +239,7 @@ function openFile(config: SqliteStoreConfig): { connection: Connection; file: Fi
         db.pragma(`user_version = ${SCHEMA_VERSION}`);
       })();
     }
-    return { connection: new Connection(db), file: identify(config.path) };
+    return { connection: prepared ?? new Connection(db), file: identify(config.path) };
   } catch (error) {
     db.close();
     throw error;

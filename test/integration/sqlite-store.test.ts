@@ -120,6 +120,9 @@ describe('SqliteStore (real SQLite files)', () => {
     const foreign = {
       'another program': 'CREATE TABLE users (id INTEGER PRIMARY KEY, name TEXT); PRAGMA user_version = 7;',
       'a memory table of other columns': 'CREATE TABLE memory (id INTEGER PRIMARY KEY, bytes INTEGER); INSERT INTO memory (bytes) VALUES (42);',
+      // user_version is any program's to use: ours, 2, does not make the file ours.
+      'another program at this store\'s user_version': 'CREATE TABLE users (id INTEGER PRIMARY KEY, name TEXT); PRAGMA user_version = 2;',
+      'a memory table of our columns but not our key, at our user_version': 'CREATE TABLE memory (host TEXT, time INTEGER, total INTEGER, free INTEGER, used INTEGER); PRAGMA user_version = 2;',
     };
     for (const [what, sql] of Object.entries(foreign)) {
       const path = join(dir, `foreign-${files++}.sqlite`);
