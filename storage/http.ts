@@ -42,12 +42,17 @@ export class HttpClient {
   /** Sends a request and reads the whole answer. */
   async send(url: URL, request: HttpRequest): Promise<HttpResponse> {
     const response = await this.open(url, request);
-    const chunks: Buffer[] = [];
-    for await (const chunk of response) chunks.push(chunk as Buffer);
-    return { status: response.statusCode ?? 0, body: Buffer.concat(chunks).toString('utf8') };
+    return { status: response.statusCode ?? 0, body: await bodyText(response) };
   }
 
   close(): void {
     this.agent.destroy();
   }
+}
+
+/** An answer's whole body, as text. */
+export async function bodyText(response: IncomingMessage): Promise<string> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of response) chunks.push(chunk as Buffer);
+  return Buffer.concat(chunks).toString('utf8');
 }

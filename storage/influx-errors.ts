@@ -6,14 +6,30 @@ const REFUSALS: ReadonlySet<number> = new Set([401, 403]);
 /**
  * The typed error for an InfluxDB answer that is not a success, whichever API gave
  * it: 5xx and 429 pass by themselves; a refusal lasts until an operator fixes the
- * credentials or the rights; any other 4xx (a bad request, a missing database)
- * will not pass.
+ * credentials or the rights; any other 4xx of InfluxDB's (a bad request) will not
+ * pass. A 4xx that is not InfluxDB's (`INFLUX_URL` naming another service or path:
+ * a 404 page) is the store not being there, as a closed port is.
  */
-export function influxAnswerError(status: number, detail: string, options?: { cause?: unknown }): AppError {
-  const message = `InfluxDB answered ${status}: ${detail}`;
+export function influxAnswerError(status: number, body: string, options?: { cause?: unknown }): AppError {
+  const influxText = influxErrorText(body);
+  const message = `InfluxDB answered ${status}: ${influxText ?? body.slice(0, 200)}`;
   if (status >= 500 || status === 429) return new StoreUnavailableError(message, options);
   if (REFUSALS.has(status)) {
     return new StoreRefusedError(`${message} (check INFLUX_TOKEN, or INFLUX_USERNAME and INFLUX_PASSWORD, and the rights they carry)`, options);
   }
+  if (influxText === undefined) {
+    return new StoreUnavailableError(`INFLUX_URL answered ${status}, and not as InfluxDB does (${JSON.stringify(body.slice(0, 200))}): check that it is InfluxDB's address`, options);
+  }
   return new StoreRequestError(message, options);
+}
+
+/** InfluxDB's reason in an error answer's body: JSON with `error` (1.x, 3.x) or `message` (2.x). */
+function influxErrorText(body: string): string | undefined {
+  try {
+    const parsed = JSON.parse(body) as { error?: unknown; message?: unknown } | null;
+    const text = parsed?.error ?? parsed?.message;
+    return typeof text === 'string' ? text : undefined;
+  } catch {
+    return undefined;
+  }
 }

@@ -88,7 +88,7 @@ async function translate<T>(call: () => Promise<T>): Promise<T> {
   try {
     return await call();
   } catch (error) {
-    if (error instanceof HttpError) throw influxAnswerError(error.statusCode, error.message, { cause: error });
+    if (error instanceof HttpError) throw influxAnswerError(error.statusCode, error.body ?? '', { cause: error });
     throw new StoreUnavailableError(`InfluxDB unavailable: ${(error as Error).message}`, { cause: error });
   }
 }

@@ -3,7 +3,7 @@ import type { InfluxStoreConfig } from '../config.js';
 import type { IncomingMessage } from 'node:http';
 import { bucketAt, type BucketCount } from './counts.js';
 import { countQuery, newestQuery, oldestQuery, pageBoundsQuery, pageQuery, rangeQuery, toLine, type Position } from './influxql.js';
-import { HttpClient, type HttpResponse } from './http.js';
+import { bodyText, HttpClient, type HttpResponse } from './http.js';
 import { influxAnswerError } from './influx-errors.js';
 import { chunkRecords, parseResults, rowsToJson, seriesOf, type Rows, type Series } from './influx-json.js';
 import { assertValidPoints } from './point.js';
@@ -73,13 +73,25 @@ export class InfluxStore implements MemoryStore {
     assertValidPoints(points);
     const body = points.map(toLine).join('\n');
     this.newest.clear();
-    const params = new URLSearchParams({ db: this.config.database, precision: 's' });
     try {
-      await this.request(`/write?${params}`, 'POST', body, options);
+      await this.writeLines(body, options);
     } catch (error) {
       if (!(error instanceof StoreRequestError && /database not found/i.test(error.message))) throw error;
       await this.ensureDatabase(options);
-      await this.request(`/write?${params}`, 'POST', body, options);
+      await this.writeLines(body, options);
+    }
+  }
+
+  /**
+   * Every InfluxDB (1.x, 2.x, 3.x) answers a write it stored with 204. Any other
+   * success is another service at `INFLUX_URL` (a catch-all page): taking it for a
+   * stored point would lose the point, so it stays the collector's to spool.
+   */
+  private async writeLines(body: string, options?: RequestOptions): Promise<void> {
+    const params = new URLSearchParams({ db: this.config.database, precision: 's' });
+    const response = await this.request(`/write?${params}`, 'POST', body, options);
+    if (response.status !== 204) {
+      throw new StoreUnavailableError(`INFLUX_URL answered ${response.status} to a write, where InfluxDB answers 204: check that it is InfluxDB's address`);
     }
   }
 
@@ -158,22 +170,22 @@ export class InfluxStore implements MemoryStore {
       chunk_size: String(STREAM_CHUNK_ROWS),
       q: rangeQuery(newest.host, bounds.bottom ?? bounds.from, bounds.top, limit),
     });
-    // Only the wait for the answer's head is bounded by the store timeout: the
-    // pieces then come as fast as the client takes them.
+    // Only the wait for the answer's head (and an error's body) is bounded by the
+    // store timeout: a page's pieces then come as fast as the client takes them.
     const headTimeout = new AbortController();
     const timer = setTimeout(() => headTimeout.abort(), this.config.timeoutMs);
     let response: IncomingMessage;
+    let failure: { status: number; body: string } | undefined;
     try {
       response = await this.http.open(new URL(`${this.config.url}/query?${params}`), { method: 'GET', headers: this.headers, signal: headTimeout.signal });
+      if (response.statusCode !== 200) failure = { status: response.statusCode ?? 0, body: await bodyText(response) };
     } catch (error) {
       throw new StoreUnavailableError(`InfluxDB at ${this.config.url} unreachable or silent`, { cause: error });
     } finally {
       clearTimeout(timer);
     }
-    if (response.statusCode !== 200) {
-      response.resume();
-      throw new StoreUnavailableError(`InfluxDB answered ${response.statusCode} to a streamed page`);
-    }
+    // InfluxDB's own answer, or another service's, told apart as for any request.
+    if (failure !== undefined) throw influxAnswerError(failure.status, failure.body);
     return chunkedRowsToJson(response);
   }
 
@@ -225,7 +237,7 @@ export class InfluxStore implements MemoryStore {
       throw new StoreUnavailableError(`InfluxDB at ${this.config.url} ${reason}`, { cause: error });
     }
     if (response.status >= 200 && response.status < 300) return response;
-    throw influxAnswerError(response.status, errorDetail(response.body));
+    throw influxAnswerError(response.status, response.body);
   }
 }
 
@@ -248,15 +260,6 @@ function authorization(config: InfluxStoreConfig): Record<string, string> {
     return { Authorization: `Basic ${Buffer.from(`${config.username}:${config.password}`).toString('base64')}` };
   }
   return {};
-}
-
-function errorDetail(body: string): string {
-  try {
-    const parsed = JSON.parse(body) as { error?: unknown; message?: unknown };
-    return String(parsed.error ?? parsed.message ?? body);
-  } catch {
-    return body.slice(0, 200);
-  }
 }
 
 /**

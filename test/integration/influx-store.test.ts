@@ -73,4 +73,66 @@ describe('InfluxStore (a real influxd, InfluxQL over HTTP)', function () {
     silent.close();
     expect(error).to.have.property('code', 'STORE_UNAVAILABLE');
   });
+
+  describe('another service at INFLUX_URL', () => {
+    const failureOf = (call: () => Promise<unknown>): Promise<unknown> => call().then(() => undefined, (caught: unknown) => caught);
+
+    /** A real HTTP server on loopback that answers every request with `answer`, or passes it to influxd. */
+    async function startService(answer: (url: string) => { status: number; body: string } | undefined): Promise<{ url: string; close(): void }> {
+      const { createServer, request: forward } = await import('node:http');
+      const target = new URL(influx.url);
+      const server = createServer((req, res) => {
+        const own = answer(req.url ?? '');
+        if (own !== undefined) {
+          res.writeHead(own.status, { 'Content-Type': own.body.startsWith('{') ? 'application/json' : 'text/html' }).end(own.body);
+          return;
+        }
+        const upstream = forward({ host: target.hostname, port: target.port, method: req.method, path: req.url, headers: req.headers }, (reply) => {
+          res.writeHead(reply.statusCode ?? 502, reply.headers);
+          reply.pipe(res);
+        });
+        req.pipe(upstream);
+      });
+      await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+      return { url: `http://127.0.0.1:${(server.address() as { port: number }).port}`, close: () => server.close() };
+    }
+
+    it('answers InfluxDB\'s 404 page (INFLUX_URL with a wrong path) with STORE_UNAVAILABLE naming INFLUX_URL, on every call', async () => {
+      const store = new InfluxStore({ ...influx.storeConfig(), url: `${influx.url}/influxdb` });
+      for (const call of [() => store.health(), () => store.write([point('h', 1_700_000_000)]), () => listRecords(store, { limit: 10, skip: 0 })]) {
+        const error = await failureOf(call);
+        expect(error).to.have.property('code', 'STORE_UNAVAILABLE');
+        expect(error).to.have.property('message', 'INFLUX_URL answered 404, and not as InfluxDB does ("404 page not found\\n"): check that it is InfluxDB\'s address');
+      }
+    });
+
+    it('takes no write for stored from a service that answers 200 to everything', async () => {
+      const catchAll = await startService(() => ({ status: 200, body: '<html><body>Welcome</body></html>' }));
+      try {
+        const store = new InfluxStore({ ...influx.storeConfig(), url: catchAll.url });
+        const written = await failureOf(() => store.write([point('h', 1_700_000_000)]));
+        expect(written).to.have.property('code', 'STORE_UNAVAILABLE');
+        expect(written).to.have.property('message', 'INFLUX_URL answered 200 to a write, where InfluxDB answers 204: check that it is InfluxDB\'s address');
+        const read = await failureOf(() => listRecords(store, { limit: 10, skip: 0 }));
+        expect(read).to.have.property('code', 'STORE_UNAVAILABLE');
+      } finally {
+        catchAll.close();
+      }
+    });
+
+    it('tells a streamed page\'s error answer apart as any other\'s: a refusal there is STORE_REFUSED', async () => {
+      // A proxy in front of InfluxDB that refuses chunked queries, and only those.
+      const proxy = await startService((url) => (url.includes('chunked=true') ? { status: 403, body: '{"error":"chunked queries are not allowed"}' } : undefined));
+      try {
+        const store = new InfluxStore({ ...influx.storeConfig(), url: proxy.url });
+        await store.write(Array.from({ length: 3 }, (_, i) => point('h', 1_700_000_000 + i * 60)));
+        expect(await listRecords(store, { limit: 10, skip: 0 })).to.have.length(3);
+        const error = await failureOf(() => listRecords(store, { limit: 99_999, skip: 0 }));
+        expect(error).to.have.property('code', 'STORE_REFUSED');
+        expect((error as Error).message).to.match(/^InfluxDB answered 403: chunked queries are not allowed \(check INFLUX_TOKEN/);
+      } finally {
+        proxy.close();
+      }
+    });
+  });
 });

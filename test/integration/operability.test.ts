@@ -107,7 +107,9 @@ describe('Operability over HTTP (docs, probes, metrics, logs)', () => {
       expect(downAnswer.status).to.equal(503);
       expect(JSON.parse(downAnswer.body)).to.deep.equal({ status: 'not ready', checks: { store: 'unreachable (STORE_UNAVAILABLE)', freshness: 'unknown' } });
       const elsewhereAnswer = await request(elsewhereApi.port, 'GET', '/readyz');
-      expect(JSON.parse(elsewhereAnswer.body)).to.deep.equal({ status: 'not ready', checks: { store: 'failing (STORE_REQUEST_FAILED)', freshness: 'unknown' } });
+      expect(JSON.parse(elsewhereAnswer.body)).to.deep.equal({ status: 'not ready', checks: { store: 'unreachable (STORE_UNAVAILABLE)', freshness: 'unknown' } });
+      const elsewherePage = await request(elsewhereApi.port, 'GET', '/memory-logs/');
+      expect(elsewherePage).to.deep.include({ status: 503, body: '{"detail":"Service unavailable."}' });
     } finally {
       await Promise.all([staleApi.close(), downApi.close(), elsewhereApi.close()]);
       await stale.close();
