@@ -155,12 +155,21 @@ async function beat(path: string): Promise<void> {
   await writeFile(path, `${new Date().toISOString()}\n`);
 }
 
-/** Why a run's writes failed: refused (credentials, rights), unreachable, or not at all. */
-type StoreState = 'refused' | 'unreachable' | undefined;
+/**
+ * Why a run's writes failed, or undefined when they did not: refused (credentials,
+ * rights), rejected (the store answered that it will not take these points, e.g.
+ * InfluxDB's field type conflict with another writer's `memory`), or unreachable.
+ */
+type StoreState = 'refused' | 'rejected' | 'unreachable' | undefined;
+
+const STATE_BY_CODE: Readonly<Record<string, 'refused' | 'rejected'>> = {
+  STORE_REFUSED: 'refused',
+  STORE_REQUEST_FAILED: 'rejected',
+};
 
 function storeStateOf(report: RunReport): StoreState {
   if (report.storeError === undefined) return undefined;
-  return report.storeErrorCode === 'STORE_REFUSED' ? 'refused' : 'unreachable';
+  return STATE_BY_CODE[report.storeErrorCode ?? ''] ?? 'unreachable';
 }
 
 /** Turns run reports into log lines on changes of state only: quiet while healthy. */
@@ -195,8 +204,9 @@ class RunLog {
     const storeState = storeStateOf(report);
     if (storeState !== undefined && storeState !== this.storeState) {
       const context = { reason: report.storeError, spooled: report.spooled };
-      // A refusal (credentials, rights) does not pass by itself: an operator must act.
+      // A refusal or a rejection does not pass by itself: an operator must act.
       if (storeState === 'refused') this.log.error(context, 'store refused the collector, spooling');
+      else if (storeState === 'rejected') this.log.error(context, 'store rejected the points, spooling');
       else this.log.warn(context, 'store unreachable, spooling');
     }
     this.storeState = storeState;

@@ -108,6 +108,35 @@ describe('Collector (Bree worker threads, a real influxd, COLLECT_INTERVAL=1s)',
     }
   });
 
+  it('says at error level when InfluxDB rejects the points themselves (a field type conflict), and delivers them once that ends', async function () {
+    const influx: InfluxServer = await privateInflux(this);
+    try {
+      const storeConfig: InfluxStoreConfig = { ...influx.storeConfig(), collectIntervalMs: 1_000 };
+      const influxql = async (path: string, body: string): Promise<void> => {
+        const response = await fetch(`${influx.url}${path}`, { method: 'POST', body, headers: { 'Content-Type': 'application/x-www-form-urlencoded' } });
+        expect(response.status, await response.text()).to.be.within(200, 299);
+      };
+      // Another program's `memory` of floats, in the shard the collector writes to.
+      await influx.query(`CREATE DATABASE "${storeConfig.database}"`);
+      await influxql(`/write?db=${storeConfig.database}&precision=s`, `memory,host=other total=1.5,free=1.0,used=0.5 ${Math.floor(Date.now() / 1_000) - 1}`);
+      const { logger, lines } = capturingLogger();
+      running.push(await startCollector(collectorConfig(join(dir, 'rejected')), storeConfig, logger));
+      const spool = new Spool(join(dir, 'rejected', 'spool'), 10_000);
+      await waitFor('two ticks spooled', async () => ((await spool.read()).points.length >= 2 ? true : undefined));
+      const rejected = lines().filter((line) => String(line.msg).startsWith('store '));
+      expect(rejected.map((line) => [line.msg, line.level])).to.deep.equal([['store rejected the points, spooling', 50]]);
+      expect(String(rejected[0]!.reason)).to.match(/^InfluxDB answered 400: partial write: field type conflict/);
+
+      await influxql(`/query?db=${storeConfig.database}`, 'q=DROP MEASUREMENT "memory"');
+      await waitFor('the spool replayed', async () => (lines().some((line) => /^replayed \d+ points$/.test(String(line.msg))) ? true : undefined));
+      const stored = await storedTimestamps(new InfluxStore(storeConfig));
+      expect(stored.length).to.be.at.least(3);
+      expectContiguousSeconds(stored);
+    } finally {
+      await influx.destroy();
+    }
+  });
+
   it('on SQLite, stores a point per tick, in threads that have gc to free the driver\'s objects with', async function () {
     const path = join(dir, 'sqlite', 'memory.sqlite');
     running.push(await startCollector(collectorConfig(join(dir, 'sqlite')), { kind: 'sqlite', path, timeoutMs: 5_000 }, capturingLogger().logger));
