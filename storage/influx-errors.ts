@@ -18,7 +18,7 @@ export function influxAnswerError(status: number, body: string, options?: { caus
     return new StoreRefusedError(`${message} (check INFLUX_TOKEN, or INFLUX_USERNAME and INFLUX_PASSWORD, and the rights they carry)`, options);
   }
   if (influxText === undefined) {
-    return new StoreUnavailableError(`INFLUX_URL answered ${status}, and not as InfluxDB does (${JSON.stringify(body.slice(0, 200))}): check that it is InfluxDB's address`, options);
+    return new StoreUnavailableError(`INFLUX_URL answered ${status}, and not as InfluxDB does (${JSON.stringify(body.slice(0, 200))}): check that it is InfluxDB's address, and any proxy in front of it`, options);
   }
   return new StoreRequestError(message, options);
 }

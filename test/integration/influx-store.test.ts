@@ -102,7 +102,7 @@ describe('InfluxStore (a real influxd, InfluxQL over HTTP)', function () {
       for (const call of [() => store.health(), () => store.write([point('h', 1_700_000_000)]), () => listRecords(store, { limit: 10, skip: 0 })]) {
         const error = await failureOf(call);
         expect(error).to.have.property('code', 'STORE_UNAVAILABLE');
-        expect(error).to.have.property('message', 'INFLUX_URL answered 404, and not as InfluxDB does ("404 page not found\\n"): check that it is InfluxDB\'s address');
+        expect(error).to.have.property('message', 'INFLUX_URL answered 404, and not as InfluxDB does ("404 page not found\\n"): check that it is InfluxDB\'s address, and any proxy in front of it');
       }
     });
 
