@@ -30,7 +30,8 @@ export class StoreUnavailableError extends AppError {
 
 /**
  * The store turned the service away: wrong credentials, or a user without the
- * rights it needs (InfluxDB 401 or 403). Nothing is wrong with the request, and an
+ * rights it needs (InfluxDB 401 or 403; 2.x's 404 for a bucket the token may not
+ * use, which it does not tell from a missing one). Nothing is wrong with the request, and an
  * operator's fix on either side ends it: the API answers 503, the collector spools
  * the point.
  */

@@ -11,24 +11,32 @@ const REFUSALS: ReadonlySet<number> = new Set([401, 403]);
  * a 404 page) is the store not being there, as a closed port is.
  */
 export function influxAnswerError(status: number, body: string, options?: { cause?: unknown }): AppError {
-  const influxText = influxErrorText(body);
-  const message = `InfluxDB answered ${status}: ${influxText ?? body.slice(0, 200)}`;
+  const answer = influxErrorAnswer(body);
+  const message = `InfluxDB answered ${status}: ${answer?.text ?? body.slice(0, 200)}`;
   if (status >= 500 || status === 429) return new StoreUnavailableError(message, options);
   if (REFUSALS.has(status)) {
     return new StoreRefusedError(`${message} (check INFLUX_TOKEN, or INFLUX_USERNAME and INFLUX_PASSWORD, and the rights they carry)`, options);
   }
-  if (influxText === undefined) {
+  if (answer === undefined) {
     return new StoreUnavailableError(`INFLUX_URL answered ${status}, and not as InfluxDB does (${JSON.stringify(body.slice(0, 200))}): check that it is InfluxDB's address, and any proxy in front of it`, options);
+  }
+  // InfluxDB 2.x does not tell a bucket or organization that is missing from one the
+  // token may not use: both are this 404. (1.x's "database not found" has no code.)
+  if (status === 404 && answer.code === 'not found') {
+    return new StoreRefusedError(`${message} (${NOT_VISIBLE_HINT})`, options);
   }
   return new StoreRequestError(message, options);
 }
 
-/** InfluxDB's reason in an error answer's body: JSON with `error` (1.x, 3.x) or `message` (2.x). */
-function influxErrorText(body: string): string | undefined {
+/** What to check when InfluxDB 2.x does not find a bucket or organization. */
+export const NOT_VISIBLE_HINT = "to InfluxDB 2.x, a bucket or organization that does not exist and one the token may not use look the same: check their names and INFLUX_TOKEN's rights";
+
+/** InfluxDB's reason (and 2.x's code) in an error answer's body: JSON with `error` (1.x, 3.x) or `code` and `message` (2.x). */
+function influxErrorAnswer(body: string): { text: string; code: unknown } | undefined {
   try {
-    const parsed = JSON.parse(body) as { error?: unknown; message?: unknown } | null;
+    const parsed = JSON.parse(body) as { error?: unknown; message?: unknown; code?: unknown } | null;
     const text = parsed?.error ?? parsed?.message;
-    return typeof text === 'string' ? text : undefined;
+    return typeof text === 'string' ? { text, code: parsed?.code } : undefined;
   } catch {
     return undefined;
   }

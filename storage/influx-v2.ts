@@ -1,8 +1,8 @@
 import { HttpError, InfluxDB, Point, setLogger, type QueryApi } from '@influxdata/influxdb-client';
-import { StoreRequestError, StoreUnavailableError } from '../errors.js';
+import { StoreRefusedError, StoreUnavailableError } from '../errors.js';
 import type { InfluxV2StoreConfig } from '../config.js';
 import { bucketFlux, newestFlux, oldestFlux, pageFlux, recordFromRow, timeFromRow } from './flux.js';
-import { influxAnswerError } from './influx-errors.js';
+import { influxAnswerError, NOT_VISIBLE_HINT } from './influx-errors.js';
 import { MEASUREMENT } from './influxql.js';
 import { assertValidPoints } from './point.js';
 import type { HostSummary, ListQuery, MemoryPoint, MemoryRecord, MemoryStore } from './types.js';
@@ -70,7 +70,7 @@ export class InfluxV2Store implements MemoryStore {
 
   async health(): Promise<void> {
     const buckets = await translate(() => this.queries.collectRows(bucketFlux(this.config.bucket)));
-    if (buckets.length === 0) throw new StoreRequestError(`InfluxDB has no bucket "${this.config.bucket}"`);
+    if (buckets.length === 0) throw new StoreRefusedError(`InfluxDB has no bucket "${this.config.bucket}" (${NOT_VISIBLE_HINT})`);
   }
 
   async close(): Promise<void> {

@@ -2,6 +2,7 @@ import { expect } from 'chai';
 import { randomBytes } from 'node:crypto';
 import type { InfluxV2StoreConfig } from '../../config.js';
 import { InfluxV2Store } from '../../storage/influx-v2.js';
+import { listRecords } from '../../storage/index.js';
 import { freePort } from '../helpers/ports.js';
 import { storeContract } from './store-contract.js';
 
@@ -54,6 +55,16 @@ describe('InfluxV2Store (a real InfluxDB 2.x, Flux through @influxdata/influxdb-
   storeContract({
     open: async (intervalSeconds) => new InfluxV2Store(config({ bucket: await freshBucket(), collectIntervalMs: intervalSeconds * 1_000 })),
     openUnreachable,
+  });
+
+  it('a bucket that does not exist: STORE_REFUSED on every call, naming what to check', async () => {
+    const store = new InfluxV2Store(config({ bucket: `missing_${randomBytes(6).toString('hex')}` }));
+    const calls = [() => store.health(), () => store.write([{ host: 'h', timestamp: 1_700_000_000, total: 8, free: 2, used: 6 }]), () => listRecords(store, { limit: 10, skip: 0 })];
+    for (const call of calls) {
+      const failure = await call().then(() => undefined, (caught: unknown) => caught);
+      expect(failure).to.have.property('code', 'STORE_REFUSED');
+      expect((failure as Error).message).to.include("check their names and INFLUX_TOKEN's rights");
+    }
   });
 });
 
