@@ -156,25 +156,33 @@ async function beat(path: string): Promise<void> {
 }
 
 /**
- * Why a run's writes failed, or undefined when they did not: refused (credentials,
- * rights), rejected (the store answered that it will not take these points, e.g.
- * InfluxDB's field type conflict with another writer's `memory`), or unreachable.
+ * Why a run's writes failed: refused (credentials, rights), rejected (the store
+ * answered that it will not take these points, e.g. InfluxDB's field type conflict
+ * with another writer's `memory`), or unreachable.
  */
-type StoreState = 'refused' | 'rejected' | 'unreachable' | undefined;
+type StoreState = 'refused' | 'rejected' | 'unreachable';
 
-const STATE_BY_CODE: Readonly<Record<string, 'refused' | 'rejected'>> = {
+const STATE_BY_CODE: Readonly<Record<string, StoreState>> = {
   STORE_REFUSED: 'refused',
   STORE_REQUEST_FAILED: 'rejected',
 };
 
-function storeStateOf(report: RunReport): StoreState {
+/** Each state's line; a refusal or a rejection does not pass by itself, so an operator must act. */
+const STATE_LOGS: Readonly<Record<StoreState, { level: 'error' | 'warn'; message: string }>> = {
+  refused: { level: 'error', message: 'store refused the collector, spooling' },
+  rejected: { level: 'error', message: 'store rejected the points, spooling' },
+  unreachable: { level: 'warn', message: 'store unreachable, spooling' },
+};
+
+/** Undefined when the run's writes did not fail. */
+function storeStateOf(report: RunReport): StoreState | undefined {
   if (report.storeError === undefined) return undefined;
   return STATE_BY_CODE[report.storeErrorCode ?? ''] ?? 'unreachable';
 }
 
 /** Turns run reports into log lines on changes of state only: quiet while healthy. */
 class RunLog {
-  private storeState: StoreState;
+  private storeState: StoreState | undefined;
   private runsFailing = false;
 
   constructor(
@@ -203,11 +211,8 @@ class RunLog {
     if (report.replayed > 0) this.log.info({ replayed: report.replayed, spooled: report.spooled }, `replayed ${report.replayed} points`);
     const storeState = storeStateOf(report);
     if (storeState !== undefined && storeState !== this.storeState) {
-      const context = { reason: report.storeError, spooled: report.spooled };
-      // A refusal or a rejection does not pass by itself: an operator must act.
-      if (storeState === 'refused') this.log.error(context, 'store refused the collector, spooling');
-      else if (storeState === 'rejected') this.log.error(context, 'store rejected the points, spooling');
-      else this.log.warn(context, 'store unreachable, spooling');
+      const { level, message } = STATE_LOGS[storeState];
+      this.log[level]({ reason: report.storeError, spooled: report.spooled }, message);
     }
     this.storeState = storeState;
   }

@@ -18,7 +18,7 @@ export function influxAnswerError(status: number, body: string, options?: { caus
     return new StoreRefusedError(`${message} (check INFLUX_TOKEN, or INFLUX_USERNAME and INFLUX_PASSWORD, and the rights they carry)`, options);
   }
   if (answer === undefined) {
-    return new StoreUnavailableError(`INFLUX_URL answered ${status}, and not as InfluxDB does (${JSON.stringify(body.slice(0, 200))}): check that it is InfluxDB's address, and any proxy in front of it`, options);
+    return new StoreUnavailableError(`INFLUX_URL answered ${status}, and not as InfluxDB does (${JSON.stringify(body.slice(0, 200))}): ${CHECK_INFLUX_URL}, and any proxy in front of it`, options);
   }
   // InfluxDB 2.x does not tell a bucket or organization that is missing from one the
   // token may not use: both are this 404. (1.x's "database not found" has no code.)
@@ -27,6 +27,9 @@ export function influxAnswerError(status: number, body: string, options?: { caus
   }
   return new StoreRequestError(message, options);
 }
+
+/** What to check when something other than InfluxDB answers. */
+export const CHECK_INFLUX_URL = "check that it is InfluxDB's address";
 
 /** What to check when InfluxDB 2.x does not find a bucket or organization. */
 export const NOT_VISIBLE_HINT = "to InfluxDB 2.x, a bucket or organization that does not exist and one the token may not use look the same: check their names and INFLUX_TOKEN's rights";

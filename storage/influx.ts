@@ -4,7 +4,7 @@ import type { IncomingMessage } from 'node:http';
 import { bucketAt, type BucketCount } from './counts.js';
 import { countQuery, newestQuery, oldestQuery, pageBoundsQuery, pageQuery, rangeQuery, toLine, type Position } from './influxql.js';
 import { bodyText, HttpClient, type HttpResponse } from './http.js';
-import { influxAnswerError } from './influx-errors.js';
+import { CHECK_INFLUX_URL, influxAnswerError } from './influx-errors.js';
 import { chunkRecords, parseResults, rowsToJson, seriesOf, type Rows, type Series } from './influx-json.js';
 import { assertValidPoints } from './point.js';
 import { STREAM_ABOVE_ROWS, type HostSummary, type JsonBody, type ListQuery, type MemoryPoint, type MemoryStore, type RequestOptions } from './types.js';
@@ -91,7 +91,7 @@ export class InfluxStore implements MemoryStore {
     const params = new URLSearchParams({ db: this.config.database, precision: 's' });
     const response = await this.request(`/write?${params}`, 'POST', body, options);
     if (response.status !== 204) {
-      throw new StoreUnavailableError(`INFLUX_URL answered ${response.status} to a write, where InfluxDB answers 204: check that it is InfluxDB's address`);
+      throw new StoreUnavailableError(`INFLUX_URL answered ${response.status} to a write, where InfluxDB answers 204: ${CHECK_INFLUX_URL}`);
     }
   }
 

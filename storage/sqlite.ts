@@ -227,8 +227,9 @@ function openFile(config: SqliteStoreConfig): { connection: Connection; file: Fi
     // Every collector run opens the file afresh: skip the DDL once it is in place.
     const current = db.pragma('user_version', { simple: true }) === SCHEMA_VERSION;
     // Before anything is written: WAL mode, too, stays in the file.
-    const prepared = current ? prepareStatements(db, config.path) : undefined;
-    if (!current) assertNotAnotherDatabase(db, config.path);
+    let prepared: Connection | undefined;
+    if (current) prepared = prepareStatements(db, config.path);
+    else assertNotAnotherDatabase(db, config.path);
     db.pragma('journal_mode = WAL');
     // WAL with synchronous=NORMAL survives a process crash; only a power loss
     // can take the last commits, and the collector's spool covers those.

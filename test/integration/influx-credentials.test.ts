@@ -17,9 +17,9 @@ import type { InfluxCredentials, InfluxServer } from '../helpers/influxd.js';
 import { capturingLogger } from '../helpers/logger.js';
 import { freePort } from '../helpers/ports.js';
 import { waitFor } from '../helpers/wait.js';
+import { failureOf } from '../helpers/failure.js';
 
 const at = (timestamp: number): MemoryPoint => ({ host: 'h', timestamp, total: 100, free: 40, used: 60 });
-const failureOf = (call: () => Promise<unknown>): Promise<unknown> => call().then(() => undefined, (error: unknown) => error);
 
 describe('InfluxDB refusing the service (a real influxd with authentication on)', function () {
   this.timeout(60_000);
@@ -49,7 +49,7 @@ describe('InfluxDB refusing the service (a real influxd with authentication on)'
     const config = await configAs('admin', 'wrong');
     for (const store of [new InfluxStore(config), new InfluxStore({ ...config, username: undefined, password: undefined })]) {
       for (const call of [() => store.health(), () => store.listHosts(), () => listRecords(store, { limit: 10, skip: 0 }), () => store.write([at(60)])]) {
-        const error = await failureOf(call);
+        const error = await failureOf(call());
         expect(error).to.have.property('code', 'STORE_REFUSED');
         expect((error as Error).message).to.match(/^InfluxDB answered 401: .*\(check INFLUX_TOKEN, or INFLUX_USERNAME and INFLUX_PASSWORD/);
       }
@@ -64,7 +64,7 @@ describe('InfluxDB refusing the service (a real influxd with authentication on)'
     const user = await userWithoutRights();
     const store = new InfluxStore(await configAs(user.username, user.password));
     for (const call of [() => store.health(), () => listRecords(store, { limit: 10, skip: 0 }), () => store.write([at(60)])]) {
-      const error = await failureOf(call);
+      const error = await failureOf(call());
       expect(error).to.have.property('code', 'STORE_REFUSED');
       expect((error as Error).message).to.match(/^InfluxDB answered 403: .*not authorized/);
     }

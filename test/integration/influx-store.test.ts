@@ -4,6 +4,7 @@ import { privateInflux, sharedInflux, type InfluxTarget } from '../helpers/influ
 import { freePort } from '../helpers/ports.js';
 import { point, storeContract } from './store-contract.js';
 import { listRecords, openStore } from '../../storage/index.js';
+import { failureOf } from '../helpers/failure.js';
 
 type QueryBody = { results: Array<{ series: Array<{ values: unknown[][] }> }> };
 
@@ -54,7 +55,7 @@ describe('InfluxStore (a real influxd, InfluxQL over HTTP)', function () {
       for (let batch = 0; batch < 10; batch++) {
         await store.write(Array.from({ length: 5_000 }, (_, i) => point('h', 1_700_000_000 + (batch * 5_000 + i) * 60)));
       }
-      const error = await listRecords(store, { limit: 10, skip: 40_000 }).then(() => undefined, (caught: unknown) => caught);
+      const error = await failureOf(listRecords(store, { limit: 10, skip: 40_000 }));
       expect(error).to.have.property('code', 'STORE_UNAVAILABLE');
       expect(error).to.have.property('message', 'InfluxDB gave up the query: query-timeout limit exceeded');
     } finally {
@@ -69,14 +70,12 @@ describe('InfluxStore (a real influxd, InfluxQL over HTTP)', function () {
     await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
     const { port } = silent.address() as { port: number };
     const store = new InfluxStore({ ...influx.storeConfig(), url: `http://127.0.0.1:${port}`, timeoutMs: 300 });
-    const error = await listRecords(store, { limit: 10, skip: 0 }).then(() => undefined, (caught: unknown) => caught);
+    const error = await failureOf(listRecords(store, { limit: 10, skip: 0 }));
     silent.close();
     expect(error).to.have.property('code', 'STORE_UNAVAILABLE');
   });
 
   describe('another service at INFLUX_URL', () => {
-    const failureOf = (call: () => Promise<unknown>): Promise<unknown> => call().then(() => undefined, (caught: unknown) => caught);
-
     /** A real HTTP server on loopback that answers every request with `answer`, or passes it to influxd. */
     async function startService(answer: (url: string) => { status: number; body: string } | undefined): Promise<{ url: string; close(): void }> {
       const { createServer, request: forward } = await import('node:http');
@@ -100,7 +99,7 @@ describe('InfluxStore (a real influxd, InfluxQL over HTTP)', function () {
     it('answers InfluxDB\'s 404 page (INFLUX_URL with a wrong path) with STORE_UNAVAILABLE naming INFLUX_URL, on every call', async () => {
       const store = new InfluxStore({ ...influx.storeConfig(), url: `${influx.url}/influxdb` });
       for (const call of [() => store.health(), () => store.write([point('h', 1_700_000_000)]), () => listRecords(store, { limit: 10, skip: 0 })]) {
-        const error = await failureOf(call);
+        const error = await failureOf(call());
         expect(error).to.have.property('code', 'STORE_UNAVAILABLE');
         expect(error).to.have.property('message', 'INFLUX_URL answered 404, and not as InfluxDB does ("404 page not found\\n"): check that it is InfluxDB\'s address, and any proxy in front of it');
       }
@@ -110,10 +109,10 @@ describe('InfluxStore (a real influxd, InfluxQL over HTTP)', function () {
       const catchAll = await startService(() => ({ status: 200, body: '<html><body>Welcome</body></html>' }));
       try {
         const store = new InfluxStore({ ...influx.storeConfig(), url: catchAll.url });
-        const written = await failureOf(() => store.write([point('h', 1_700_000_000)]));
+        const written = await failureOf(store.write([point('h', 1_700_000_000)]));
         expect(written).to.have.property('code', 'STORE_UNAVAILABLE');
         expect(written).to.have.property('message', 'INFLUX_URL answered 200 to a write, where InfluxDB answers 204: check that it is InfluxDB\'s address');
-        const read = await failureOf(() => listRecords(store, { limit: 10, skip: 0 }));
+        const read = await failureOf(listRecords(store, { limit: 10, skip: 0 }));
         expect(read).to.have.property('code', 'STORE_UNAVAILABLE');
       } finally {
         catchAll.close();
@@ -127,7 +126,7 @@ describe('InfluxStore (a real influxd, InfluxQL over HTTP)', function () {
         const store = new InfluxStore({ ...influx.storeConfig(), url: proxy.url });
         await store.write(Array.from({ length: 3 }, (_, i) => point('h', 1_700_000_000 + i * 60)));
         expect(await listRecords(store, { limit: 10, skip: 0 })).to.have.length(3);
-        const error = await failureOf(() => listRecords(store, { limit: 99_999, skip: 0 }));
+        const error = await failureOf(listRecords(store, { limit: 99_999, skip: 0 }));
         expect(error).to.have.property('code', 'STORE_REFUSED');
         expect((error as Error).message).to.match(/^InfluxDB answered 403: chunked queries are not allowed \(check INFLUX_TOKEN/);
       } finally {

@@ -5,6 +5,7 @@ import { InfluxV2Store } from '../../storage/influx-v2.js';
 import { listRecords } from '../../storage/index.js';
 import { freePort } from '../helpers/ports.js';
 import { storeContract } from './store-contract.js';
+import { failureOf } from '../helpers/failure.js';
 
 const url = process.env.INFLUX2_URL;
 const token = process.env.INFLUX2_TOKEN;
@@ -61,7 +62,7 @@ describe('InfluxV2Store (a real InfluxDB 2.x, Flux through @influxdata/influxdb-
     const store = new InfluxV2Store(config({ bucket: `missing_${randomBytes(6).toString('hex')}` }));
     const calls = [() => store.health(), () => store.write([{ host: 'h', timestamp: 1_700_000_000, total: 8, free: 2, used: 6 }]), () => listRecords(store, { limit: 10, skip: 0 })];
     for (const call of calls) {
-      const failure = await call().then(() => undefined, (caught: unknown) => caught);
+      const failure = await failureOf(call());
       expect(failure).to.have.property('code', 'STORE_REFUSED');
       expect((failure as Error).message).to.include("check their names and INFLUX_TOKEN's rights");
     }

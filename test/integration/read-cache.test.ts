@@ -8,6 +8,7 @@ import type { ListQuery, MemoryStore } from '../../storage/types.js';
 import { sharedInflux, type InfluxTarget } from '../helpers/influx-fixture.js';
 import { freePort } from '../helpers/ports.js';
 import { point } from './store-contract.js';
+import { failureOf } from '../helpers/failure.js';
 
 const T0 = 1_700_000_000;
 const newest = (limit: number): ListQuery => ({ host: 'h', limit, skip: 0 });
@@ -81,7 +82,7 @@ describe('The read cache (a real influxd, another process writing)', function ()
     const { store, reads } = counting(new InfluxStore({ ...influx.storeConfig(), url: `http://127.0.0.1:${await freePort()}`, timeoutMs: 500 }));
     const cached = withReadCache(store, 60_000);
     for (let i = 0; i < 2; i++) {
-      const failure = await cached.listJson(newest(10)).then(() => undefined, (error: unknown) => error);
+      const failure = await failureOf(cached.listJson(newest(10)));
       expect(failure).to.be.instanceOf(StoreUnavailableError);
     }
     expect(reads()).to.equal(2);

@@ -8,6 +8,7 @@ import { ADDON_PATH, SqliteStore } from '../../storage/sqlite.js';
 import { point, storeContract } from './store-contract.js';
 import { listRecords } from '../../storage/index.js';
 import { writeNotADatabase } from '../helpers/sqlite-files.js';
+import { failureOf } from '../helpers/failure.js';
 
 describe('SqliteStore (real SQLite files)', () => {
   let dir: string;
@@ -110,7 +111,7 @@ describe('SqliteStore (real SQLite files)', () => {
 
   it('opens whatever is at the path, and fails each call on an unusable path with STORE_UNAVAILABLE', async () => {
     const store = SqliteStore.open(config('/proc/version/not-a-dir/x.sqlite'));
-    const failure = await store.health().then(() => undefined, (error: unknown) => error);
+    const failure = await failureOf(store.health());
     expect(failure).to.have.property('code', 'STORE_UNAVAILABLE');
     expect(failure).to.have.property('message', 'SQLite store unavailable (ENOTDIR)');
     await store.close();
@@ -144,7 +145,7 @@ describe('SqliteStore (real SQLite files)', () => {
       const before = schemaOf();
       const store = SqliteStore.open(config(path));
       for (const call of [() => store.health(), () => store.write([point('h', 100)])]) {
-        const failure = await call().then(() => undefined, (error: unknown) => error);
+        const failure = await failureOf(call());
         expect(failure, what).to.have.property('code', 'STORE_UNAVAILABLE');
         expect((failure as Error).message, what).to.match(/^SQLite store unavailable: .* holds another database \(tables: (users|memory)\); give SQLITE_PATH a file of its own$/);
       }
@@ -173,7 +174,7 @@ describe('SqliteStore (real SQLite files)', () => {
     await writeNotADatabase(path);
     const store = SqliteStore.open(config(path));
     for (let call = 0; call < 2; call++) {
-      const failure = await store.write([point('h', 100)]).then(() => undefined, (error: unknown) => error);
+      const failure = await failureOf(store.write([point('h', 100)]));
       expect(failure, `call ${call}`).to.have.property('message', 'SQLite store unavailable (SQLITE_NOTADB)');
     }
     await rm(path);

@@ -2,6 +2,7 @@ import { expect } from 'chai';
 import { StoreUnavailableError } from '../../errors.js';
 import type { MemoryPoint, MemoryRecord, MemoryStore } from '../../storage/types.js';
 import { listRecords } from '../../storage/index.js';
+import { failureOf } from '../helpers/failure.js';
 
 export interface ContractTarget {
   /** A fresh, empty store for points one `intervalSeconds` apart. */
@@ -140,7 +141,7 @@ export function storeContract(target: ContractTarget): void {
   it('rejects a point no store can hold with POINT_INVALID', async () => {
     const store = await open();
     for (const bad of [point('', T0), point('a\nb', T0), { ...point('a', T0), used: 1.5 }, { ...point('a', T0), timestamp: -1 }]) {
-      const error = await store.write([bad]).then(() => undefined, (caught: unknown) => caught);
+      const error = await failureOf(store.write([bad]));
       expect(error, JSON.stringify(bad)).to.have.property('code', 'POINT_INVALID');
     }
     expect(await listRecords(store, { limit: 10, skip: 0 })).to.deep.equal([]);
@@ -152,7 +153,7 @@ export function storeContract(target: ContractTarget): void {
     const unreachable = await target.openUnreachable();
     stores.push(unreachable);
     for (const call of [() => unreachable.health(), () => listRecords(unreachable, { limit: 10, skip: 0 }), () => unreachable.write([point('a', T0)])]) {
-      const error = await call().then(() => undefined, (caught: unknown) => caught);
+      const error = await failureOf(call());
       expect(error).to.be.instanceOf(StoreUnavailableError);
       expect(error).to.have.property('code', 'STORE_UNAVAILABLE');
     }
