@@ -11,7 +11,7 @@
  * answer. The InfluxDB API runs twice: as deployed (INFLUX_READ_CACHE=1s) and with
  * a query for every request (INFLUX_READ_CACHE=0). Small pages (limit 10) are also
  * interleaved with the floor of any answer over HTTP here: a bare Koa + @koa/router
- * server answering a fixed 10-record array, asked by the same client.
+ * server answering the same 10 records as a fixed JSON text, asked by the same client.
  */
 import Database from 'better-sqlite3';
 import { Agent, request } from 'node:http';
@@ -88,7 +88,7 @@ async function compare(store: string, apiPort: number, raw: (limit: number, skip
 }
 
 const dir = await mkdtemp(join(tmpdir(), 'mt-bench-api-'));
-const bare = await startBareKoa();
+const bare = await startBareKoa('text');
 const rows: Row[] = [];
 
 const sqlitePath = join(dir, 'year.sqlite');

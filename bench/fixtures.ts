@@ -1,5 +1,6 @@
 import { fork, spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
+import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import type { StoreConfig } from '../config.js';
 import { openStore } from '../storage/index.js';
@@ -9,6 +10,9 @@ import { waitFor } from '../test/helpers/wait.js';
 
 export const HOST = 'bench';
 export const YEAR_OF_MINUTES = 525_600;
+
+/** The load generator's command-line script, run with `node` in its own process. */
+export const AUTOCANNON = createRequire(import.meta.url).resolve('autocannon/autocannon.js');
 
 /** Node's options from the benchmark's own environment: the image sets some (deploy/Dockerfile). */
 const NODE_OPTIONS = process.env.NODE_OPTIONS;
@@ -64,13 +68,21 @@ export async function startApiProcess(env: Record<string, string>): Promise<{ po
   };
 }
 
+/** How a bare Koa floor answers its fixed records (bare-koa.ts). */
+export type BareKoaKind = 'array' | 'text';
+
+export const BARE_KOA_LABELS: Record<BareKoaKind, string> = {
+  array: 'bare Koa + @koa/router, fixed 10-record array',
+  text: 'bare Koa + @koa/router, the same records as fixed JSON text',
+};
+
 /**
- * bare-koa.js as its own process on a free port, ready when it says so: the floor
+ * bare-koa.js as its own process on a free port, ready when it says so: a floor
  * the API's small pages are compared with.
  */
-export async function startBareKoa(): Promise<{ url: string; pid: number; stop(): Promise<void> }> {
+export async function startBareKoa(kind: BareKoaKind): Promise<{ url: string; pid: number; stop(): Promise<void> }> {
   const port = await freePort();
-  const child = fork(join(import.meta.dirname, 'bare-koa.js'), [String(port)], { stdio: 'ignore' });
+  const child = fork(join(import.meta.dirname, 'bare-koa.js'), [String(port), kind], { stdio: 'ignore' });
   await once(child, 'message');
   return {
     url: `http://127.0.0.1:${port}/memory-logs/`,

@@ -9,15 +9,13 @@
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { mkdtemp, rm } from 'node:fs/promises';
-import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { runtimeLabel, seedYear, startApiProcess } from './fixtures.js';
+import { AUTOCANNON, runtimeLabel, seedYear, startApiProcess } from './fixtures.js';
 import { residentMiB } from './proc-stats.js';
 
 const seconds = Number(process.argv[2] ?? 60);
 const rate = Number(process.argv[3] ?? 1_000);
-const autocannon = createRequire(import.meta.url).resolve('autocannon/autocannon.js');
 
 const dir = await mkdtemp(join(tmpdir(), 'mt-bench-soak-'));
 const path = join(dir, 'year.sqlite');
@@ -29,7 +27,7 @@ const url = `http://127.0.0.1:${api.port}/memory-logs/?limit=10`;
 await fetch(url);
 await new Promise((resolve) => setTimeout(resolve, 2_000));
 const before = await residentMiB(api.pid);
-const child = spawn(process.execPath, [autocannon, '-c', '10', '-R', String(rate), '-d', String(seconds), '-j', url], { stdio: ['ignore', 'pipe', 'ignore'] });
+const child = spawn(process.execPath, [AUTOCANNON, '-c', '10', '-R', String(rate), '-d', String(seconds), '-j', url], { stdio: ['ignore', 'pipe', 'ignore'] });
 let out = '';
 child.stdout.on('data', (chunk: Buffer) => (out += chunk.toString()));
 let peak = before;

@@ -1,10 +1,11 @@
 /**
  * Throughput: autocannon in a second process on loopback, 10 connections for 10 s
  * each, against `GET /memory-logs/?limit=L` for L in 10, 1,000 and 99,999 on both
- * stores (a year of minute points), next to a bare Koa + @koa/router server
- * answering a fixed 10-record array; the bare server and SQLite `limit=10` in
- * alternating rounds, whose ratios are printed, then both loaded at once at a fixed
- * rate, whose CPU per request is compared. Reports requests/s, p50/p99 latency,
+ * stores (a year of minute points), next to two bare Koa + @koa/router servers
+ * answering a fixed 10-record array (handed to Koa as the array, as the performance
+ * issue words its floor, and as fixed JSON text); the bare servers and SQLite
+ * `limit=10` in alternating rounds, whose ratios are printed, then each bare server
+ * and the API loaded at once at a fixed rate, whose CPU per request is compared. Reports requests/s, p50/p99 latency,
  * errors and the API's peak resident memory. Prints a Markdown table.
  *
  *   npm run bench:throughput -- [seconds=10]
@@ -12,11 +13,10 @@
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { mkdtemp, rm } from 'node:fs/promises';
-import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { InfluxServer, influxdAvailable } from '../test/helpers/influxd.js';
-import { runtimeLabel, seedYear, startApiProcess, startBareKoa } from './fixtures.js';
+import { AUTOCANNON, BARE_KOA_LABELS, type BareKoaKind, runtimeLabel, seedYear, startApiProcess, startBareKoa } from './fixtures.js';
 import { cpuMs, median, residentMiB } from './proc-stats.js';
 
 const seconds = Number(process.argv[2] ?? 10);
@@ -24,7 +24,6 @@ const seconds = Number(process.argv[2] ?? 10);
 const ROUNDS = 3;
 /** Requests/s for each of the two when loaded at once: well within what either sustains here. */
 const FIXED_RATE = 3_000;
-const autocannon = createRequire(import.meta.url).resolve('autocannon/autocannon.js');
 
 interface Result {
   target: string;
@@ -43,7 +42,7 @@ interface Result {
  */
 async function load(target: string, url: string, pid: number, rate?: number): Promise<Result> {
   const pace = rate === undefined ? ['-c', '10'] : ['-c', '5', '-R', String(rate)];
-  const child = spawn(process.execPath, [autocannon, ...pace, '-d', String(seconds), '-j', url], { stdio: ['ignore', 'pipe', 'ignore'] });
+  const child = spawn(process.execPath, [AUTOCANNON, ...pace, '-d', String(seconds), '-j', url], { stdio: ['ignore', 'pipe', 'ignore'] });
   let out = '';
   child.stdout.on('data', (chunk: Buffer) => (out += chunk.toString()));
   let peakMiB = await residentMiB(pid);
@@ -77,36 +76,45 @@ const sqlitePath = join(dir, 'year.sqlite');
 await seedYear({ kind: 'sqlite', path: sqlitePath, timeoutMs: 5_000 });
 const sqliteEnv = { STORE: 'sqlite', SQLITE_PATH: sqlitePath };
 
-// The floor and the API's small page in alternating rounds: this machine class's
+// The floors and the API's small page in alternating rounds: this machine class's
 // speed drifts by tens of percent within minutes, and the ratio is the target.
-const ratios: number[] = [];
-/** Bare Koa's CPU per request over the API's: the share of bare Koa's rate the API's own work allows. */
-const cpuRatios: number[] = [];
-/** CPU per request (µs) of both, loaded at the same time at FIXED_RATE each. */
-const fixedRateCpu: Array<{ bare: number; api: number }> = [];
+interface FloorRounds {
+  kind: BareKoaKind;
+  /** The API's requests/s over the floor's, by round. */
+  ratios: number[];
+  /** The floor's CPU per request over the API's: the share of its rate the API's own work allows. */
+  cpuRatios: number[];
+  /** CPU per request (µs) of both, loaded at the same time at FIXED_RATE each. */
+  fixedRateCpu: Array<{ bare: number; api: number }>;
+}
+const floors: FloorRounds[] = (['array', 'text'] as const).map((kind) => ({ kind, ratios: [], cpuRatios: [], fixedRateCpu: [] }));
 {
-  const bare = await startBareKoa();
+  const bares = await Promise.all(floors.map(({ kind }) => startBareKoa(kind)));
   const api = await startApiProcess(sqliteEnv);
-  const bareRuns: Result[] = [];
+  const apiUrl = `http://127.0.0.1:${api.port}/memory-logs/?limit=10`;
+  const bareRuns: Result[][] = floors.map(() => []);
   const apiRuns: Result[] = [];
   for (let round = 0; round < ROUNDS; round++) {
-    bareRuns.push(await load('bare Koa + @koa/router, fixed 10 records', bare.url, bare.pid));
-    apiRuns.push(await load('SQLite, limit=10', `http://127.0.0.1:${api.port}/memory-logs/?limit=10`, api.pid));
-    ratios.push(apiRuns[round]!.requestsPerSecond / bareRuns[round]!.requestsPerSecond);
-    cpuRatios.push(bareRuns[round]!.cpuMicrosPerRequest / apiRuns[round]!.cpuMicrosPerRequest);
+    for (const [i, { kind }] of floors.entries()) bareRuns[i]!.push(await load(BARE_KOA_LABELS[kind], bares[i]!.url, bares[i]!.pid));
+    const apiRun = await load('SQLite, limit=10', apiUrl, api.pid);
+    apiRuns.push(apiRun);
+    for (const [i, floor] of floors.entries()) {
+      floor.ratios.push(apiRun.requestsPerSecond / bareRuns[i]![round]!.requestsPerSecond);
+      floor.cpuRatios.push(bareRuns[i]![round]!.cpuMicrosPerRequest / apiRun.cpuMicrosPerRequest);
+    }
   }
-  // Both at once, at a rate either sustains: whatever the machine's speed does during
-  // a round, it does to both, so their CPU per request compares without its drift.
+  // Each floor and the API at once, at a rate either sustains: whatever the machine's
+  // speed does during a round, it does to both, so their CPU per request compares
+  // without its drift.
   for (let round = 0; round < ROUNDS; round++) {
-    const [bareRun, apiRun] = await Promise.all([
-      load('bare', bare.url, bare.pid, FIXED_RATE),
-      load('api', `http://127.0.0.1:${api.port}/memory-logs/?limit=10`, api.pid, FIXED_RATE),
-    ]);
-    fixedRateCpu.push({ bare: bareRun.cpuMicrosPerRequest, api: apiRun.cpuMicrosPerRequest });
+    for (const [i, floor] of floors.entries()) {
+      const [bareRun, apiRun] = await Promise.all([load('bare', bares[i]!.url, bares[i]!.pid, FIXED_RATE), load('api', apiUrl, api.pid, FIXED_RATE)]);
+      floor.fixedRateCpu.push({ bare: bareRun.cpuMicrosPerRequest, api: apiRun.cpuMicrosPerRequest });
+    }
   }
-  results.push(medianRun(bareRuns), medianRun(apiRuns));
+  results.push(...bareRuns.map(medianRun), medianRun(apiRuns));
   await api.stop();
-  await bare.stop();
+  await Promise.all(bares.map((bare) => bare.stop()));
 }
 
 const targets: Array<{ store: string; env: Record<string, string>; limits: number[] }> = [{ store: 'SQLite', env: sqliteEnv, limits: [1_000, 99_999] }];
@@ -138,11 +146,12 @@ for (const r of results) {
   console.log(`| ${r.target} | ${r.requestsPerSecond.toFixed(0)} | ${r.p50} | ${r.p99} | ${r.errors} | ${r.peakMiB.toFixed(0)} | ${r.cpuMicrosPerRequest.toFixed(0)} |`);
 }
 const byRound = (values: number[]): string => `${values.map((r) => r.toFixed(2)).join(', ')}; median ${median(values).toFixed(2)}`;
-console.log(
-  `\nBare Koa and SQLite limit=10 ran in ${ROUNDS} alternating rounds (their rows: the median round). SQLite limit=10 / bare Koa, by round: ` +
-    `requests/s ${byRound(ratios)} (target >= 0.90); bare Koa's CPU per request / the API's ${byRound(cpuRatios)}.`,
-);
-console.log(
-  `\nBoth loaded at once, ${FIXED_RATE} requests/s each, ${ROUNDS} rounds: CPU per request (µs), bare Koa / SQLite limit=10 by round: ` +
-    `${fixedRateCpu.map(({ bare, api }) => `${bare.toFixed(0)} / ${api.toFixed(0)}`).join(', ')}; ratio ${byRound(fixedRateCpu.map(({ bare, api }) => bare / api))}.`,
-);
+console.log(`\nEach bare Koa floor and SQLite limit=10 ran in ${ROUNDS} alternating rounds (their rows: the median round).`);
+for (const { kind, ratios, cpuRatios, fixedRateCpu } of floors) {
+  console.log(
+    `\nAgainst ${BARE_KOA_LABELS[kind]}: SQLite limit=10 / bare Koa, by round: requests/s ${byRound(ratios)} (target >= 0.90); ` +
+      `bare Koa's CPU per request / the API's ${byRound(cpuRatios)}. Both loaded at once, ${FIXED_RATE} requests/s each, ${ROUNDS} rounds: ` +
+      `CPU per request (µs), bare Koa / SQLite limit=10 by round: ${fixedRateCpu.map(({ bare, api }) => `${bare.toFixed(0)} / ${api.toFixed(0)}`).join(', ')}; ` +
+      `ratio ${byRound(fixedRateCpu.map(({ bare, api }) => bare / api))}.`,
+  );
+}

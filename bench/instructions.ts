@@ -1,0 +1,118 @@
+/**
+ * Instructions per request: each bare Koa floor and the API's SQLite small page run
+ * under valgrind's callgrind, which counts the instructions a process executes, not
+ * the time it takes; the same code and requests give the same count within about
+ * 1%, whatever else the machine is doing, where the throughput benchmark's ratios
+ * drift by tens of percent between runs. Each server is warmed up uncounted, then
+ * counted over a fixed number of requests (AUTOCANNON, 10 connections). Prints a
+ * Markdown table. Needs valgrind (Debian's `valgrind`).
+ *
+ *   npm run bench:instructions -- [requests=5000]
+ *
+ * Kernel work (the sockets) is not counted, and under callgrind a process runs tens
+ * of times slower, so work done per interval of time rather than per request (the
+ * store's check of its file every 10 ms, timers) weighs more on each request than it
+ * does at full speed: the API's count errs high.
+ */
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { once } from 'node:events';
+import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { freePort } from '../test/helpers/ports.js';
+import { waitFor } from '../test/helpers/wait.js';
+import { AUTOCANNON, BARE_KOA_LABELS, inheritedEnv, runtimeLabel, seedYear, type BareKoaKind } from './fixtures.js';
+
+const requests = Number(process.argv[2] ?? 5_000);
+/** Requests before counting starts: enough for V8 to have optimised the hot path. */
+const WARM_UP_REQUESTS = 10_000;
+/** A process under callgrind starts tens of times slower. */
+const START_TIMEOUT_MS = 120_000;
+
+interface Count {
+  target: string;
+  /** Instructions per request on the main thread, where the requests are answered. */
+  mainThread: number;
+  /** The same over all threads: V8's background compilation and garbage collection too. */
+  allThreads: number;
+}
+
+if (spawnSync('valgrind', ['--version']).error) {
+  console.error('valgrind not found: install it (Debian: apt-get install valgrind)');
+  process.exit(1);
+}
+
+/** Runs autocannon to the end: `count` requests over 10 connections. */
+async function requestsTo(url: string, count: number): Promise<void> {
+  const child = spawn(process.execPath, [AUTOCANNON, '-c', '10', '-a', String(count), url], { stdio: 'ignore' });
+  const [code] = (await once(child, 'exit')) as [number | null];
+  if (code !== 0) throw new Error(`autocannon exited with ${code}`);
+}
+
+function callgrindControl(pid: number, instrumentation: 'on' | 'off'): void {
+  const { status } = spawnSync('callgrind_control', ['-i', instrumentation, String(pid)], { stdio: 'ignore' });
+  if (status !== 0) throw new Error(`callgrind_control -i ${instrumentation} failed`);
+}
+
+/**
+ * `args` (a node script and its arguments) under callgrind, counting nothing until
+ * warmed up, then `requests` requests to `url`; the counts by thread, from callgrind's
+ * files (one per thread, `-01` the main one).
+ */
+async function count(target: string, args: string[], url: string, env: NodeJS.ProcessEnv = {}): Promise<Count> {
+  const dir = await mkdtemp(join(tmpdir(), 'mt-bench-callgrind-'));
+  const out = join(dir, 'callgrind.out');
+  const child: ChildProcess = spawn(
+    'valgrind',
+    ['--tool=callgrind', '--instr-atstart=no', '--separate-threads=yes', `--callgrind-out-file=${out}`, process.execPath, ...args],
+    { env: { ...inheritedEnv(), ...env }, stdio: 'ignore' },
+  );
+  try {
+    await waitFor(target, async () => ((await fetch(url).catch(() => undefined))?.ok ? true : undefined), START_TIMEOUT_MS);
+    await requestsTo(url, WARM_UP_REQUESTS);
+    callgrindControl(child.pid!, 'on');
+    await requestsTo(url, requests);
+    callgrindControl(child.pid!, 'off');
+  } finally {
+    child.kill('SIGTERM');
+    await once(child, 'exit');
+  }
+  const totals = new Map<string, number>();
+  for (const file of await readdir(dir)) {
+    const total = /^totals: (\d+)$/m.exec(await readFile(join(dir, file), 'utf8'))?.[1];
+    if (total !== undefined) totals.set(file, Number(total));
+  }
+  await rm(dir, { recursive: true, force: true });
+  const all = [...totals.values()].reduce((sum, n) => sum + n, 0);
+  return { target, mainThread: (totals.get('callgrind.out-01') ?? NaN) / requests, allThreads: all / requests };
+}
+
+const counts: Count[] = [];
+const bareKoa = join(import.meta.dirname, 'bare-koa.js');
+for (const kind of ['array', 'text'] as BareKoaKind[]) {
+  const port = await freePort();
+  counts.push(await count(BARE_KOA_LABELS[kind], [bareKoa, String(port), kind], `http://127.0.0.1:${port}/memory-logs/`));
+}
+const dir = await mkdtemp(join(tmpdir(), 'mt-bench-instructions-'));
+const sqlitePath = join(dir, 'year.sqlite');
+await seedYear({ kind: 'sqlite', path: sqlitePath, timeoutMs: 5_000 });
+const port = await freePort();
+counts.push(
+  await count('SQLite, limit=10', [join(import.meta.dirname, '..', 'cli.js'), 'serve'], `http://127.0.0.1:${port}/memory-logs/?limit=10`, {
+    STORE: 'sqlite',
+    SQLITE_PATH: sqlitePath,
+    LOG_LEVEL: 'warn',
+    BIND_ADDRESS: '127.0.0.1',
+    PORT: String(port),
+  }),
+);
+await rm(dir, { recursive: true, force: true });
+
+const api = counts.at(-1)!;
+const thousands = (n: number): string => (n / 1_000).toFixed(1);
+console.log(`Instructions per request (callgrind), ${requests} requests after ${WARM_UP_REQUESTS} uncounted, ${new Date().toISOString().slice(0, 10)}, ${runtimeLabel()}\n`);
+console.log('| target | main thread (thousands) | all threads (thousands) | this / the API, main thread | this / the API, all threads |');
+console.log('| --- | ---: | ---: | ---: | ---: |');
+for (const c of counts) {
+  console.log(`| ${c.target} | ${thousands(c.mainThread)} | ${thousands(c.allThreads)} | ${(c.mainThread / api.mainThread).toFixed(2)} | ${(c.allThreads / api.allThreads).toFixed(2)} |`);
+}
