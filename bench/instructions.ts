@@ -4,7 +4,7 @@
  * the time it takes; the same code and requests give the same count within about
  * 1%, whatever else the machine is doing, where the throughput benchmark's ratios
  * drift by tens of percent between runs. Each server is warmed up uncounted, then
- * counted over a fixed number of requests (AUTOCANNON, 10 connections). Prints a
+ * counted over a fixed number of requests (autocannon, 10 connections). Prints a
  * Markdown table. Needs valgrind (Debian's `valgrind`).
  *
  *   npm run bench:instructions -- [requests=5000]
@@ -74,8 +74,11 @@ async function count(target: string, args: string[], url: string, env: NodeJS.Pr
     await requestsTo(url, requests);
     callgrindControl(child.pid!, 'off');
   } finally {
-    child.kill('SIGTERM');
-    await once(child, 'exit');
+    // SIGTERM lets callgrind write its files; a server that failed to start has exited.
+    if (child.exitCode === null) {
+      child.kill('SIGTERM');
+      await once(child, 'exit');
+    }
   }
   const totals = new Map<string, number>();
   for (const file of await readdir(dir)) {

@@ -5,8 +5,9 @@
  * answering a fixed 10-record array (handed to Koa as the array, as the performance
  * issue words its floor, and as fixed JSON text); the bare servers and SQLite
  * `limit=10` in alternating rounds, whose ratios are printed, then each bare server
- * and the API loaded at once at a fixed rate, whose CPU per request is compared. Reports requests/s, p50/p99 latency,
- * errors and the API's peak resident memory. Prints a Markdown table.
+ * and the API loaded at once at a fixed rate, whose CPU per request is compared.
+ * Reports requests/s, p50/p99 latency, errors and the API's peak resident memory.
+ * Prints a Markdown table.
  *
  *   npm run bench:throughput -- [seconds=10]
  */
