@@ -23,4 +23,4 @@ const app = new Koa();
 const router = new Router();
 router.get('/memory-logs/', answer);
 app.use(router.routes());
-app.listen(Number(process.argv[2]), '127.0.0.1', () => process.send?.('listening'));
+app.listen(Number(process.argv[2]), '127.0.0.1');

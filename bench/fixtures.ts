@@ -1,4 +1,4 @@
-import { fork, spawn, type ChildProcess } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
@@ -47,25 +47,47 @@ export async function seedYear(config: StoreConfig): Promise<void> {
   await store.close();
 }
 
-/** `memory-tracker serve` as its own process, on a free port, ready when /healthz answers. */
-export async function startApiProcess(env: Record<string, string>): Promise<{ port: number; pid: number; stop(): Promise<void> }> {
-  const port = await freePort();
-  const child: ChildProcess = spawn(process.execPath, [join(import.meta.dirname, '..', 'cli.js'), 'serve'], {
-    env: { ...inheritedEnv(), LOG_LEVEL: 'warn', BIND_ADDRESS: '127.0.0.1', PORT: String(port), ...env },
-    stdio: ['ignore', 'inherit', 'inherit'],
-  });
-  await waitFor('the API', async () => {
-    const response = await fetch(`http://127.0.0.1:${port}/healthz`).catch(() => undefined);
-    return response?.ok ? true : undefined;
-  });
-  return {
-    port,
-    pid: child.pid!,
-    async stop() {
-      child.kill('SIGTERM');
-      await once(child, 'exit');
-    },
+/**
+ * How a benchmark starts a server's `node`: directly, or after a tool's own command
+ * line (valgrind), which also makes it start far slower.
+ */
+export interface Launcher {
+  readonly command: readonly string[];
+  readonly startTimeoutMs: number;
+}
+
+const DIRECT: Launcher = { command: [], startTimeoutMs: 15_000 };
+
+export interface ServerProcess {
+  readonly pid: number;
+  /** SIGTERM (a tool under which it runs writes its results then), and its exit. */
+  stop(): Promise<void>;
+}
+
+/** `node` with `args` as its own process, ready when `readyUrl` answers 200. */
+async function startNodeServer(what: string, args: readonly string[], readyUrl: string, env: NodeJS.ProcessEnv, launcher: Launcher): Promise<ServerProcess> {
+  const [file, ...rest] = [...launcher.command, process.execPath, ...args];
+  const child: ChildProcess = spawn(file!, rest, { env: { ...inheritedEnv(), ...env }, stdio: ['ignore', 'inherit', 'inherit'] });
+  const stop = async (): Promise<void> => {
+    if (child.exitCode !== null || child.signalCode !== null) return;
+    child.kill('SIGTERM');
+    await once(child, 'exit');
   };
+  try {
+    await waitFor(what, async () => ((await fetch(readyUrl).catch(() => undefined))?.ok ? true : undefined), launcher.startTimeoutMs);
+  } catch (error) {
+    await stop();
+    throw error;
+  }
+  return { pid: child.pid!, stop };
+}
+
+/** `memory-tracker serve` as its own process, on a free port, ready when /healthz answers. */
+export async function startApiProcess(env: Record<string, string>, launcher = DIRECT): Promise<ServerProcess & { port: number }> {
+  const port = await freePort();
+  const environment = { LOG_LEVEL: 'warn', BIND_ADDRESS: '127.0.0.1', PORT: String(port), ...env };
+  const server = await startNodeServer('the API', [join(import.meta.dirname, '..', 'cli.js'), 'serve'], `http://127.0.0.1:${port}/healthz`, environment, launcher);
+  return { ...server, port };
 }
 
 /** How a bare Koa floor answers its fixed records (bare-koa.ts). */
@@ -76,20 +98,10 @@ export const BARE_KOA_LABELS: Record<BareKoaKind, string> = {
   text: 'bare Koa + @koa/router, the same records as fixed JSON text',
 };
 
-/**
- * bare-koa.js as its own process on a free port, ready when it says so: a floor
- * the API's small pages are compared with.
- */
-export async function startBareKoa(kind: BareKoaKind): Promise<{ url: string; pid: number; stop(): Promise<void> }> {
+/** bare-koa.js as its own process on a free port: a floor the API's small pages are compared with. */
+export async function startBareKoa(kind: BareKoaKind, launcher = DIRECT): Promise<ServerProcess & { url: string }> {
   const port = await freePort();
-  const child = fork(join(import.meta.dirname, 'bare-koa.js'), [String(port), kind], { stdio: 'ignore' });
-  await once(child, 'message');
-  return {
-    url: `http://127.0.0.1:${port}/memory-logs/`,
-    pid: child.pid!,
-    async stop() {
-      child.kill();
-      await once(child, 'exit');
-    },
-  };
+  const url = `http://127.0.0.1:${port}/memory-logs/`;
+  const server = await startNodeServer(BARE_KOA_LABELS[kind], [join(import.meta.dirname, 'bare-koa.js'), String(port), kind], url, {}, launcher);
+  return { ...server, url };
 }

@@ -14,14 +14,12 @@
  * store's check of its file every 10 ms, timers) weighs more on each request than it
  * does at full speed: the API's count errs high.
  */
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { once } from 'node:events';
 import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { freePort } from '../test/helpers/ports.js';
-import { waitFor } from '../test/helpers/wait.js';
-import { AUTOCANNON, BARE_KOA_LABELS, inheritedEnv, runtimeLabel, seedYear, type BareKoaKind } from './fixtures.js';
+import { AUTOCANNON, BARE_KOA_LABELS, runtimeLabel, seedYear, startApiProcess, startBareKoa, type BareKoaKind, type Launcher, type ServerProcess } from './fixtures.js';
 
 const requests = Number(process.argv[2] ?? 5_000);
 /** Requests before counting starts: enough for V8 to have optimised the hot path. */
@@ -55,30 +53,25 @@ function callgrindControl(pid: number, instrumentation: 'on' | 'off'): void {
 }
 
 /**
- * `args` (a node script and its arguments) under callgrind, counting nothing until
- * warmed up, then `requests` requests to `url`; the counts by thread, from callgrind's
- * files (one per thread, `-01` the main one).
+ * A server under callgrind, counting nothing until warmed up, then `requests`
+ * requests to its `url`; the counts by thread, from callgrind's files (one per
+ * thread, `-01` the main one).
  */
-async function count(target: string, args: string[], url: string, env: NodeJS.ProcessEnv = {}): Promise<Count> {
+async function count(target: string, start: (launcher: Launcher) => Promise<ServerProcess & { url: string }>): Promise<Count> {
   const dir = await mkdtemp(join(tmpdir(), 'mt-bench-callgrind-'));
   const out = join(dir, 'callgrind.out');
-  const child: ChildProcess = spawn(
-    'valgrind',
-    ['--tool=callgrind', '--instr-atstart=no', '--separate-threads=yes', `--callgrind-out-file=${out}`, process.execPath, ...args],
-    { env: { ...inheritedEnv(), ...env }, stdio: 'ignore' },
-  );
+  const server = await start({
+    command: ['valgrind', '-q', '--tool=callgrind', '--instr-atstart=no', '--separate-threads=yes', `--callgrind-out-file=${out}`],
+    startTimeoutMs: START_TIMEOUT_MS,
+  });
   try {
-    await waitFor(target, async () => ((await fetch(url).catch(() => undefined))?.ok ? true : undefined), START_TIMEOUT_MS);
-    await requestsTo(url, WARM_UP_REQUESTS);
-    callgrindControl(child.pid!, 'on');
-    await requestsTo(url, requests);
-    callgrindControl(child.pid!, 'off');
+    await requestsTo(server.url, WARM_UP_REQUESTS);
+    callgrindControl(server.pid, 'on');
+    await requestsTo(server.url, requests);
+    callgrindControl(server.pid, 'off');
   } finally {
-    // SIGTERM lets callgrind write its files; a server that failed to start has exited.
-    if (child.exitCode === null) {
-      child.kill('SIGTERM');
-      await once(child, 'exit');
-    }
+    // callgrind writes its files as the server ends.
+    await server.stop();
   }
   const totals = new Map<string, number>();
   for (const file of await readdir(dir)) {
@@ -91,22 +84,16 @@ async function count(target: string, args: string[], url: string, env: NodeJS.Pr
 }
 
 const counts: Count[] = [];
-const bareKoa = join(import.meta.dirname, 'bare-koa.js');
 for (const kind of ['array', 'text'] as BareKoaKind[]) {
-  const port = await freePort();
-  counts.push(await count(BARE_KOA_LABELS[kind], [bareKoa, String(port), kind], `http://127.0.0.1:${port}/memory-logs/`));
+  counts.push(await count(BARE_KOA_LABELS[kind], (launcher) => startBareKoa(kind, launcher)));
 }
 const dir = await mkdtemp(join(tmpdir(), 'mt-bench-instructions-'));
 const sqlitePath = join(dir, 'year.sqlite');
 await seedYear({ kind: 'sqlite', path: sqlitePath, timeoutMs: 5_000 });
-const port = await freePort();
 counts.push(
-  await count('SQLite, limit=10', [join(import.meta.dirname, '..', 'cli.js'), 'serve'], `http://127.0.0.1:${port}/memory-logs/?limit=10`, {
-    STORE: 'sqlite',
-    SQLITE_PATH: sqlitePath,
-    LOG_LEVEL: 'warn',
-    BIND_ADDRESS: '127.0.0.1',
-    PORT: String(port),
+  await count('SQLite, limit=10', async (launcher) => {
+    const api = await startApiProcess({ STORE: 'sqlite', SQLITE_PATH: sqlitePath }, launcher);
+    return { ...api, url: `http://127.0.0.1:${api.port}/memory-logs/?limit=10` };
   }),
 );
 await rm(dir, { recursive: true, force: true });

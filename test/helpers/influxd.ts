@@ -45,11 +45,11 @@ export class InfluxServer {
     return server;
   }
 
-  /** Runs InfluxQL as the admin (if any); throws unless every statement succeeded. */
-  async query(text: string): Promise<void> {
+  /** Runs InfluxQL as the admin (if any), in `database` if given; throws unless every statement succeeded. */
+  async query(text: string, database?: string): Promise<void> {
     const headers: Record<string, string> = { 'Content-Type': 'application/x-www-form-urlencoded' };
     if (this.admin) headers.Authorization = `Basic ${Buffer.from(`${this.admin.username}:${this.admin.password}`).toString('base64')}`;
-    const response = await fetch(`${this.url}/query`, { method: 'POST', headers, body: new URLSearchParams({ q: text }) });
+    const response = await fetch(`${this.url}/query`, { method: 'POST', headers, body: new URLSearchParams({ q: text, ...(database === undefined ? {} : { db: database }) }) });
     const body = await response.text();
     if (!response.ok || body.includes('"error"')) throw new Error(`influxd refused ${text}: ${response.status} ${body}`);
   }

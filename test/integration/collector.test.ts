@@ -112,13 +112,11 @@ describe('Collector (Bree worker threads, a real influxd, COLLECT_INTERVAL=1s)',
     const influx: InfluxServer = await privateInflux(this);
     try {
       const storeConfig: InfluxStoreConfig = { ...influx.storeConfig(), collectIntervalMs: 1_000 };
-      const influxql = async (path: string, body: string): Promise<void> => {
-        const response = await fetch(`${influx.url}${path}`, { method: 'POST', body, headers: { 'Content-Type': 'application/x-www-form-urlencoded' } });
-        expect(response.status, await response.text()).to.be.within(200, 299);
-      };
       // Another program's `memory` of floats, in the shard the collector writes to.
       await influx.query(`CREATE DATABASE "${storeConfig.database}"`);
-      await influxql(`/write?db=${storeConfig.database}&precision=s`, `memory,host=other total=1.5,free=1.0,used=0.5 ${Math.floor(Date.now() / 1_000) - 1}`);
+      const floats = `memory,host=other total=1.5,free=1.0,used=0.5 ${Math.floor(Date.now() / 1_000) - 1}`;
+      const written = await fetch(`${influx.url}/write?db=${storeConfig.database}&precision=s`, { method: 'POST', body: floats });
+      expect(written.status, await written.text()).to.equal(204);
       const { logger, lines } = capturingLogger();
       running.push(await startCollector(collectorConfig(join(dir, 'rejected')), storeConfig, logger));
       const spool = new Spool(join(dir, 'rejected', 'spool'), 10_000);
@@ -127,7 +125,7 @@ describe('Collector (Bree worker threads, a real influxd, COLLECT_INTERVAL=1s)',
       expect(rejected.map((line) => [line.msg, line.level])).to.deep.equal([['store rejected the points, spooling', 50]]);
       expect(String(rejected[0]!.reason)).to.match(/^InfluxDB answered 400: partial write: field type conflict/);
 
-      await influxql(`/query?db=${storeConfig.database}`, 'q=DROP MEASUREMENT "memory"');
+      await influx.query('DROP MEASUREMENT "memory"', storeConfig.database);
       await waitFor('the spool replayed', async () => (lines().some((line) => /^replayed \d+ points$/.test(String(line.msg))) ? true : undefined));
       const stored = await storedTimestamps(new InfluxStore(storeConfig));
       expect(stored.length).to.be.at.least(3);
