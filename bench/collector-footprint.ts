@@ -2,7 +2,8 @@
  * Collector footprint: runs `memory-tracker collect` at a fast interval on the
  * embedded store next to a bare `node` process doing nothing, and reports resident
  * memory (median, max, its curve by tenths of the run and its slope after the
- * first tenth) and CPU time per sample. For scale, two floors measured
+ * first tenth), the part of it only the process holds, and CPU time per sample.
+ * For scale, two floors measured
  * in the same run: the memory of a `node` process that only loads the libraries the
  * collector is built on (Bree, pino), and the CPU an empty worker thread takes to
  * start and end, the floor under every run. Not a test: prints a Markdown table for
@@ -20,7 +21,7 @@ import { Worker } from 'node:worker_threads';
 import { SqliteStore } from '../storage/sqlite.js';
 import { listRecords } from '../storage/index.js';
 import { inheritedEnv, runtimeLabel } from './fixtures.js';
-import { cpuMs, median, residentMiB } from './proc-stats.js';
+import { cpuMs, median, residentParts } from './proc-stats.js';
 
 const seconds = Number(process.argv[2] ?? 120);
 const interval = process.argv[3] ?? '1s';
@@ -36,7 +37,11 @@ const bare = spawn(process.execPath, ['-e', idle], { stdio: 'ignore' });
 const resolvePackage = createRequire(import.meta.url).resolve;
 const libraries = spawn(process.execPath, ['-e', `require(${JSON.stringify(resolvePackage('bree'))}); require(${JSON.stringify(resolvePackage('pino'))}); ${idle}`], { stdio: 'ignore' });
 
-const rss: { collector: number[]; bare: number[]; libraries: number[] } = { collector: [], bare: [], libraries: [] };
+const processes = { collector, bare, libraries };
+type Sampled = keyof typeof processes;
+const rss: Record<Sampled, number[]> = { collector: [], bare: [], libraries: [] };
+/** The private part of each sample in `rss`: what the process alone holds. */
+const privateRss: Record<Sampled, number[]> = { collector: [], bare: [], libraries: [] };
 /** When each collector sample was taken, in hours since the start. */
 const sampledAtHours: number[] = [];
 await sleep(2_000); // all three started and settled
@@ -44,9 +49,11 @@ const cpuStart = await cpuMs(collector.pid!);
 const startedMs = Date.now();
 while (Date.now() - startedMs < seconds * 1_000) {
   sampledAtHours.push((Date.now() - startedMs) / 3_600_000);
-  rss.collector.push(await residentMiB(collector.pid!));
-  rss.bare.push(await residentMiB(bare.pid!));
-  rss.libraries.push(await residentMiB(libraries.pid!));
+  for (const [name, child] of Object.entries(processes) as [Sampled, ChildProcess][]) {
+    const { totalMiB, privateMiB } = await residentParts(child.pid!);
+    rss[name].push(totalMiB);
+    privateRss[name].push(privateMiB);
+  }
   await sleep(1_000);
 }
 const cpuUsed = (await cpuMs(collector.pid!)) - cpuStart;
@@ -85,6 +92,8 @@ console.log('| measure | collector | bare node | ratio / target |');
 console.log('| --- | --- | --- | --- |');
 console.log(`| resident memory, median (MiB) | ${fmt(median(rss.collector))} | ${fmt(bareMedian)} | ${(median(rss.collector) / bareMedian).toFixed(2)}x (target < 1.25x) |`);
 console.log(`| resident memory of a node that only loads Bree and pino, median (MiB) | | ${fmt(median(rss.libraries))} | ${(median(rss.libraries) / bareMedian).toFixed(2)}x: the floor of the collector's libraries |`);
+console.log(`| of the resident memory, private (heaps, stacks), median (MiB) | ${fmt(median(privateRss.collector))} | ${fmt(median(privateRss.bare))} | Bree and pino alone: ${fmt(median(privateRss.libraries))} |`);
+console.log(`| of the resident memory, pages of files (the node binary, shared libraries), median (MiB) | ${fmt(median(sharedOf('collector')))} | ${fmt(median(sharedOf('bare')))} | Bree and pino alone: ${fmt(median(sharedOf('libraries')))} |`);
 console.log(`| resident memory, max (MiB) | ${fmt(Math.max(...rss.collector))} | ${fmt(Math.max(...rss.bare))} | |`);
 console.log(`| resident memory, first third -> last third (MiB) | ${fmt(early)} -> ${fmt(late)} | | growth ${fmt(Math.abs(late - early) < 0.05 ? 0 : late - early)} MiB |`);
 console.log(`| resident memory after the first tenth, least-squares slope (MiB per hour) | ${slopePerHour.toFixed(2)} | | |`);
@@ -93,6 +102,11 @@ console.log(`| CPU per sample, worker start included (ms) | ${fmt(perSample)} | 
 console.log(`| CPU to start and end an empty worker thread, median of ${EMPTY_WORKERS} (ms) | | ${fmt(median(emptyWorkerMs))} | the floor of a run |`);
 console.log(`| CPU share at one sample a minute | ${((perSample / 60_000) * 100).toFixed(3)}% of a core | | target < 0.2% |`);
 console.log(`\nCollector resident memory by tenth of the run, medians (MiB): ${tenths.map(fmt).join(', ')}`);
+
+/** Each sample's resident memory less its private part: pages of files. */
+function sharedOf(name: Sampled): number[] {
+  return rss[name].map((total, i) => total - privateRss[name][i]!);
+}
 
 /** The least-squares slope of ys over xs: the change of y per unit of x. */
 function leastSquaresSlope(xs: readonly number[], ys: readonly number[]): number {

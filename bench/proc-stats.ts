@@ -4,8 +4,19 @@ const TICKS_PER_SECOND = 100; // USER_HZ on Linux
 
 /** Resident memory of a process, in MiB (VmRSS). */
 export async function residentMiB(pid: number): Promise<number> {
+  return (await residentParts(pid)).totalMiB;
+}
+
+/**
+ * Resident memory and the part of it only this process holds: anonymous pages (its
+ * heaps and stacks). The rest is pages of files (the `node` binary's code and
+ * read-only data, shared libraries), which every process running the same files
+ * shares and the kernel can drop and read again.
+ */
+export async function residentParts(pid: number): Promise<{ totalMiB: number; privateMiB: number }> {
   const status = await readFile(`/proc/${pid}/status`, 'utf8');
-  return Number(/^VmRSS:\s+(\d+) kB$/m.exec(status)?.[1]) / 1024;
+  const kib = (field: string): number => Number(new RegExp(`^${field}:\\s+(\\d+) kB$`, 'm').exec(status)?.[1]);
+  return { totalMiB: kib('VmRSS') / 1024, privateMiB: kib('RssAnon') / 1024 };
 }
 
 /** CPU time (user + system) a process has used so far, in ms. */
