@@ -3,11 +3,10 @@
  * embedded store next to a bare `node` process doing nothing, and reports resident
  * memory (median, max, its curve by tenths of the run and its slope after the
  * first tenth), the part of it only the process holds, and CPU time per sample.
- * For scale, two floors measured
- * in the same run: the memory of a `node` process that only loads the libraries the
- * collector is built on (Bree, pino), and the CPU an empty worker thread takes to
- * start and end, the floor under every run. Not a test: prints a Markdown table for
- * the README.
+ * For scale, two floors measured in the same run: the memory of a `node` process
+ * that only loads the libraries the collector is built on (Bree, pino), and the CPU
+ * an empty worker thread takes to start and end, the floor under every run. Not a
+ * test: prints a Markdown table for the README.
  *
  *   npm run bench:collector -- [seconds=120] [interval=1s]
  */
@@ -96,6 +95,7 @@ console.log(`| of the resident memory, private (heaps, stacks), median (MiB) | $
 console.log(`| of the resident memory, pages of files (the node binary, shared libraries), median (MiB) | ${fmt(median(sharedOf('collector')))} | ${fmt(median(sharedOf('bare')))} | Bree and pino alone: ${fmt(median(sharedOf('libraries')))} |`);
 console.log(`| resident memory, max (MiB) | ${fmt(Math.max(...rss.collector))} | ${fmt(Math.max(...rss.bare))} | |`);
 console.log(`| resident memory, first third -> last third (MiB) | ${fmt(early)} -> ${fmt(late)} | | growth ${fmt(Math.abs(late - early) < 0.05 ? 0 : late - early)} MiB |`);
+console.log(`| private memory, first third -> last third (MiB) | ${fmt(median(privateRss.collector.slice(0, third)))} -> ${fmt(median(privateRss.collector.slice(-third)))} | | |`);
 console.log(`| resident memory after the first tenth, least-squares slope (MiB per hour) | ${slopePerHour.toFixed(2)} | | |`);
 console.log(`| samples stored | ${samples} | | |`);
 console.log(`| CPU per sample, worker start included (ms) | ${fmt(perSample)} | | target < 80 ms |`);
