@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ConfigError } from '../../errors.js';
@@ -51,10 +51,15 @@ describe('loadConfig', () => {
   });
 
   it('reads a secret from a *_FILE (Docker secrets)', () => {
-    const file = join(mkdtempSync(join(tmpdir(), 'mt-config-')), 'password');
-    writeFileSync(file, 's3cret\n');
-    const config = loadConfig({ STORE: 'influxdb', INFLUX_USERNAME: 'u', INFLUX_PASSWORD_FILE: file });
-    expect(config.store).to.deep.include({ username: 'u', password: 's3cret' });
+    const dir = mkdtempSync(join(tmpdir(), 'mt-config-'));
+    try {
+      const file = join(dir, 'password');
+      writeFileSync(file, 's3cret\n');
+      const config = loadConfig({ STORE: 'influxdb', INFLUX_USERNAME: 'u', INFLUX_PASSWORD_FILE: file });
+      expect(config.store).to.deep.include({ username: 'u', password: 's3cret' });
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('takes NODE_NAME as the host', () => {
