@@ -15,8 +15,6 @@
  */
 import Database from 'better-sqlite3';
 import { Agent, request } from 'node:http';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pageQuery } from '../storage/influxql.js';
 import { NO_BOUND, PAGE_SQL } from '../storage/sqlite.js';
@@ -24,6 +22,9 @@ import { initialSpanSeconds } from '../storage/window.js';
 import { InfluxServer, influxdAvailable } from '../test/helpers/influxd.js';
 import { HOST, YEAR_OF_MINUTES, runtimeLabel, seedYear, startApiProcess, startBareKoa } from './fixtures.js';
 import { median, percentile } from './proc-stats.js';
+import { leaveNothingBehind, removeAtEnd, temporaryDirectory } from './leftovers.js';
+
+leaveNothingBehind();
 
 const CASES: Array<[limit: number, skip: number, rounds: number]> = [
   [10, 0, 400],
@@ -87,7 +88,7 @@ async function compare(store: string, apiPort: number, raw: (limit: number, skip
   return rows;
 }
 
-const dir = await mkdtemp(join(tmpdir(), 'mt-bench-api-'));
+const dir = await temporaryDirectory('mt-bench-api-');
 const bare = await startBareKoa('text');
 const rows: Row[] = [];
 
@@ -104,6 +105,7 @@ await seedYear({ kind: 'sqlite', path: sqlitePath, timeoutMs: 5_000 });
 
 if (influxdAvailable()) {
   const influx = await InfluxServer.start();
+  removeAtEnd(influx.dir);
   const config = { ...influx.storeConfig(), collectIntervalMs: 60_000 };
   await seedYear(config);
   const newest = Math.floor(Date.now() / 60_000) * 60;
@@ -124,7 +126,6 @@ if (influxdAvailable()) {
   console.error('influxd not found: InfluxDB rows left out');
 }
 await bare.stop();
-await rm(dir, { recursive: true, force: true });
 
 const ms = (values: number[], p?: number): string => (p === undefined ? median(values) : percentile(values, p)).toFixed(2);
 console.log(`API vs raw store, ${YEAR_OF_MINUTES.toLocaleString('en')} points, ${new Date().toISOString().slice(0, 10)}, ${runtimeLabel()}\n`);

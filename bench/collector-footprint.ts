@@ -12,19 +12,20 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
-import { mkdtemp, rm } from 'node:fs/promises';
 import { createRequire } from 'node:module';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { SqliteStore } from '../storage/sqlite.js';
 import { listRecords } from '../storage/index.js';
 import { inheritedEnv, runtimeLabel } from './fixtures.js';
 import { cpuMs, median, residentParts } from './proc-stats.js';
+import { leaveNothingBehind, temporaryDirectory } from './leftovers.js';
+
+leaveNothingBehind();
 
 const seconds = Number(process.argv[2] ?? 120);
 const interval = process.argv[3] ?? '1s';
-const dir = await mkdtemp(join(tmpdir(), 'mt-bench-collector-'));
+const dir = await temporaryDirectory('mt-bench-collector-');
 const dbPath = join(dir, 'bench.sqlite');
 
 const collector = spawn(process.execPath, [join(import.meta.dirname, '..', 'cli.js'), 'collect'], {
@@ -72,7 +73,6 @@ for (let i = 0; i < EMPTY_WORKERS; i++) {
 const store = SqliteStore.open({ kind: 'sqlite', path: dbPath, timeoutMs: 5_000 });
 const samples = (await listRecords(store, { limit: 99_999, skip: 0 })).filter((r) => r.timestamp * 1_000 >= startedMs && r.timestamp * 1_000 < startedMs + seconds * 1_000).length;
 await store.close();
-await rm(dir, { recursive: true, force: true });
 
 const third = Math.max(1, Math.floor(rss.collector.length / 3));
 const early = median(rss.collector.slice(0, third));

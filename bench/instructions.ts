@@ -16,10 +16,12 @@
  */
 import { spawn, spawnSync } from 'node:child_process';
 import { once } from 'node:events';
-import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { AUTOCANNON, BARE_KOA_LABELS, runtimeLabel, seedYear, startApiProcess, startBareKoa, type BareKoaKind, type Launcher, type ServerProcess } from './fixtures.js';
+import { leaveNothingBehind, temporaryDirectory } from './leftovers.js';
+
+leaveNothingBehind();
 
 const requests = Number(process.argv[2] ?? 5_000);
 /** Requests before counting starts: enough for V8 to have optimised the hot path. */
@@ -58,7 +60,7 @@ function callgrindControl(pid: number, instrumentation: 'on' | 'off'): void {
  * thread, `-01` the main one).
  */
 async function count(target: string, start: (launcher: Launcher) => Promise<ServerProcess & { url: string }>): Promise<Count> {
-  const dir = await mkdtemp(join(tmpdir(), 'mt-bench-callgrind-'));
+  const dir = await temporaryDirectory('mt-bench-callgrind-');
   const out = join(dir, 'callgrind.out');
   const server = await start({
     command: ['valgrind', '-q', '--tool=callgrind', '--instr-atstart=no', '--separate-threads=yes', `--callgrind-out-file=${out}`],
@@ -78,7 +80,6 @@ async function count(target: string, start: (launcher: Launcher) => Promise<Serv
     const total = /^totals: (\d+)$/m.exec(await readFile(join(dir, file), 'utf8'))?.[1];
     if (total !== undefined) totals.set(file, Number(total));
   }
-  await rm(dir, { recursive: true, force: true });
   const all = [...totals.values()].reduce((sum, n) => sum + n, 0);
   return { target, mainThread: (totals.get('callgrind.out-01') ?? NaN) / requests, allThreads: all / requests };
 }
@@ -87,7 +88,7 @@ const counts: Count[] = [];
 for (const kind of ['array', 'text'] as BareKoaKind[]) {
   counts.push(await count(BARE_KOA_LABELS[kind], (launcher) => startBareKoa(kind, launcher)));
 }
-const dir = await mkdtemp(join(tmpdir(), 'mt-bench-instructions-'));
+const dir = await temporaryDirectory('mt-bench-instructions-');
 const sqlitePath = join(dir, 'year.sqlite');
 await seedYear({ kind: 'sqlite', path: sqlitePath, timeoutMs: 5_000 });
 counts.push(
@@ -96,7 +97,6 @@ counts.push(
     return { ...api, url: `http://127.0.0.1:${api.port}/memory-logs/?limit=10` };
   }),
 );
-await rm(dir, { recursive: true, force: true });
 
 const api = counts.at(-1)!;
 const thousands = (n: number): string => (n / 1_000).toFixed(1);

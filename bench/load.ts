@@ -8,16 +8,17 @@
  */
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { AUTOCANNON, runtimeLabel, seedYear, startApiProcess } from './fixtures.js';
 import { residentMiB } from './proc-stats.js';
+import { leaveNothingBehind, temporaryDirectory } from './leftovers.js';
+
+leaveNothingBehind();
 
 const seconds = Number(process.argv[2] ?? 60);
 const rate = Number(process.argv[3] ?? 1_000);
 
-const dir = await mkdtemp(join(tmpdir(), 'mt-bench-soak-'));
+const dir = await temporaryDirectory('mt-bench-soak-');
 const path = join(dir, 'year.sqlite');
 await seedYear({ kind: 'sqlite', path, timeoutMs: 5_000 });
 const api = await startApiProcess({ STORE: 'sqlite', SQLITE_PATH: path });
@@ -45,7 +46,6 @@ clearInterval(tenths);
 await new Promise((resolve) => setTimeout(resolve, 2_000));
 const after = await residentMiB(api.pid);
 await api.stop();
-await rm(dir, { recursive: true, force: true });
 
 const report = JSON.parse(out) as {
   requests: { average: number; total: number };

@@ -13,12 +13,13 @@
  */
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { InfluxServer, influxdAvailable } from '../test/helpers/influxd.js';
 import { AUTOCANNON, BARE_KOA_LABELS, type BareKoaKind, runtimeLabel, seedYear, startApiProcess, startBareKoa } from './fixtures.js';
 import { cpuMs, median, residentMiB } from './proc-stats.js';
+import { leaveNothingBehind, removeAtEnd, temporaryDirectory } from './leftovers.js';
+
+leaveNothingBehind();
 
 const seconds = Number(process.argv[2] ?? 10);
 /** Alternating rounds of bare Koa and the SQLite small page (and as many at once). */
@@ -72,7 +73,7 @@ function medianRun(runs: Result[]): Result {
 }
 
 const results: Result[] = [];
-const dir = await mkdtemp(join(tmpdir(), 'mt-bench-load-'));
+const dir = await temporaryDirectory('mt-bench-load-');
 const sqlitePath = join(dir, 'year.sqlite');
 await seedYear({ kind: 'sqlite', path: sqlitePath, timeoutMs: 5_000 });
 const sqliteEnv = { STORE: 'sqlite', SQLITE_PATH: sqlitePath };
@@ -122,6 +123,7 @@ const targets: Array<{ store: string; env: Record<string, string>; limits: numbe
 let influx: InfluxServer | undefined;
 if (influxdAvailable()) {
   influx = await InfluxServer.start();
+  removeAtEnd(influx.dir);
   const config = influx.storeConfig();
   await seedYear(config);
   const env = { STORE: 'influxdb', INFLUX_URL: influx.url, INFLUX_DATABASE: config.database };
@@ -138,7 +140,6 @@ for (const { store, env, limits } of targets) {
   await api.stop();
 }
 await influx?.destroy();
-await rm(dir, { recursive: true, force: true });
 
 console.log(`Throughput, autocannon -c 10 -d ${seconds}, ${new Date().toISOString().slice(0, 10)}, ${runtimeLabel()}, ${(await import('node:os')).cpus().length} cores\n`);
 console.log('| target | requests/s | p50 (ms) | p99 (ms) | errors | peak RSS (MiB) | server CPU per request (µs) |');

@@ -1,0 +1,45 @@
+import { expect } from 'chai';
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { mkdtemp, readdir, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { childPids, isRunning } from '../../bench/proc-stats.js';
+import { waitFor } from '../helpers/wait.js';
+
+describe('benchmarks interrupted (a real bench:collector, ended by a signal to its own pid)', () => {
+  let tmp: string;
+  let children: number[] = [];
+  beforeEach(async () => {
+    tmp = await mkdtemp(join(tmpdir(), 'mt-bench-leftovers-'));
+  });
+  afterEach(async () => {
+    // Whatever a failed test left running.
+    for (const pid of children.filter(isRunning)) process.kill(pid, 'SIGKILL');
+    await rm(tmp, { recursive: true, force: true });
+  });
+
+  for (const signal of ['SIGTERM', 'SIGINT'] as const) {
+    it(`on ${signal}, ends the processes it started, removes its directory and exits 128 + the signal's number`, async () => {
+      // `kill PID` and `timeout` signal the benchmark alone, not its process group.
+      const bench = spawn(process.execPath, [join(import.meta.dirname, '..', '..', 'bench', 'collector-footprint.js'), '60'], {
+        env: { PATH: process.env.PATH, TMPDIR: tmp },
+        stdio: 'ignore',
+      });
+      // It starts three: the collector, a bare node and a node that loads its libraries.
+      children = await waitFor('the benchmark to start its three processes', async () => {
+        const pids = childPids(bench.pid!);
+        return pids.length === 3 ? pids : undefined;
+      });
+      expect(await readdir(tmp)).to.have.lengthOf(1);
+
+      const exited = once(bench, 'exit');
+      bench.kill(signal);
+      const [code] = (await exited) as [number | null, NodeJS.Signals | null];
+
+      expect(children.filter(isRunning), 'processes still running').to.deep.equal([]);
+      expect(await readdir(tmp), 'left in its temporary directory').to.deep.equal([]);
+      expect(code).to.equal(signal === 'SIGTERM' ? 143 : 130);
+    });
+  }
+});
