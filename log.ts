@@ -16,5 +16,11 @@ export function createLogger(level: LogLevel, destination?: NodeJS.WritableStrea
     const pretty = createRequire(import.meta.url)('pino-pretty') as (options: object) => DestinationStream;
     return pino(options, pretty({ colorize: true, translateTime: 'SYS:HH:MM:ss.l', ignore: 'service' }));
   }
-  return pino(options, process.stdout as unknown as DestinationStream);
+  // pino's own writer on fd 1, asynchronous: a line goes out at once, and the lines
+  // logged while a write is in flight go out together in the next, where
+  // process.stdout makes a write of each. At LOG_LEVEL=info, an access line a
+  // request, that cost the API about 12% less CPU a request under load, its logs
+  // read from a pipe as a container runtime reads them (paired runs, by hand).
+  // pino writes what is left synchronously when the process exits.
+  return pino(options, pino.destination({ dest: 1, sync: false }));
 }

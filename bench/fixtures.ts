@@ -64,10 +64,17 @@ export interface ServerProcess {
   stop(): Promise<void>;
 }
 
+/**
+ * Where a server's stdout goes: the benchmark's own, or a pipe the benchmark reads
+ * and drops, as a container runtime reads a service's logs.
+ */
+type Stdout = 'inherit' | 'drain';
+
 /** `node` with `args` as its own process, ready when `readyUrl` answers 200. */
-async function startNodeServer(what: string, args: readonly string[], readyUrl: string, env: NodeJS.ProcessEnv, launcher: Launcher): Promise<ServerProcess> {
+async function startNodeServer(what: string, args: readonly string[], readyUrl: string, env: NodeJS.ProcessEnv, launcher: Launcher, stdout: Stdout = 'inherit'): Promise<ServerProcess> {
   const [file, ...rest] = [...launcher.command, process.execPath, ...args];
-  const child: ChildProcess = spawn(file!, rest, { env: { ...inheritedEnv(), ...env }, stdio: ['ignore', 'inherit', 'inherit'] });
+  const child: ChildProcess = spawn(file!, rest, { env: { ...inheritedEnv(), ...env }, stdio: ['ignore', stdout === 'drain' ? 'pipe' : 'inherit', 'inherit'] });
+  child.stdout?.resume();
   const stop = async (): Promise<void> => {
     if (child.exitCode !== null || child.signalCode !== null) return;
     child.kill('SIGTERM');
@@ -82,11 +89,16 @@ async function startNodeServer(what: string, args: readonly string[], readyUrl: 
   return { pid: child.pid!, stop };
 }
 
-/** `memory-tracker serve` as its own process, on a free port, ready when /healthz answers. */
-export async function startApiProcess(env: Record<string, string>, launcher = DIRECT): Promise<ServerProcess & { port: number }> {
+/**
+ * `memory-tracker serve` as its own process, on a free port, ready when /healthz
+ * answers. It logs at warn, onto the benchmark's output; with `accessLog`, at info
+ * (the API's default: a JSON line per request on stdout), its stdout drained.
+ */
+export async function startApiProcess(env: Record<string, string>, { launcher = DIRECT, accessLog = false }: { launcher?: Launcher; accessLog?: boolean } = {}): Promise<ServerProcess & { port: number }> {
   const port = await freePort();
-  const environment = { LOG_LEVEL: 'warn', BIND_ADDRESS: '127.0.0.1', PORT: String(port), ...env };
-  const server = await startNodeServer('the API', [join(import.meta.dirname, '..', 'cli.js'), 'serve'], `http://127.0.0.1:${port}/healthz`, environment, launcher);
+  const environment = { LOG_LEVEL: accessLog ? 'info' : 'warn', BIND_ADDRESS: '127.0.0.1', PORT: String(port), ...env };
+  const args = [join(import.meta.dirname, '..', 'cli.js'), 'serve'];
+  const server = await startNodeServer('the API', args, `http://127.0.0.1:${port}/healthz`, environment, launcher, accessLog ? 'drain' : 'inherit');
   return { ...server, port };
 }
 

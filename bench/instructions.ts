@@ -100,7 +100,7 @@ const sqlitePath = join(dir, 'year.sqlite');
 await seedYear({ kind: 'sqlite', path: sqlitePath, timeoutMs: 5_000 });
 counts.push(
   await count('SQLite, limit=10', async (launcher) => {
-    const api = await startApiProcess({ STORE: 'sqlite', SQLITE_PATH: sqlitePath }, launcher);
+    const api = await startApiProcess({ STORE: 'sqlite', SQLITE_PATH: sqlitePath }, { launcher });
     return { ...api, url: `http://127.0.0.1:${api.port}/memory-logs/?limit=10` };
   }),
 );

@@ -7,7 +7,9 @@
  * `limit=10` in alternating rounds, whose ratios are printed, then each bare server
  * and the API loaded at once at a fixed rate, whose CPU per request is compared.
  * Reports requests/s, p50/p99 latency, errors and the API's peak resident memory.
- * Prints a Markdown table.
+ * The API logs at warn; what its default level, info, costs (an access line per
+ * request, read from a pipe and dropped, as a container runtime reads a service's
+ * logs) is measured by loading both at once. Prints a Markdown table.
  *
  *   npm run bench:throughput -- [seconds=10]
  */
@@ -90,6 +92,8 @@ interface FloorRounds {
   fixedRateCpu: Array<{ bare: number; api: number }>;
 }
 const floors: FloorRounds[] = (['array', 'text'] as const).map((kind) => ({ kind, ratios: [], cpuRatios: [], fixedRateCpu: [] }));
+/** CPU per request (µs) of the API at LOG_LEVEL=warn and at info, loaded at the same time at FIXED_RATE each. */
+const accessLogCpu: Array<{ warn: number; info: number }> = [];
 {
   const bares = await Promise.all(floors.map(({ kind }) => startBareKoa(kind)));
   const api = await startApiProcess(sqliteEnv);
@@ -114,6 +118,14 @@ const floors: FloorRounds[] = (['array', 'text'] as const).map((kind) => ({ kind
       floor.fixedRateCpu.push({ bare: bareRun.cpuMicrosPerRequest, api: apiRun.cpuMicrosPerRequest });
     }
   }
+  // The same API at its default log level, info, which writes an access line per
+  // request, loaded at once with it as the floors were.
+  const logged = await startApiProcess(sqliteEnv, { accessLog: true });
+  for (let round = 0; round < ROUNDS; round++) {
+    const [quiet, verbose] = await Promise.all([load('warn', apiUrl, api.pid, FIXED_RATE), load('info', `http://127.0.0.1:${logged.port}/memory-logs/?limit=10`, logged.pid, FIXED_RATE)]);
+    accessLogCpu.push({ warn: quiet.cpuMicrosPerRequest, info: verbose.cpuMicrosPerRequest });
+  }
+  await logged.stop();
   results.push(...bareRuns.map(medianRun), medianRun(apiRuns));
   await api.stop();
   await Promise.all(bares.map((bare) => bare.stop()));
@@ -141,7 +153,9 @@ for (const { store, env, limits } of targets) {
 }
 await influx?.destroy();
 
-console.log(`Throughput, autocannon -c 10 -d ${seconds}, ${new Date().toISOString().slice(0, 10)}, ${runtimeLabel()}, ${(await import('node:os')).cpus().length} cores\n`);
+console.log(
+  `Throughput, autocannon -c 10 -d ${seconds}, ${new Date().toISOString().slice(0, 10)}, ${runtimeLabel()}, ${(await import('node:os')).cpus().length} cores, the API at LOG_LEVEL=warn\n`,
+);
 console.log('| target | requests/s | p50 (ms) | p99 (ms) | errors | peak RSS (MiB) | server CPU per request (µs) |');
 console.log('| --- | ---: | ---: | ---: | ---: | ---: | ---: |');
 for (const r of results) {
@@ -157,3 +171,8 @@ for (const { kind, ratios, cpuRatios, fixedRateCpu } of floors) {
       `ratio ${byRound(fixedRateCpu.map(({ bare, api }) => bare / api))}.`,
   );
 }
+console.log(
+  `\nThe access log: SQLite limit=10 at LOG_LEVEL=warn and at info (the default: a line per request, read from a pipe and dropped), loaded at once, ` +
+    `${FIXED_RATE} requests/s each, ${ROUNDS} rounds: CPU per request (µs), warn / info by round: ${accessLogCpu.map(({ warn, info }) => `${warn.toFixed(0)} / ${info.toFixed(0)}`).join(', ')}; ` +
+    `ratio ${byRound(accessLogCpu.map(({ warn, info }) => warn / info))}.`,
+);
