@@ -1,12 +1,42 @@
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 import type { CollectorStats } from './collector/stats.js';
+import { droppedLogLines } from './log.js';
 import type { JsonBody, ListQuery, MemoryPoint, MemoryStore, RequestOptions } from './storage/types.js';
 
-/** A Prometheus registry with the process's default metrics (memory, CPU, event loop). */
+/**
+ * A Prometheus registry with the process's default metrics (memory, CPU, event
+ * loop) and its log lines dropped while stdout's reader was behind.
+ */
 export function createRegistry(): Registry {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry, prefix: 'memory_tracker_' });
+  readCounter(registry, 'memory_tracker_log_lines_dropped_total', 'Log lines dropped because whatever reads stdout was 8 MiB behind.', droppedLogLines);
   return registry;
+}
+
+/** A counter whose value is read from `read` at every scrape. */
+function readCounter(registry: Registry, name: string, help: string, read: () => number): void {
+  new Counter({
+    name,
+    help,
+    registers: [registry],
+    collect() {
+      this.reset();
+      this.inc(read());
+    },
+  });
+}
+
+/** A gauge whose value is read from `read` at every scrape. */
+function readGauge(registry: Registry, name: string, help: string, read: () => number): void {
+  new Gauge({
+    name,
+    help,
+    registers: [registry],
+    collect() {
+      this.set(read());
+    },
+  });
 }
 
 const DURATION_BUCKETS = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5];
@@ -67,27 +97,8 @@ export function instrumentStore(store: MemoryStore, registry: Registry): MemoryS
 
 /** The collector's counters, read from its stats at every scrape. */
 export function registerCollectorMetrics(registry: Registry, stats: CollectorStats): void {
-  const counter = (name: string, help: string, read: () => number): void => {
-    new Counter({
-      name,
-      help,
-      registers: [registry],
-      collect() {
-        this.reset();
-        this.inc(read());
-      },
-    });
-  };
-  const gauge = (name: string, help: string, read: () => number): void => {
-    new Gauge({
-      name,
-      help,
-      registers: [registry],
-      collect() {
-        this.set(read());
-      },
-    });
-  };
+  const counter = (name: string, help: string, read: () => number): void => readCounter(registry, name, help, read);
+  const gauge = (name: string, help: string, read: () => number): void => readGauge(registry, name, help, read);
   counter('memory_tracker_collector_runs_total', 'Collector runs that finished (a sample taken and delivered or spooled).', () => stats.runs);
   counter('memory_tracker_collector_run_failures_total', 'Collector runs that failed (meminfo unreadable, timeout, crash).', () => stats.failures);
   counter('memory_tracker_points_written_total', 'Points the store acknowledged, replayed ones included.', () => stats.pointsWritten);

@@ -9,11 +9,13 @@ import { LOG_BACKLOG_BYTES } from '../../log.js';
 const LINES = 400_000;
 
 describe('logs on stdout while nothing reads them (a real process, its stdout a pipe left unread)', () => {
-  it(`keeps at most ${LOG_BACKLOG_BYTES / 1024 / 1024} MiB of lines waiting, dropping the rest, then writes what waited once read`, async () => {
-    const logModule = pathToFileURL(join(process.cwd(), 'dist', 'log.js')).href;
+  it(`keeps at most ${LOG_BACKLOG_BYTES / 1024 / 1024} MiB of lines waiting, drops and counts the rest, then writes what waited once read`, async () => {
+    const distUrl = (name: string): string => JSON.stringify(pathToFileURL(join(process.cwd(), 'dist', name)).href);
     // One synchronous loop: no write completes meanwhile, as if the reader had stalled.
     const script = `
-      const { createLogger } = await import(${JSON.stringify(logModule)});
+      const { createLogger } = await import(${distUrl('log.js')});
+      const { createRegistry } = await import(${distUrl('metrics.js')});
+      const registry = createRegistry();
       const logger = createLogger('info');
       gc();
       const before = process.memoryUsage().heapUsed;
@@ -21,15 +23,19 @@ describe('logs on stdout while nothing reads them (a real process, its stdout a 
         logger.info({ requestId: 'a5b0c1d2-e3f4-4a5b-8c6d-7e8f9a0b1c2d', method: 'GET', url: '/memory-logs/?limit=10&skip=' + i, status: 200, durationMs: 0.42, remoteAddress: '127.0.0.1' }, 'request');
       }
       gc();
-      process.stderr.write(String(process.memoryUsage().heapUsed - before) + '\\n');
+      const grewBytes = process.memoryUsage().heapUsed - before;
+      const dropped = (await registry.getSingleMetric('memory_tracker_log_lines_dropped_total').get()).values[0].value;
+      process.stderr.write(JSON.stringify({ grewBytes, dropped }) + '\\n');
     `;
     const child = spawn(process.execPath, ['--expose-gc', '--input-type=module', '-e', script], { env: { PATH: process.env.PATH }, stdio: ['ignore', 'pipe', 'pipe'] });
     child.stdout.pause();
     let stderr = '';
     child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
     const exited = once(child, 'exit');
-    while (!stderr.includes('\n') && child.exitCode === null) await new Promise((resolve) => setTimeout(resolve, 50));
-    const grewBytes = Number(stderr.trim());
+    const reportLine = (): string | undefined => /^\{.*\}$/m.exec(stderr)?.[0];
+    while (reportLine() === undefined && child.exitCode === null) await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(reportLine(), `its report; its stderr: ${stderr}`).to.be.a('string');
+    const { grewBytes, dropped } = JSON.parse(reportLine()!) as { grewBytes: number; dropped: number };
 
     let written = '';
     child.stdout.on('data', (chunk: Buffer) => (written += chunk.toString()));
@@ -42,6 +48,7 @@ describe('logs on stdout while nothing reads them (a real process, its stdout a 
     expect(grewBytes, 'heap the waiting lines took').to.be.below(LOG_BACKLOG_BYTES * 2);
     const lines = written.split('\n').filter((line) => line !== '');
     expect(lines.length, 'lines written once read').to.be.above(LOG_BACKLOG_BYTES / 300).and.below(LINES);
+    expect(lines.length + dropped, 'lines written and lines counted as dropped').to.equal(LINES);
     expect(JSON.parse(lines[0]!)).to.include({ msg: 'request', url: '/memory-logs/?limit=10&skip=0' });
   });
 });
