@@ -1,6 +1,6 @@
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 import type { CollectorStats } from './collector/stats.js';
-import { droppedLogLines } from './log.js';
+import { droppedLogLines, LOG_BACKLOG_BYTES } from './log.js';
 import type { JsonBody, ListQuery, MemoryPoint, MemoryStore, RequestOptions } from './storage/types.js';
 
 /**
@@ -10,7 +10,12 @@ import type { JsonBody, ListQuery, MemoryPoint, MemoryStore, RequestOptions } fr
 export function createRegistry(): Registry {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry, prefix: 'memory_tracker_' });
-  readCounter(registry, 'memory_tracker_log_lines_dropped_total', 'Log lines dropped because whatever reads stdout was 8 MiB behind.', droppedLogLines);
+  readCounter(
+    registry,
+    'memory_tracker_log_lines_dropped_total',
+    `Log lines dropped because whatever reads stdout was ${LOG_BACKLOG_BYTES / 1024 / 1024} MiB behind.`,
+    droppedLogLines,
+  );
   return registry;
 }
 

@@ -69,6 +69,18 @@ async function load(target: string, url: string, pid: number, rate?: number): Pr
   };
 }
 
+/** A server to load: where to ask and whose CPU to read. */
+interface Target {
+  readonly url: string;
+  readonly pid: number;
+}
+
+/** Two servers loaded at the same time, at FIXED_RATE each: their CPU per request (µs). */
+async function cpuAtOnce(a: Target, b: Target): Promise<[number, number]> {
+  const [runA, runB] = await Promise.all([load('a', a.url, a.pid, FIXED_RATE), load('b', b.url, b.pid, FIXED_RATE)]);
+  return [runA.cpuMicrosPerRequest, runB.cpuMicrosPerRequest];
+}
+
 /** The median run of several, by requests/s. */
 function medianRun(runs: Result[]): Result {
   return [...runs].sort((a, b) => a.requestsPerSecond - b.requestsPerSecond)[Math.floor(runs.length / 2)]!;
@@ -114,16 +126,16 @@ const accessLogCpu: Array<{ warn: number; info: number }> = [];
   // without its drift.
   for (let round = 0; round < ROUNDS; round++) {
     for (const [i, floor] of floors.entries()) {
-      const [bareRun, apiRun] = await Promise.all([load('bare', bares[i]!.url, bares[i]!.pid, FIXED_RATE), load('api', apiUrl, api.pid, FIXED_RATE)]);
-      floor.fixedRateCpu.push({ bare: bareRun.cpuMicrosPerRequest, api: apiRun.cpuMicrosPerRequest });
+      const [bare, apiCpu] = await cpuAtOnce(bares[i]!, { url: apiUrl, pid: api.pid });
+      floor.fixedRateCpu.push({ bare, api: apiCpu });
     }
   }
   // The same API at its default log level, info, which writes an access line per
   // request, loaded at once with it as the floors were.
   const logged = await startApiProcess(sqliteEnv, { accessLog: true });
   for (let round = 0; round < ROUNDS; round++) {
-    const [quiet, verbose] = await Promise.all([load('warn', apiUrl, api.pid, FIXED_RATE), load('info', `http://127.0.0.1:${logged.port}/memory-logs/?limit=10`, logged.pid, FIXED_RATE)]);
-    accessLogCpu.push({ warn: quiet.cpuMicrosPerRequest, info: verbose.cpuMicrosPerRequest });
+    const [warn, info] = await cpuAtOnce({ url: apiUrl, pid: api.pid }, { url: `http://127.0.0.1:${logged.port}/memory-logs/?limit=10`, pid: logged.pid });
+    accessLogCpu.push({ warn, info });
   }
   await logged.stop();
   results.push(...bareRuns.map(medianRun), medianRun(apiRuns));
