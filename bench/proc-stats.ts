@@ -20,11 +20,17 @@ export async function residentParts(pid: number): Promise<{ totalMiB: number; pr
   return { totalMiB: kib('VmRSS') / 1024, privateMiB: kib('RssAnon') / 1024 };
 }
 
-/** CPU time (user + system) a process has used so far, in ms. */
-export async function cpuMs(pid: number): Promise<number> {
+/** CPU time a process has used so far, in ms: in its own code (user) and in the kernel's on its behalf (system). */
+export async function cpuTimes(pid: number): Promise<{ userMs: number; systemMs: number }> {
   const stat = await readFile(`/proc/${pid}/stat`, 'utf8');
   const fields = fieldsAfterName(stat);
-  return ((Number(fields[11]) + Number(fields[12])) * 1_000) / TICKS_PER_SECOND;
+  return { userMs: (Number(fields[11]) * 1_000) / TICKS_PER_SECOND, systemMs: (Number(fields[12]) * 1_000) / TICKS_PER_SECOND };
+}
+
+/** CPU time (user + system) a process has used so far, in ms. */
+export async function cpuMs(pid: number): Promise<number> {
+  const { userMs, systemMs } = await cpuTimes(pid);
+  return userMs + systemMs;
 }
 
 export function median(values: readonly number[]): number {

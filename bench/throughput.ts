@@ -18,7 +18,7 @@ import { once } from 'node:events';
 import { join } from 'node:path';
 import { InfluxServer, influxdAvailable } from '../test/helpers/influxd.js';
 import { AUTOCANNON, BARE_KOA_LABELS, type BareKoaKind, runtimeLabel, seedYear, startApiProcess, startBareKoa } from './fixtures.js';
-import { cpuMs, median, residentMiB } from './proc-stats.js';
+import { cpuTimes, median, residentMiB } from './proc-stats.js';
 import { leaveNothingBehind, removeAtEnd, temporaryDirectory } from './leftovers.js';
 
 leaveNothingBehind();
@@ -38,6 +38,8 @@ interface Result {
   peakMiB: number;
   /** The server's own CPU time (user + system) per answered request. */
   cpuMicrosPerRequest: number;
+  /** Of it, the kernel's work on the server's behalf (system time): its sockets, above all. */
+  kernelMicrosPerRequest: number;
 }
 
 /**
@@ -50,14 +52,15 @@ async function load(target: string, url: string, pid: number, rate?: number): Pr
   let out = '';
   child.stdout.on('data', (chunk: Buffer) => (out += chunk.toString()));
   let peakMiB = await residentMiB(pid);
-  const cpuBefore = await cpuMs(pid);
+  const cpuBefore = await cpuTimes(pid);
   const sampler = setInterval(() => {
     residentMiB(pid).then((mib) => (peakMiB = Math.max(peakMiB, mib)), () => undefined);
   }, 100);
   await once(child, 'exit');
   clearInterval(sampler);
-  const cpuUsed = (await cpuMs(pid)) - cpuBefore;
+  const cpuAfter = await cpuTimes(pid);
   const report = JSON.parse(out) as { requests: { average: number; total: number }; latency: { p50: number; p99: number }; errors: number; non2xx: number; timeouts: number };
+  const answered = Math.max(1, report.requests.total);
   return {
     target,
     requestsPerSecond: report.requests.average,
@@ -65,7 +68,8 @@ async function load(target: string, url: string, pid: number, rate?: number): Pr
     p99: report.latency.p99,
     errors: report.errors + report.non2xx + report.timeouts,
     peakMiB,
-    cpuMicrosPerRequest: (cpuUsed * 1_000) / Math.max(1, report.requests.total),
+    cpuMicrosPerRequest: ((cpuAfter.userMs + cpuAfter.systemMs - cpuBefore.userMs - cpuBefore.systemMs) * 1_000) / answered,
+    kernelMicrosPerRequest: ((cpuAfter.systemMs - cpuBefore.systemMs) * 1_000) / answered,
   };
 }
 
@@ -75,10 +79,17 @@ interface Target {
   readonly pid: number;
 }
 
-/** Two servers loaded at the same time, at FIXED_RATE each: their CPU per request (µs). */
-async function cpuAtOnce(a: Target, b: Target): Promise<[number, number]> {
-  const [runA, runB] = await Promise.all([load('a', a.url, a.pid, FIXED_RATE), load('b', b.url, b.pid, FIXED_RATE)]);
-  return [runA.cpuMicrosPerRequest, runB.cpuMicrosPerRequest];
+/** CPU per request (µs) of a server, and the kernel's part of it. */
+interface CpuPerRequest {
+  readonly all: number;
+  readonly kernel: number;
+}
+
+/** Two servers loaded at the same time, at FIXED_RATE each: their CPU per request. */
+async function cpuAtOnce(a: Target, b: Target): Promise<[CpuPerRequest, CpuPerRequest]> {
+  const runs = await Promise.all([load('a', a.url, a.pid, FIXED_RATE), load('b', b.url, b.pid, FIXED_RATE)]);
+  const [runA, runB] = runs.map((run): CpuPerRequest => ({ all: run.cpuMicrosPerRequest, kernel: run.kernelMicrosPerRequest }));
+  return [runA!, runB!];
 }
 
 /** The median run of several, by requests/s. */
@@ -100,12 +111,12 @@ interface FloorRounds {
   ratios: number[];
   /** The floor's CPU per request over the API's: the share of its rate the API's own work allows. */
   cpuRatios: number[];
-  /** CPU per request (µs) of both, loaded at the same time at FIXED_RATE each. */
-  fixedRateCpu: Array<{ bare: number; api: number }>;
+  /** CPU per request of both (bare Koa's first), loaded at the same time at FIXED_RATE each. */
+  fixedRateCpu: Array<[CpuPerRequest, CpuPerRequest]>;
 }
 const floors: FloorRounds[] = (['array', 'text'] as const).map((kind) => ({ kind, ratios: [], cpuRatios: [], fixedRateCpu: [] }));
-/** CPU per request (µs) of the API at LOG_LEVEL=warn and at info, loaded at the same time at FIXED_RATE each. */
-const accessLogCpu: Array<{ warn: number; info: number }> = [];
+/** CPU per request of the API at LOG_LEVEL=warn and at info (in that order), loaded at the same time at FIXED_RATE each. */
+const accessLogCpu: Array<[CpuPerRequest, CpuPerRequest]> = [];
 {
   const bares = await Promise.all(floors.map(({ kind }) => startBareKoa(kind)));
   const api = await startApiProcess(sqliteEnv);
@@ -126,16 +137,14 @@ const accessLogCpu: Array<{ warn: number; info: number }> = [];
   // without its drift.
   for (let round = 0; round < ROUNDS; round++) {
     for (const [i, floor] of floors.entries()) {
-      const [bare, apiCpu] = await cpuAtOnce(bares[i]!, { url: apiUrl, pid: api.pid });
-      floor.fixedRateCpu.push({ bare, api: apiCpu });
+      floor.fixedRateCpu.push(await cpuAtOnce(bares[i]!, { url: apiUrl, pid: api.pid }));
     }
   }
   // The same API at its default log level, info, which writes an access line per
   // request, loaded at once with it as the floors were.
   const logged = await startApiProcess(sqliteEnv, { accessLog: true });
   for (let round = 0; round < ROUNDS; round++) {
-    const [warn, info] = await cpuAtOnce({ url: apiUrl, pid: api.pid }, { url: `http://127.0.0.1:${logged.port}/memory-logs/?limit=10`, pid: logged.pid });
-    accessLogCpu.push({ warn, info });
+    accessLogCpu.push(await cpuAtOnce({ url: apiUrl, pid: api.pid }, { url: `http://127.0.0.1:${logged.port}/memory-logs/?limit=10`, pid: logged.pid }));
   }
   await logged.stop();
   results.push(...bareRuns.map(medianRun), medianRun(apiRuns));
@@ -168,23 +177,26 @@ await influx?.destroy();
 console.log(
   `Throughput, autocannon -c 10 -d ${seconds}, ${new Date().toISOString().slice(0, 10)}, ${runtimeLabel()}, ${(await import('node:os')).cpus().length} cores, the API at LOG_LEVEL=warn\n`,
 );
-console.log('| target | requests/s | p50 (ms) | p99 (ms) | errors | peak RSS (MiB) | server CPU per request (µs) |');
-console.log('| --- | ---: | ---: | ---: | ---: | ---: | ---: |');
+console.log('| target | requests/s | p50 (ms) | p99 (ms) | errors | peak RSS (MiB) | server CPU per request (µs) | of it in the kernel (µs) |');
+console.log('| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |');
 for (const r of results) {
-  console.log(`| ${r.target} | ${r.requestsPerSecond.toFixed(0)} | ${r.p50} | ${r.p99} | ${r.errors} | ${r.peakMiB.toFixed(0)} | ${r.cpuMicrosPerRequest.toFixed(0)} |`);
+  console.log(
+    `| ${r.target} | ${r.requestsPerSecond.toFixed(0)} | ${r.p50} | ${r.p99} | ${r.errors} | ${r.peakMiB.toFixed(0)} | ${r.cpuMicrosPerRequest.toFixed(0)} | ${r.kernelMicrosPerRequest.toFixed(0)} |`,
+  );
 }
 const byRound = (values: number[]): string => `${values.map((r) => r.toFixed(2)).join(', ')}; median ${median(values).toFixed(2)}`;
+/** A pair of CPU figures by round, e.g. `62 / 77` (µs per request), then the first's over the second's. */
+const pairs = (rounds: Array<[CpuPerRequest, CpuPerRequest]>, part: keyof CpuPerRequest): string =>
+  `${rounds.map(([a, b]) => `${a[part].toFixed(0)} / ${b[part].toFixed(0)}`).join(', ')}; ratio ${byRound(rounds.map(([a, b]) => a[part] / b[part]))}`;
 console.log(`\nEach bare Koa floor and SQLite limit=10 ran in ${ROUNDS} alternating rounds (their rows: the median round).`);
 for (const { kind, ratios, cpuRatios, fixedRateCpu } of floors) {
   console.log(
     `\nAgainst ${BARE_KOA_LABELS[kind]}: SQLite limit=10 / bare Koa, by round: requests/s ${byRound(ratios)} (target >= 0.90); ` +
       `bare Koa's CPU per request / the API's ${byRound(cpuRatios)}. Both loaded at once, ${FIXED_RATE} requests/s each, ${ROUNDS} rounds: ` +
-      `CPU per request (µs), bare Koa / SQLite limit=10 by round: ${fixedRateCpu.map(({ bare, api }) => `${bare.toFixed(0)} / ${api.toFixed(0)}`).join(', ')}; ` +
-      `ratio ${byRound(fixedRateCpu.map(({ bare, api }) => bare / api))}.`,
+      `CPU per request (µs), bare Koa / SQLite limit=10 by round: ${pairs(fixedRateCpu, 'all')}; of it in the kernel: ${pairs(fixedRateCpu, 'kernel')}.`,
   );
 }
 console.log(
   `\nThe access log: SQLite limit=10 at LOG_LEVEL=warn and at info (the default: a line per request, read from a pipe and dropped), loaded at once, ` +
-    `${FIXED_RATE} requests/s each, ${ROUNDS} rounds: CPU per request (µs), warn / info by round: ${accessLogCpu.map(({ warn, info }) => `${warn.toFixed(0)} / ${info.toFixed(0)}`).join(', ')}; ` +
-    `ratio ${byRound(accessLogCpu.map(({ warn, info }) => warn / info))}.`,
+    `${FIXED_RATE} requests/s each, ${ROUNDS} rounds: CPU per request (µs), warn / info by round: ${pairs(accessLogCpu, 'all')}; of it in the kernel: ${pairs(accessLogCpu, 'kernel')}.`,
 );
