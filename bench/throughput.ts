@@ -29,6 +29,14 @@ const ROUNDS = 3;
 /** Requests/s for each of the two when loaded at once: well within what either sustains here. */
 const FIXED_RATE = 3_000;
 
+/** A server's own CPU time per answered request (µs), and the kernel's part of it. */
+interface CpuPerRequest {
+  /** User and system time of the server's own process (the API's, not `influxd`'s). */
+  readonly all: number;
+  /** System time, the kernel's work on the server's behalf: its sockets, above all. */
+  readonly kernel: number;
+}
+
 interface Result {
   target: string;
   requestsPerSecond: number;
@@ -36,10 +44,7 @@ interface Result {
   p99: number;
   errors: number;
   peakMiB: number;
-  /** The server's own CPU time (user + system) per answered request. */
-  cpuMicrosPerRequest: number;
-  /** Of it, the kernel's work on the server's behalf (system time): its sockets, above all. */
-  kernelMicrosPerRequest: number;
+  cpu: CpuPerRequest;
 }
 
 /**
@@ -68,8 +73,10 @@ async function load(target: string, url: string, pid: number, rate?: number): Pr
     p99: report.latency.p99,
     errors: report.errors + report.non2xx + report.timeouts,
     peakMiB,
-    cpuMicrosPerRequest: ((cpuAfter.userMs + cpuAfter.systemMs - cpuBefore.userMs - cpuBefore.systemMs) * 1_000) / answered,
-    kernelMicrosPerRequest: ((cpuAfter.systemMs - cpuBefore.systemMs) * 1_000) / answered,
+    cpu: {
+      all: ((cpuAfter.userMs + cpuAfter.systemMs - cpuBefore.userMs - cpuBefore.systemMs) * 1_000) / answered,
+      kernel: ((cpuAfter.systemMs - cpuBefore.systemMs) * 1_000) / answered,
+    },
   };
 }
 
@@ -79,17 +86,10 @@ interface Target {
   readonly pid: number;
 }
 
-/** CPU per request (µs) of a server, and the kernel's part of it. */
-interface CpuPerRequest {
-  readonly all: number;
-  readonly kernel: number;
-}
-
 /** Two servers loaded at the same time, at FIXED_RATE each: their CPU per request. */
 async function cpuAtOnce(a: Target, b: Target): Promise<[CpuPerRequest, CpuPerRequest]> {
-  const runs = await Promise.all([load('a', a.url, a.pid, FIXED_RATE), load('b', b.url, b.pid, FIXED_RATE)]);
-  const [runA, runB] = runs.map((run): CpuPerRequest => ({ all: run.cpuMicrosPerRequest, kernel: run.kernelMicrosPerRequest }));
-  return [runA!, runB!];
+  const [runA, runB] = await Promise.all([load('a', a.url, a.pid, FIXED_RATE), load('b', b.url, b.pid, FIXED_RATE)]);
+  return [runA.cpu, runB.cpu];
 }
 
 /** The median run of several, by requests/s. */
@@ -129,7 +129,7 @@ const accessLogCpu: Array<[CpuPerRequest, CpuPerRequest]> = [];
     apiRuns.push(apiRun);
     for (const [i, floor] of floors.entries()) {
       floor.ratios.push(apiRun.requestsPerSecond / bareRuns[i]![round]!.requestsPerSecond);
-      floor.cpuRatios.push(bareRuns[i]![round]!.cpuMicrosPerRequest / apiRun.cpuMicrosPerRequest);
+      floor.cpuRatios.push(bareRuns[i]![round]!.cpu.all / apiRun.cpu.all);
     }
   }
   // Each floor and the API at once, at a rate either sustains: whatever the machine's
@@ -181,7 +181,7 @@ console.log('| target | requests/s | p50 (ms) | p99 (ms) | errors | peak RSS (Mi
 console.log('| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |');
 for (const r of results) {
   console.log(
-    `| ${r.target} | ${r.requestsPerSecond.toFixed(0)} | ${r.p50} | ${r.p99} | ${r.errors} | ${r.peakMiB.toFixed(0)} | ${r.cpuMicrosPerRequest.toFixed(0)} | ${r.kernelMicrosPerRequest.toFixed(0)} |`,
+    `| ${r.target} | ${r.requestsPerSecond.toFixed(0)} | ${r.p50} | ${r.p99} | ${r.errors} | ${r.peakMiB.toFixed(0)} | ${r.cpu.all.toFixed(0)} | ${r.cpu.kernel.toFixed(0)} |`,
   );
 }
 const byRound = (values: number[]): string => `${values.map((r) => r.toFixed(2)).join(', ')}; median ${median(values).toFixed(2)}`;
