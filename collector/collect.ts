@@ -36,19 +36,19 @@ export const REPLAY_BATCH = 1_000;
  * returns, every point is either acknowledged by the store or fsynced in the spool.
  */
 export async function deliver(point: MemoryPoint, { store, spool, signal, replayUntilMs }: CollectOptions): Promise<RunReport> {
-  const pending = await spool.read();
+  const pending = spool.read();
   if (pending.points.length === 0 && pending.clean) {
     try {
       await store.write([point], { signal });
       return { written: 1, replayed: 0, spooled: 0, dropped: 0, skippedLines: 0 };
     } catch (error) {
-      const dropped = await spool.append(pending, [point]);
+      const dropped = spool.append(pending, [point]);
       return { written: 0, replayed: 0, spooled: 1, dropped, skippedLines: 0, ...describe(error) };
     }
   }
 
   // Older points wait: the new one joins the queue, durably, before any replay.
-  const dropped = await spool.append(pending, [point]);
+  const dropped = spool.append(pending, [point]);
   const queue = [...pending.points, point].slice(dropped);
   let sent = 0;
   let failure: StoreFailure | undefined;
@@ -61,7 +61,7 @@ export async function deliver(point: MemoryPoint, { store, spool, signal, replay
   } catch (error) {
     failure = describe(error);
   }
-  if (sent > 0) await spool.replace(queue.slice(sent));
+  if (sent > 0) spool.replace(queue.slice(sent));
   const fromSpool = Math.min(sent, queue.length - 1);
   return {
     written: sent,

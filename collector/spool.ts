@@ -1,4 +1,4 @@
-import { mkdir, open, readFile, rename } from 'node:fs/promises';
+import { closeSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { pointProblem } from '../storage/point.js';
 import type { MemoryPoint } from '../storage/types.js';
@@ -17,6 +17,10 @@ export interface SpoolContents {
  * file to a temporary one and rename it over, so a crash at any moment leaves the
  * old or the new file, never a mix. Re-sending a point after a crash is harmless:
  * the store overwrites the same host and timestamp.
+ *
+ * Synchronous file calls, as in the spool's lock: a run is a thread of its own, so
+ * they block nothing else, and loading the promise API and running it the first
+ * time cost each fresh thread more CPU than the spool's own work.
  */
 export class Spool {
   readonly path: string;
@@ -29,10 +33,10 @@ export class Spool {
     this.path = join(dir, 'points.jsonl');
   }
 
-  async read(): Promise<SpoolContents> {
+  read(): SpoolContents {
     let text: string;
     try {
-      text = await readFile(this.path, 'utf8');
+      text = readFileSync(this.path, 'utf8');
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code === 'ENOENT') return { points: [], skippedLines: 0, clean: true };
       throw error;
@@ -52,38 +56,43 @@ export class Spool {
    * Appends `points` after `existing` (what read() returned) and keeps the newest
    * maxPoints. Returns how many of the oldest were dropped to make room.
    */
-  async append(existing: SpoolContents, points: readonly MemoryPoint[]): Promise<number> {
+  append(existing: SpoolContents, points: readonly MemoryPoint[]): number {
     const overflow = existing.points.length + points.length - this.maxPoints;
     if (overflow > 0 || !existing.clean) {
       // Rewriting drops the oldest and cleans out a torn tail in one go.
       const kept = [...existing.points, ...points].slice(Math.max(0, overflow));
-      await this.replace(kept);
+      this.replace(kept);
       return Math.max(0, overflow);
     }
-    await mkdir(this.dir, { recursive: true });
-    await writeSynced(this.path, 'a', points);
+    mkdirSync(this.dir, { recursive: true });
+    writeSynced(this.path, 'a', points);
     return 0;
   }
 
   /** Makes `points` the whole spool, atomically. */
-  async replace(points: readonly MemoryPoint[]): Promise<void> {
-    await mkdir(this.dir, { recursive: true });
+  replace(points: readonly MemoryPoint[]): void {
+    mkdirSync(this.dir, { recursive: true });
     const temporary = `${this.path}.tmp`;
-    await writeSynced(temporary, 'w', points);
-    await rename(temporary, this.path);
-    await syncDirectory(this.dir);
+    writeSynced(temporary, 'w', points);
+    renameSync(temporary, this.path);
+    syncDirectory(this.dir);
   }
 }
 
 /** Writes `points` as lines to `path` (appended, or the whole file) and fsyncs them before returning. */
-async function writeSynced(path: string, flags: 'a' | 'w', points: readonly MemoryPoint[]): Promise<void> {
-  const file = await open(path, flags);
+function writeSynced(path: string, flags: 'a' | 'w', points: readonly MemoryPoint[]): void {
+  const file = openSync(path, flags);
   try {
-    await file.write(points.map(toLine).join(''));
-    await file.sync();
+    writeAll(file, Buffer.from(points.map(toLine).join('')));
+    fsyncSync(file);
   } finally {
-    await file.close();
+    closeSync(file);
   }
+}
+
+/** writeSync may write less than it is given (a disk filling up): it is called until all is written. */
+function writeAll(file: number, bytes: Buffer): void {
+  for (let written = 0; written < bytes.length; ) written += writeSync(file, bytes, written);
 }
 
 function toLine({ host, timestamp, total, free, used }: MemoryPoint): string {
@@ -101,11 +110,11 @@ function parsePoint(line: string): MemoryPoint | undefined {
 }
 
 /** Makes a rename durable: the directory entry itself must reach the disk. */
-async function syncDirectory(dir: string): Promise<void> {
-  const handle = await open(dir, 'r');
+function syncDirectory(dir: string): void {
+  const handle = openSync(dir, 'r');
   try {
-    await handle.sync();
+    fsyncSync(handle);
   } finally {
-    await handle.close();
+    closeSync(handle);
   }
 }

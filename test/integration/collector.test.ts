@@ -91,7 +91,7 @@ describe('Collector (Bree worker threads, a real influxd, COLLECT_INTERVAL=1s)',
       await waitFor('two points before the outage', async () => ((await storedTimestamps(store)).length >= 2 ? true : undefined));
       await influx.stop();
       await waitFor('four ticks spooled', async () => {
-        const spooled = await new Spool(join(dir, 'outage', 'spool'), 10_000).read();
+        const spooled = new Spool(join(dir, 'outage', 'spool'), 10_000).read();
         return spooled.points.length >= 4 ? true : undefined;
       });
       await influx.resume();
@@ -100,7 +100,7 @@ describe('Collector (Bree worker threads, a real influxd, COLLECT_INTERVAL=1s)',
       const timestamps = await storedTimestamps(store);
       expect(timestamps.length).to.be.at.least(6);
       expectContiguousSeconds(timestamps);
-      expect((await new Spool(join(dir, 'outage', 'spool'), 10_000).read()).points).to.deep.equal([]);
+      expect(new Spool(join(dir, 'outage', 'spool'), 10_000).read().points).to.deep.equal([]);
       const messages = lines().map((line) => String(line.msg));
       expect(messages.filter((msg) => msg === 'store unreachable, spooling')).to.have.length(1);
     } finally {
@@ -120,7 +120,7 @@ describe('Collector (Bree worker threads, a real influxd, COLLECT_INTERVAL=1s)',
       const { logger, lines } = capturingLogger();
       running.push(await startCollector(collectorConfig(join(dir, 'rejected')), storeConfig, logger));
       const spool = new Spool(join(dir, 'rejected', 'spool'), 10_000);
-      await waitFor('two ticks spooled', async () => ((await spool.read()).points.length >= 2 ? true : undefined));
+      await waitFor('two ticks spooled', async () => (spool.read().points.length >= 2 ? true : undefined));
       const rejected = lines().filter((line) => String(line.msg).startsWith('store '));
       expect(rejected.map((line) => [line.msg, line.level])).to.deep.equal([['store rejected the points, spooling', 50]]);
       expect(String(rejected[0]!.reason)).to.match(/^InfluxDB answered 400: partial write: field type conflict/);
@@ -159,14 +159,14 @@ describe('Collector (Bree worker threads, a real influxd, COLLECT_INTERVAL=1s)',
     const { logger, lines } = capturingLogger();
     running.push(await startCollector(collectorConfig(join(dir, 'sqlite-unopenable')), { kind: 'sqlite', path, timeoutMs: 5_000 }, logger));
     const spool = new Spool(join(dir, 'sqlite-unopenable', 'spool'), 10_000);
-    await waitFor('three ticks spooled', async () => ((await spool.read()).points.length >= 3 ? true : undefined));
+    await waitFor('three ticks spooled', async () => (spool.read().points.length >= 3 ? true : undefined));
     expect(lines().map((line) => String(line.msg))).to.include('store unreachable, spooling');
     await rm(path);
     const store = SqliteStore.open({ kind: 'sqlite', path, timeoutMs: 5_000 });
     try {
       const stored = await waitFor('the spooled points and two more in SQLite', async () => {
         const timestamps = (await listRecords(store, { host: HOST, limit: 100, skip: 0 })).map((record) => record.timestamp);
-        return timestamps.length >= 5 && (await spool.read()).points.length === 0 ? timestamps : undefined;
+        return timestamps.length >= 5 && spool.read().points.length === 0 ? timestamps : undefined;
       });
       expectContiguousSeconds(stored);
     } finally {
@@ -194,12 +194,12 @@ describe('Collector (Bree worker threads, a real influxd, COLLECT_INTERVAL=1s)',
 
       const doomed = spawnCollector({ INFLUX_URL: `http://127.0.0.1:${await freePort()}`, INFLUX_DATABASE: storeConfig.database, SPOOL_DIR: spoolDir });
       const spooled = await waitFor('three spooled points', async () => {
-        const { points } = await spool.read();
+        const { points } = spool.read();
         return points.length >= 3 ? points : undefined;
       });
       doomed.kill('SIGKILL');
       await once(doomed, 'exit');
-      const survivors = (await spool.read()).points;
+      const survivors = spool.read().points;
       expect(survivors.length).to.be.at.least(spooled.length);
 
       const revived = spawnCollector({ INFLUX_URL: influx.url, INFLUX_DATABASE: storeConfig.database, SPOOL_DIR: spoolDir });
@@ -217,7 +217,7 @@ describe('Collector (Bree worker threads, a real influxd, COLLECT_INTERVAL=1s)',
       expect(Date.now() - stoppingMs).to.be.below(5_000);
       // A run the SIGTERM cut short keeps its own point in the spool, by design;
       // every replayed point is gone from it.
-      const left = (await spool.read()).points;
+      const left = spool.read().points;
       expect(left.length, 'points left in the spool').to.be.at.most(1);
       expect(left.filter((point) => survivors.some((survivor) => survivor.timestamp === point.timestamp))).to.deep.equal([]);
     });

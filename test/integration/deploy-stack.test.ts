@@ -199,7 +199,7 @@ describe('Dockerfiles (static checks)', () => {
     expect(runtime).to.include('COPY --from=build');
   });
 
-  // Without the bundle the collector does not start (its scheduler runs dist/job/job.js).
+  // Without the bundle the collector does not start (its scheduler runs dist/job/job.cjs).
   it("bundles the collector's run in the build stage", () => {
     expect(stages[0]).to.match(/tsc -p tsconfig\.build\.json[^]*npm run build:job[^]*npm prune/);
   });

@@ -100,7 +100,7 @@ describe('Spool lock (real files)', () => {
       }
     };
     await Promise.all([collector('a'), collector('b')]);
-    const spooled = (await new Spool(spoolDir, 10_000).read()).points;
+    const spooled = new Spool(spoolDir, 10_000).read().points;
     for (const host of ['a', 'b']) {
       const stored = (await listRecords(store, { host, limit: 1_000, skip: 0 })).map((record) => record.timestamp);
       const kept = new Set([...stored, ...spooled.filter((point) => point.host === host).map((point) => point.timestamp)]);

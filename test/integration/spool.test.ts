@@ -17,34 +17,34 @@ describe('Spool and delivery (real files, real stores)', () => {
 
   it('appends durably and reads back in order', async () => {
     const spool = new Spool(fresh(), 100);
-    await spool.append(await spool.read(), [at(1), at(2)]);
-    await spool.append(await spool.read(), [at(3)]);
-    expect(await spool.read()).to.deep.equal({ points: [at(1), at(2), at(3)], skippedLines: 0, clean: true });
+    spool.append(spool.read(), [at(1), at(2)]);
+    spool.append(spool.read(), [at(3)]);
+    expect(spool.read()).to.deep.equal({ points: [at(1), at(2), at(3)], skippedLines: 0, clean: true });
   });
 
   it('skips a torn last line without losing the lines before it, and heals the file', async () => {
     const spool = new Spool(fresh(), 100);
-    await spool.append(await spool.read(), [at(1), at(2)]);
+    spool.append(spool.read(), [at(1), at(2)]);
     await appendFile(spool.path, '{"host":"h","timestamp":3,"tot');
-    const torn = await spool.read();
+    const torn = spool.read();
     expect(torn).to.deep.equal({ points: [at(1), at(2)], skippedLines: 1, clean: false });
-    await spool.append(torn, [at(4)]);
-    expect(await spool.read()).to.deep.equal({ points: [at(1), at(2), at(4)], skippedLines: 0, clean: true });
+    spool.append(torn, [at(4)]);
+    expect(spool.read()).to.deep.equal({ points: [at(1), at(2), at(4)], skippedLines: 0, clean: true });
   });
 
   it('does not glue a new line onto a complete last line that lost its newline', async () => {
     const spool = new Spool(fresh(), 100);
-    await spool.append(await spool.read(), [at(1)]);
+    spool.append(spool.read(), [at(1)]);
     await appendFile(spool.path, JSON.stringify(at(2)));
-    await spool.append(await spool.read(), [at(3)]);
-    expect((await spool.read()).points).to.deep.equal([at(1), at(2), at(3)]);
+    spool.append(spool.read(), [at(3)]);
+    expect(spool.read().points).to.deep.equal([at(1), at(2), at(3)]);
   });
 
   it('a full spool drops the oldest first and counts them', async () => {
     const spool = new Spool(fresh(), 3);
-    expect(await spool.append(await spool.read(), [at(1), at(2)])).to.equal(0);
-    expect(await spool.append(await spool.read(), [at(3), at(4), at(5)])).to.equal(2);
-    expect((await spool.read()).points).to.deep.equal([at(3), at(4), at(5)]);
+    expect(spool.append(spool.read(), [at(1), at(2)])).to.equal(0);
+    expect(spool.append(spool.read(), [at(3), at(4), at(5)])).to.equal(2);
+    expect(spool.read().points).to.deep.equal([at(3), at(4), at(5)]);
   });
 
   it('writes straight to a healthy store, leaving no spool', async () => {
@@ -54,7 +54,7 @@ describe('Spool and delivery (real files, real stores)', () => {
     const report = await deliver(at(60), { store, spool, signal: new AbortController().signal, replayUntilMs: Date.now() + 5_000 });
     expect(report).to.deep.equal({ written: 1, replayed: 0, spooled: 0, dropped: 0, skippedLines: 0 });
     expect(await listRecords(store, { limit: 10, skip: 0 })).to.have.length(1);
-    expect((await spool.read()).points).to.deep.equal([]);
+    expect(spool.read().points).to.deep.equal([]);
     await store.close();
   });
 
@@ -80,12 +80,12 @@ describe('Spool and delivery (real files, real stores)', () => {
     const root = fresh();
     const spool = new Spool(join(root, 'spool'), 100);
     const store = SqliteStore.open({ kind: 'sqlite', path: join(root, 'db.sqlite'), timeoutMs: 1_000 });
-    await spool.append(await spool.read(), [at(60)]);
+    spool.append(spool.read(), [at(60)]);
     const cancelled = new AbortController();
     cancelled.abort();
     const report = await deliver(at(120), { store, spool, signal: cancelled.signal, replayUntilMs: Date.now() + 5_000 });
     expect(report.spooled).to.equal(2);
-    expect((await spool.read()).points).to.deep.equal([at(60), at(120)]);
+    expect(spool.read().points).to.deep.equal([at(60), at(120)]);
     await store.close();
   });
 });

@@ -3,8 +3,9 @@ import { expect } from 'chai';
 import { mkdtemp, rename, rm, stat } from 'node:fs/promises';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { tmpdir } from 'node:os';
+import { createRequire } from 'node:module';
 import { join } from 'node:path';
-import { ADDON_PATH, SqliteStore } from '../../storage/sqlite.js';
+import { ADDON_PATH, OWN_ADDON, SqliteStore } from '../../storage/sqlite.js';
 import { point, storeContract } from './store-contract.js';
 import { listRecords } from '../../storage/index.js';
 import { writeNotADatabase } from '../helpers/sqlite-files.js';
@@ -63,6 +64,15 @@ describe('SqliteStore (real SQLite files)', () => {
   it("finds the driver's addon where it gives its path to the driver", async () => {
     expect(ADDON_PATH).to.be.a('string');
     expect((await stat(ADDON_PATH!)).isFile()).to.equal(true);
+  });
+
+  // Found by one stat, not by resolving the package, which costs every collector run
+  // (bench:collector); resolving finds the same file.
+  it("finds the addon in the package's own node_modules, where resolving finds it too", () => {
+    const own = join(import.meta.dirname, '..', '..', '..', 'node_modules', 'better-sqlite3', 'build', 'Release', 'better_sqlite3.node');
+    expect(OWN_ADDON).to.equal(own);
+    expect(ADDON_PATH).to.equal(own);
+    expect(createRequire(import.meta.url).resolve('better-sqlite3/build/Release/better_sqlite3.node')).to.equal(own);
   });
 
   it('follows its file when it is removed or replaced while open (a reset, a restored backup)', async () => {
