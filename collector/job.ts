@@ -12,8 +12,9 @@ import { readSample } from './sample.js';
 import { Spool } from './spool.js';
 import { lockSpool } from './spool-lock.js';
 
-// A function rather than top-level await: the job is bundled as CommonJS (see
-// `npm run build:job`), which has none. A rejection still ends the thread with an
+// A function rather than top-level await: the job is bundled as CommonJS (`npm run
+// build:job`, which also gives the bundled modules that read `import.meta.url` the
+// bundle's own), and CommonJS has none. A rejection still ends the thread with an
 // error, which Bree reports.
 async function run(): Promise<void> {
   const { collector, store: storeConfig, tickMs } = workerData as JobInput;
