@@ -46,7 +46,7 @@ const privateRss: Record<Sampled, number[]> = { collector: [], bare: [], librari
 /** When each collector sample was taken, in hours since the start. */
 const sampledAtHours: number[] = [];
 await sleep(2_000); // all three started and settled
-const cpuStart = await cpuMs(collector.pid!);
+const cpuStart = cpuMs(collector.pid!);
 const startedMs = Date.now();
 while (Date.now() - startedMs < seconds * 1_000) {
   sampledAtHours.push((Date.now() - startedMs) / 3_600_000);
@@ -57,7 +57,7 @@ while (Date.now() - startedMs < seconds * 1_000) {
   }
   await sleep(1_000);
 }
-const cpuUsed = (await cpuMs(collector.pid!)) - cpuStart;
+const cpuUsed = cpuMs(collector.pid!) - cpuStart;
 await stop(collector);
 await stop(bare);
 await stop(libraries);

@@ -21,15 +21,15 @@ export async function residentParts(pid: number): Promise<{ totalMiB: number; pr
 }
 
 /** CPU time a process has used so far, in ms: in its own code (user) and in the kernel's on its behalf (system). */
-export async function cpuTimes(pid: number): Promise<{ userMs: number; systemMs: number }> {
-  const stat = await readFile(`/proc/${pid}/stat`, 'utf8');
-  const fields = fieldsAfterName(stat);
+export function cpuTimes(pid: number): { userMs: number; systemMs: number } {
+  const fields = statFields(pid);
+  if (fields === undefined) throw new Error(`process ${pid} is gone: no CPU time to read`);
   return { userMs: (Number(fields[11]) * 1_000) / TICKS_PER_SECOND, systemMs: (Number(fields[12]) * 1_000) / TICKS_PER_SECOND };
 }
 
 /** CPU time (user + system) a process has used so far, in ms. */
-export async function cpuMs(pid: number): Promise<number> {
-  const { userMs, systemMs } = await cpuTimes(pid);
+export function cpuMs(pid: number): number {
+  const { userMs, systemMs } = cpuTimes(pid);
   return userMs + systemMs;
 }
 

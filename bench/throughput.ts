@@ -57,13 +57,13 @@ async function load(target: string, url: string, pid: number, rate?: number): Pr
   let out = '';
   child.stdout.on('data', (chunk: Buffer) => (out += chunk.toString()));
   let peakMiB = await residentMiB(pid);
-  const cpuBefore = await cpuTimes(pid);
+  const cpuBefore = cpuTimes(pid);
   const sampler = setInterval(() => {
     residentMiB(pid).then((mib) => (peakMiB = Math.max(peakMiB, mib)), () => undefined);
   }, 100);
   await once(child, 'exit');
   clearInterval(sampler);
-  const cpuAfter = await cpuTimes(pid);
+  const cpuAfter = cpuTimes(pid);
   const report = JSON.parse(out) as { requests: { average: number; total: number }; latency: { p50: number; p99: number }; errors: number; non2xx: number; timeouts: number };
   const answered = Math.max(1, report.requests.total);
   return {
