@@ -5,7 +5,7 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
-import type { CollectorConfig, InfluxStoreConfig } from '../../config.js';
+import type { CollectorConfig, InfluxStoreConfig, InfluxV2StoreConfig } from '../../config.js';
 import { RUNS_PER_MAIN_COLLECTION, startCollector, type Collector } from '../../collector/scheduler.js';
 import { Spool } from '../../collector/spool.js';
 import { InfluxStore } from '../../storage/influx.js';
@@ -172,6 +172,35 @@ describe('Collector (Bree worker threads, a real influxd, COLLECT_INTERVAL=1s)',
     } finally {
       await store.close();
     }
+  });
+
+  it('on InfluxDB 2.x, runs the client bundled into the job: with no server there, spools every tick, with one line and no crash', async () => {
+    // The only InfluxDB here is 1.6, which has no 2.x API: a port with nothing on it
+    // still runs the bundled client's write and its error path in every run.
+    const storeConfig: InfluxV2StoreConfig = {
+      kind: 'influxdb2',
+      url: `http://127.0.0.1:${await freePort()}`,
+      org: 'memory-tracker',
+      bucket: 'memory',
+      token: 'unused',
+      timeoutMs: 500,
+      collectIntervalMs: 1_000,
+      readCacheMs: 0,
+    };
+    const { logger, lines } = capturingLogger();
+    const collector = await startCollector(collectorConfig(join(dir, 'influx2-down')), storeConfig, logger);
+    running.push(collector);
+    const spool = new Spool(join(dir, 'influx2-down', 'spool'), 10_000);
+    const spooled = await waitFor('three ticks spooled', async () => {
+      const { points } = spool.read();
+      return points.length >= 3 ? points : undefined;
+    });
+    expectContiguousSeconds(spooled.map((point) => point.timestamp));
+    expect(spooled.every((point) => point.host === HOST && point.used === point.total - point.free)).to.equal(true);
+    expect(collector.stats.failures, 'runs that crashed or failed').to.equal(0);
+    const unreachable = lines().filter((line) => String(line.msg).startsWith('store '));
+    expect(unreachable.map((line) => line.msg)).to.deep.equal(['store unreachable, spooling']);
+    expect(String(unreachable[0]!.reason)).to.include('ECONNREFUSED');
   });
 
   describe('as a process (npm run collector)', () => {
