@@ -4,8 +4,8 @@
  * the time it takes; the same code and requests give the same count within about
  * 1%, whatever else the machine is doing, where the throughput benchmark's ratios
  * drift by tens of percent between runs. Each server is warmed up uncounted, then
- * counted over a fixed number of requests (autocannon, 10 connections). Prints a
- * Markdown table. Needs valgrind (Debian's `valgrind`).
+ * counted over a fixed number of requests (autocannon, 10 connections). Prints two
+ * Markdown tables. Needs valgrind (Debian's `valgrind`).
  *
  *   npm run bench:instructions -- [requests=5000]
  *
@@ -13,6 +13,11 @@
  * of times slower, so work done per interval of time rather than per request (the
  * store's check of its file every 10 ms, timers) weighs more on each request than it
  * does at full speed: the API's count errs high.
+ *
+ * callgrind also simulates the machine's first-level caches and a branch predictor,
+ * and the second table gives their misses per request on the main thread:
+ * instructions alone do not tell the time of different code (a tight loop runs many
+ * cheaply), and a miss costs many instructions' time.
  */
 import { spawn, spawnSync } from 'node:child_process';
 import { once } from 'node:events';
@@ -42,6 +47,24 @@ interface Count {
   mainThread: number;
   /** The same over all threads: V8's background compilation and garbage collection too. */
   allThreads: number;
+  /** Per request on the main thread, by callgrind's simulation of the machine's caches and of a branch predictor. */
+  misses: Misses;
+}
+
+interface Misses {
+  /** Instruction fetches that missed the first-level instruction cache. */
+  instructionCache: number;
+  /** Reads and writes that missed the first-level data cache. */
+  dataCache: number;
+  /** Conditional and indirect branches the simulated predictor got wrong. */
+  branches: number;
+}
+
+/** callgrind's event counts of one thread's file, by event name (`Ir`, `I1mr`, ...). */
+function eventTotals(file: string): Map<string, number> | undefined {
+  const names = /^events: (.+)$/m.exec(file)?.[1]?.split(' ');
+  const totals = /^totals: (.+)$/m.exec(file)?.[1]?.split(' ').map(Number);
+  return names && totals ? new Map(names.map((name, i) => [name, totals[i] ?? 0])) : undefined;
 }
 
 if (spawnSync('valgrind', ['--version']).error) {
@@ -70,7 +93,7 @@ async function count(target: string, start: (launcher: Launcher) => Promise<Serv
   const dir = await temporaryDirectory('mt-bench-callgrind-');
   const out = join(dir, 'callgrind.out');
   const server = await start({
-    command: ['valgrind', '-q', '--tool=callgrind', '--instr-atstart=no', '--separate-threads=yes', `--callgrind-out-file=${out}`],
+    command: ['valgrind', '-q', '--tool=callgrind', '--cache-sim=yes', '--branch-sim=yes', '--instr-atstart=no', '--separate-threads=yes', `--callgrind-out-file=${out}`],
     startTimeoutMs: START_TIMEOUT_MS,
   });
   try {
@@ -82,13 +105,20 @@ async function count(target: string, start: (launcher: Launcher) => Promise<Serv
     // callgrind writes its files as the server ends.
     await server.stop();
   }
-  const totals = new Map<string, number>();
+  const threads = new Map<string, Map<string, number>>();
   for (const file of await readdir(dir)) {
-    const total = /^totals: (\d+)$/m.exec(await readFile(join(dir, file), 'utf8'))?.[1];
-    if (total !== undefined) totals.set(file, Number(total));
+    const totals = eventTotals(await readFile(join(dir, file), 'utf8'));
+    if (totals !== undefined) threads.set(file, totals);
   }
-  const all = [...totals.values()].reduce((sum, n) => sum + n, 0);
-  return { target, mainThread: (totals.get('callgrind.out-01') ?? NaN) / requests, allThreads: all / requests };
+  const all = [...threads.values()].reduce((sum, totals) => sum + (totals.get('Ir') ?? 0), 0);
+  const main = threads.get('callgrind.out-01');
+  const perRequest = (...events: string[]): number => (main ? events.reduce((sum, event) => sum + (main.get(event) ?? 0), 0) : NaN) / requests;
+  return {
+    target,
+    mainThread: perRequest('Ir'),
+    allThreads: all / requests,
+    misses: { instructionCache: perRequest('I1mr'), dataCache: perRequest('D1mr', 'D1mw'), branches: perRequest('Bcm', 'Bim') },
+  };
 }
 
 const counts: Count[] = [];
@@ -112,4 +142,12 @@ console.log('| target | main thread (thousands) | all threads (thousands) | this
 console.log('| --- | ---: | ---: | ---: | ---: |');
 for (const c of counts) {
   console.log(`| ${c.target} | ${thousands(c.mainThread)} | ${thousands(c.allThreads)} | ${(c.mainThread / api.mainThread).toFixed(2)} | ${(c.allThreads / api.allThreads).toFixed(2)} |`);
+}
+console.log(`\nCache and branch misses per request, main thread (callgrind's simulation of this machine's first-level caches and of a branch predictor), same runs\n`);
+console.log('| target | L1 instruction cache misses | L1 data cache misses | mispredicted branches | each, this / the API |');
+console.log('| --- | ---: | ---: | ---: | ---: |');
+for (const c of counts) {
+  const kinds: Array<keyof Misses> = ['instructionCache', 'dataCache', 'branches'];
+  const ratios = kinds.map((kind) => (c.misses[kind] / api.misses[kind]).toFixed(2)).join(', ');
+  console.log(`| ${c.target} | ${c.misses.instructionCache.toFixed(0)} | ${c.misses.dataCache.toFixed(0)} | ${c.misses.branches.toFixed(0)} | ${ratios} |`);
 }
