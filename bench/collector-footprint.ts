@@ -16,17 +16,35 @@ import { writeFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
-import { parseDuration } from '../config.js';
+import { loadConfig } from '../config.js';
+import { ConfigError } from '../errors.js';
 import { SqliteStore } from '../storage/sqlite.js';
 import { listRecords } from '../storage/index.js';
 import { inheritedEnv, runtimeLabel } from './fixtures.js';
 import { cpuMs, median, residentParts } from './proc-stats.js';
 import { leaveNothingBehind, temporaryDirectory } from './leftovers.js';
 
-leaveNothingBehind();
-
+const USAGE = 'usage: npm run bench:collector -- [seconds=120] [interval=1s] (an interval as COLLECT_INTERVAL takes it: 1s, 60s, 1m)';
 const seconds = Number(process.argv[2] ?? 120);
 const interval = process.argv[3] ?? '1s';
+/** Ends the benchmark before it starts anything, saying why. */
+function refuse(problem: string): never {
+  console.error(`${problem}\n${USAGE}`);
+  process.exit(2);
+}
+if (!Number.isSafeInteger(seconds) || seconds <= 0) refuse(`seconds: a whole number above 0, got "${process.argv[2]}"`);
+// Checked by the collector's own config: a collector refusing its interval would
+// otherwise show only as a failure midway.
+const intervalMs = ((): number => {
+  try {
+    return loadConfig({ COLLECT_INTERVAL: interval }).collector.intervalMs;
+  } catch (error) {
+    if (error instanceof ConfigError) refuse(error.message);
+    throw error;
+  }
+})();
+
+leaveNothingBehind();
 const dir = await temporaryDirectory('mt-bench-collector-');
 const dbPath = join(dir, 'bench.sqlite');
 
@@ -108,7 +126,7 @@ console.log(`| CPU per sample, worker start included (ms) | ${fmt(perSample)} | 
 console.log(`| CPU to start and end an empty worker thread, median of ${EMPTY_WORKERS} (ms) | | ${fmt(median(emptyWorkerMs))} | the floor of a run |`);
 // Measured only when the runs were a minute apart: a run a second after the last
 // costs less than one a minute after it (README, collector footprint).
-const shareHow = parseDuration(interval) === 60_000 ? 'measured' : `extrapolated from runs every ${interval}`;
+const shareHow = intervalMs === 60_000 ? 'measured' : `extrapolated from runs every ${interval}`;
 console.log(`| CPU share at one sample a minute, ${shareHow} | ${((perSample / 60_000) * 100).toFixed(3)}% of a core | | target < 0.2% |`);
 console.log(`\nCollector resident memory by tenth of the run, medians (MiB): ${tenths.map(fmt).join(', ')}`);
 

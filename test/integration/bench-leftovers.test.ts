@@ -43,3 +43,33 @@ describe('benchmarks interrupted (a real bench:collector, ended by a signal to i
     });
   }
 });
+
+describe('bench:collector given bad arguments (a real run of the script)', () => {
+  let tmp: string;
+  beforeEach(async () => {
+    tmp = await mkdtemp(join(tmpdir(), 'mt-bench-arguments-'));
+  });
+  afterEach(async () => {
+    await rm(tmp, { recursive: true, force: true });
+  });
+
+  for (const [args, problem] of [
+    [['5', '1500ms'], 'COLLECT_INTERVAL: timestamps are whole seconds'],
+    [['5', 'soon'], 'COLLECT_INTERVAL: expected a duration'],
+    [['0'], 'seconds: a whole number above 0'],
+  ] as const) {
+    it(`refuses ${args.join(' ')} with exit code 2 and says why, before starting anything`, async () => {
+      const bench = spawn(process.execPath, [join(import.meta.dirname, '..', '..', 'bench', 'collector-footprint.js'), ...args], {
+        env: { PATH: process.env.PATH, TMPDIR: tmp },
+        stdio: ['ignore', 'ignore', 'pipe'],
+      });
+      let stderr = '';
+      bench.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+      const [code] = (await once(bench, 'exit')) as [number | null];
+
+      expect(code).to.equal(2);
+      expect(stderr).to.include(problem).and.to.include('usage: npm run bench:collector');
+      expect(await readdir(tmp), 'created in its temporary directory').to.deep.equal([]);
+    });
+  }
+});
