@@ -21,7 +21,7 @@ import { ConfigError } from '../errors.js';
 import { SqliteStore } from '../storage/sqlite.js';
 import { listRecords } from '../storage/index.js';
 import { inheritedEnv, runtimeLabel } from './fixtures.js';
-import { cpuMs, median, residentParts } from './proc-stats.js';
+import { cpuTimes, median, minorPageFaults, residentParts } from './proc-stats.js';
 import { leaveNothingBehind, temporaryDirectory } from './leftovers.js';
 
 const USAGE = 'usage: npm run bench:collector -- [seconds=120] [interval=1s] (an interval as COLLECT_INTERVAL takes it: 1s, 60s, 1m)';
@@ -65,7 +65,8 @@ const privateRss: Record<Sampled, number[]> = { collector: [], bare: [], librari
 /** When each collector sample was taken, in hours since the start. */
 const sampledAtHours: number[] = [];
 await sleep(2_000); // all three started and settled
-const cpuStart = cpuMs(collector.pid!);
+const cpuStart = cpuTimes(collector.pid!);
+const faultsStart = minorPageFaults(collector.pid!);
 const startedMs = Date.now();
 while (Date.now() - startedMs < seconds * 1_000) {
   sampledAtHours.push((Date.now() - startedMs) / 3_600_000);
@@ -76,7 +77,10 @@ while (Date.now() - startedMs < seconds * 1_000) {
   }
   await sleep(1_000);
 }
-const cpuUsed = cpuMs(collector.pid!) - cpuStart;
+const cpuEnd = cpuTimes(collector.pid!);
+const faults = minorPageFaults(collector.pid!) - faultsStart;
+const cpuUsed = cpuEnd.userMs + cpuEnd.systemMs - (cpuStart.userMs + cpuStart.systemMs);
+const kernelUsed = cpuEnd.systemMs - cpuStart.systemMs;
 await stop(collector);
 await stop(bare);
 await stop(libraries);
@@ -85,13 +89,15 @@ await stop(libraries);
 // thread also starts Node's ESM loader, which a run does not.
 const EMPTY_WORKERS = 20;
 const emptyWorkerMs: number[] = [];
+const emptyWorkerFaults: number[] = [];
 const emptyJob = join(dir, 'empty.cjs');
 await writeFile(emptyJob, '');
 for (let i = 0; i < EMPTY_WORKERS; i++) {
-  const before = process.cpuUsage();
+  const before = process.resourceUsage();
   await once(new Worker(emptyJob), 'exit');
-  const used = process.cpuUsage(before);
-  emptyWorkerMs.push((used.user + used.system) / 1_000);
+  const after = process.resourceUsage();
+  emptyWorkerMs.push((after.userCPUTime + after.systemCPUTime - before.userCPUTime - before.systemCPUTime) / 1_000);
+  emptyWorkerFaults.push(after.minorPageFault - before.minorPageFault);
 }
 
 const store = SqliteStore.open({ kind: 'sqlite', path: dbPath, timeoutMs: 5_000 });
@@ -123,7 +129,10 @@ console.log(`| private memory, first third -> last third (MiB) | ${fmt(median(pr
 console.log(`| resident memory after the first tenth, least-squares slope (MiB per hour) | ${slopePerHour.toFixed(2)} | | |`);
 console.log(`| samples stored | ${samples} | | |`);
 console.log(`| CPU per sample, worker start included (ms) | ${fmt(perSample)} | | target < 80 ms |`);
+console.log(`| of it in the kernel (ms) | ${fmt(kernelUsed / Math.max(1, samples))} | | |`);
+console.log(`| minor page faults per sample (memory touched anew) | ${Math.round(faults / Math.max(1, samples))} | | |`);
 console.log(`| CPU to start and end an empty worker thread, median of ${EMPTY_WORKERS} (ms) | | ${fmt(median(emptyWorkerMs))} | the floor of a run |`);
+console.log(`| minor page faults to start and end an empty worker thread, median | | ${Math.round(median(emptyWorkerFaults))} | one thread after another, no rest |`);
 // Measured only when the runs were a minute apart: a run a second after the last
 // costs less than one a minute after it (README, collector footprint).
 const shareHow = intervalMs === 60_000 ? 'measured' : `extrapolated from runs every ${interval}`;
