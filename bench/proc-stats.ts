@@ -29,19 +29,13 @@ export function cpuTimes(pid: number): { userMs: number; systemMs: number } {
 
 /**
  * Minor page faults a process has taken so far: pages the kernel mapped for it
- * without reading a file, most of them memory it touched for the first time, each
- * zeroed and mapped in the kernel's time.
+ * without reading the disk, most of them memory it touched for the first time,
+ * each zeroed and mapped in the kernel's time.
  */
 export function minorPageFaults(pid: number): number {
   const fields = statFields(pid);
   if (fields === undefined) throw new Error(`process ${pid} is gone: no page faults to read`);
   return Number(fields[7]);
-}
-
-/** CPU time (user + system) a process has used so far, in ms. */
-export function cpuMs(pid: number): number {
-  const { userMs, systemMs } = cpuTimes(pid);
-  return userMs + systemMs;
 }
 
 export function median(values: readonly number[]): number {
