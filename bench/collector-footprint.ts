@@ -1,6 +1,7 @@
 /**
- * Collector footprint: runs `memory-tracker collect` at a fast interval on the
- * embedded store next to a bare `node` process doing nothing, and reports resident
+ * Collector footprint: runs `memory-tracker collect` at a fast interval, on the
+ * embedded store or on a private `influxd` (the store of the Swarm stack, whose own
+ * CPU and memory are not counted), next to a bare `node` process doing nothing, and reports resident
  * memory (median, max, its curve by tenths of the run and its slope after the
  * first tenth), the part of it only the process holds, and CPU time per sample.
  * For scale, two floors measured in the same run: the memory of a `node` process
@@ -8,7 +9,7 @@
  * an empty worker thread takes to start and end, the floor under every run. Not a
  * test: prints a Markdown table for the README.
  *
- *   npm run bench:collector -- [seconds=120] [interval=1s]
+ *   npm run bench:collector -- [seconds=120] [interval=1s] [store=sqlite]
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
@@ -18,38 +19,43 @@ import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { loadConfig } from '../config.js';
 import { ConfigError } from '../errors.js';
-import { SqliteStore } from '../storage/sqlite.js';
-import { listRecords } from '../storage/index.js';
+import type { StoreConfig } from '../config.js';
+import { listRecords, openStore } from '../storage/index.js';
+import { InfluxServer, influxdAvailable } from '../test/helpers/influxd.js';
 import { inheritedEnv, runtimeLabel } from './fixtures.js';
 import { cpuTimes, median, minorPageFaults, residentParts } from './proc-stats.js';
-import { leaveNothingBehind, temporaryDirectory } from './leftovers.js';
+import { leaveNothingBehind, removeAtEnd, temporaryDirectory } from './leftovers.js';
 
-const USAGE = 'usage: npm run bench:collector -- [seconds=120] [interval=1s] (an interval as COLLECT_INTERVAL takes it: 1s, 60s, 1m)';
+const USAGE =
+  'usage: npm run bench:collector -- [seconds=120] [interval=1s] [store=sqlite] (an interval as COLLECT_INTERVAL takes it: 1s, 60s, 1m; a store as STORE does: sqlite, influxdb)';
 const seconds = Number(process.argv[2] ?? 120);
 const interval = process.argv[3] ?? '1s';
+const storeArgument = process.argv[4] ?? 'sqlite';
 /** Ends the benchmark before it starts anything, saying why. */
 function refuse(problem: string): never {
   console.error(`${problem}\n${USAGE}`);
   process.exit(2);
 }
 if (!Number.isSafeInteger(seconds) || seconds <= 0) refuse(`seconds: a whole number above 0, got "${process.argv[2]}"`);
-// Checked by the collector's own config: a collector refusing its interval would
-// otherwise show only as a failure midway.
-const intervalMs = ((): number => {
+// Checked by the collector's own config: a collector refusing its interval or store
+// would otherwise show only as a failure midway.
+const { intervalMs, storeKind } = ((): { intervalMs: number; storeKind: StoreConfig['kind'] } => {
   try {
-    return loadConfig({ COLLECT_INTERVAL: interval }).collector.intervalMs;
+    const config = loadConfig({ COLLECT_INTERVAL: interval, STORE: storeArgument });
+    return { intervalMs: config.collector.intervalMs, storeKind: config.store.kind };
   } catch (error) {
     if (error instanceof ConfigError) refuse(error.message);
     throw error;
   }
 })();
+if (storeKind === 'influxdb' && !influxdAvailable()) refuse('store influxdb: no influxd to start here (Debian: apt-get install influxdb)');
 
 leaveNothingBehind();
 const dir = await temporaryDirectory('mt-bench-collector-');
-const dbPath = join(dir, 'bench.sqlite');
+const { storeEnv, storeConfig, storeTitle, stopStore } = await startStore();
 
 const collector = spawn(process.execPath, [join(import.meta.dirname, '..', 'cli.js'), 'collect'], {
-  env: { ...inheritedEnv(), STORE: 'sqlite', SQLITE_PATH: dbPath, DATA_DIR: dir, COLLECT_INTERVAL: interval, LOG_LEVEL: 'warn' },
+  env: { ...inheritedEnv(), ...storeEnv, DATA_DIR: dir, COLLECT_INTERVAL: interval, LOG_LEVEL: 'warn' },
   stdio: ['ignore', 'inherit', 'inherit'],
 });
 const idle = 'setInterval(() => {}, 1 << 30)';
@@ -100,9 +106,10 @@ for (let i = 0; i < EMPTY_WORKERS; i++) {
   emptyWorkerFaults.push(after.minorPageFault - before.minorPageFault);
 }
 
-const store = SqliteStore.open({ kind: 'sqlite', path: dbPath, timeoutMs: 5_000 });
+const store = await openStore(storeConfig);
 const samples = (await listRecords(store, { limit: 99_999, skip: 0 })).filter((r) => r.timestamp * 1_000 >= startedMs && r.timestamp * 1_000 < startedMs + seconds * 1_000).length;
 await store.close();
+await stopStore();
 
 const third = Math.max(1, Math.floor(rss.collector.length / 3));
 const early = median(rss.collector.slice(0, third));
@@ -116,7 +123,7 @@ const slopePerHour = leastSquaresSlope(sampledAtHours.slice(tenth), rss.collecto
 const bareMedian = median(rss.bare);
 const perSample = cpuUsed / Math.max(1, samples);
 const fmt = (n: number): string => n.toFixed(1);
-console.log(`Collector footprint, ${seconds} s at COLLECT_INTERVAL=${interval}, ${new Date().toISOString().slice(0, 10)}, ${runtimeLabel()}\n`);
+console.log(`Collector footprint, ${seconds} s at COLLECT_INTERVAL=${interval}${storeTitle}, ${new Date().toISOString().slice(0, 10)}, ${runtimeLabel()}\n`);
 console.log('| measure | collector | bare node | ratio / target |');
 console.log('| --- | --- | --- | --- |');
 console.log(`| resident memory, median (MiB) | ${fmt(median(rss.collector))} | ${fmt(bareMedian)} | ${(median(rss.collector) / bareMedian).toFixed(2)}x (target < 1.25x) |`);
@@ -138,6 +145,34 @@ console.log(`| minor page faults to start and end an empty worker thread, median
 const shareHow = intervalMs === 60_000 ? 'measured' : `extrapolated from runs every ${interval}`;
 console.log(`| CPU share at one sample a minute, ${shareHow} | ${((perSample / 60_000) * 100).toFixed(3)}% of a core | | target < 0.2% |`);
 console.log(`\nCollector resident memory by tenth of the run, medians (MiB): ${tenths.map(fmt).join(', ')}`);
+
+interface BenchStore {
+  /** The collector's environment for it. */
+  readonly storeEnv: Record<string, string>;
+  /** How this script reads the samples back. */
+  readonly storeConfig: StoreConfig;
+  /** Added to the table's title: nothing for the embedded store, the default. */
+  readonly storeTitle: string;
+  /** Ends a server the store runs in, which would keep this script running. */
+  readonly stopStore: () => Promise<void>;
+}
+
+/** The store the collector writes to: a file in the run's directory, or a private influxd. */
+async function startStore(): Promise<BenchStore> {
+  if (storeKind === 'sqlite') {
+    const path = join(dir, 'bench.sqlite');
+    return { storeEnv: { STORE: 'sqlite', SQLITE_PATH: path }, storeConfig: { kind: 'sqlite', path, timeoutMs: 5_000 }, storeTitle: '', stopStore: async () => undefined };
+  }
+  const influx = await InfluxServer.start();
+  removeAtEnd(influx.dir);
+  const config = influx.storeConfig();
+  return {
+    storeEnv: { STORE: 'influxdb', INFLUX_URL: influx.url, INFLUX_DATABASE: config.database },
+    storeConfig: config,
+    storeTitle: " on STORE=influxdb (influxd's own CPU and memory not counted)",
+    stopStore: () => influx.destroy(),
+  };
+}
 
 /** Each sample's resident memory less its private part: pages of files. */
 function sharedOf(name: Sampled): number[] {

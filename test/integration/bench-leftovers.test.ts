@@ -5,6 +5,8 @@ import { mkdtemp, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { childPids, isRunning } from '../../bench/proc-stats.js';
+import { influxdBinary } from '../helpers/influxd.js';
+import { requireTool } from '../helpers/tools.js';
 import { waitFor } from '../helpers/wait.js';
 
 describe('benchmarks interrupted (a real bench:collector, ended by a signal to its own pid)', () => {
@@ -19,19 +21,25 @@ describe('benchmarks interrupted (a real bench:collector, ended by a signal to i
     await rm(tmp, { recursive: true, force: true });
   });
 
-  for (const signal of ['SIGTERM', 'SIGINT'] as const) {
-    it(`on ${signal}, ends the processes it started, removes its directory and exits 128 + the signal's number`, async () => {
+  // On InfluxDB it also starts an influxd, with a directory of its own.
+  for (const [signal, store, started] of [
+    ['SIGTERM', 'sqlite', 3],
+    ['SIGINT', 'sqlite', 3],
+    ['SIGTERM', 'influxdb', 4],
+  ] as const) {
+    it(`on ${signal}, on ${store}, ends the ${started} processes it started, removes its directories and exits 128 + the signal's number`, async function () {
+      if (store === 'influxdb') requireTool(this, influxdBinary(), ['version'], 'REQUIRE_INFLUXDB', 'Debian: apt-get install influxdb');
       // `kill PID` and `timeout` signal the benchmark alone, not its process group.
-      const bench = spawn(process.execPath, [join(import.meta.dirname, '..', '..', 'bench', 'collector-footprint.js'), '60'], {
+      const bench = spawn(process.execPath, [join(import.meta.dirname, '..', '..', 'bench', 'collector-footprint.js'), '60', '1s', store], {
         env: { PATH: process.env.PATH, TMPDIR: tmp },
         stdio: 'ignore',
       });
-      // It starts three: the collector, a bare node and a node that loads its libraries.
-      children = await waitFor('the benchmark to start its three processes', async () => {
+      // The collector, a bare node and a node that loads its libraries (and influxd).
+      children = await waitFor(`the benchmark to start its ${started} processes`, async () => {
         const pids = childPids(bench.pid!);
-        return pids.length === 3 ? pids : undefined;
+        return pids.length === started ? pids : undefined;
       });
-      expect(await readdir(tmp)).to.have.lengthOf(1);
+      expect(await readdir(tmp)).to.have.lengthOf(started - 2);
 
       const exited = once(bench, 'exit');
       bench.kill(signal);
@@ -57,6 +65,7 @@ describe('bench:collector given bad arguments (a real run of the script)', () =>
     [['5', '1500ms'], 'COLLECT_INTERVAL: timestamps are whole seconds'],
     [['5', 'soon'], 'COLLECT_INTERVAL: expected a duration'],
     [['0'], 'seconds: a whole number above 0'],
+    [['5', '1s', 'mongodb'], 'STORE: expected one of sqlite, influxdb, got "mongodb"'],
   ] as const) {
     it(`refuses ${args.join(' ')} with exit code 2 and says why, before starting anything`, async () => {
       const bench = spawn(process.execPath, [join(import.meta.dirname, '..', '..', 'bench', 'collector-footprint.js'), ...args], {
