@@ -1,7 +1,7 @@
 /**
  * Collector footprint: runs `memory-tracker collect` at a fast interval, on the
- * embedded store or on a private `influxd` (the store of the Swarm stack, whose own
- * CPU and memory are not counted), next to a bare `node` process doing nothing, and reports resident
+ * embedded store or on a private `influxd` (the Swarm stack's store, its own CPU and
+ * memory not counted), next to a bare `node` process doing nothing, and reports resident
  * memory (median, max, its curve by tenths of the run and its slope after the
  * first tenth), the part of it only the process holds, and CPU time per sample.
  * For scale, two floors measured in the same run: the memory of a `node` process
@@ -17,9 +17,8 @@ import { writeFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
-import { loadConfig } from '../config.js';
+import { loadConfig, type StoreConfig } from '../config.js';
 import { ConfigError } from '../errors.js';
-import type { StoreConfig } from '../config.js';
 import { listRecords, openStore } from '../storage/index.js';
 import { InfluxServer, influxdAvailable } from '../test/helpers/influxd.js';
 import { inheritedEnv, runtimeLabel } from './fixtures.js';
@@ -48,7 +47,7 @@ const { intervalMs, storeKind } = ((): { intervalMs: number; storeKind: StoreCon
     throw error;
   }
 })();
-if (storeKind === 'influxdb' && !influxdAvailable()) refuse('store influxdb: no influxd to start here (Debian: apt-get install influxdb)');
+if (storeKind === 'influxdb' && !influxdAvailable()) refuse('store influxdb: no influxd to start here (Debian: apt-get install influxdb; or INFLUXD_BIN, its path)');
 
 leaveNothingBehind();
 const dir = await temporaryDirectory('mt-bench-collector-');

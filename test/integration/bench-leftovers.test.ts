@@ -22,12 +22,12 @@ describe('benchmarks interrupted (a real bench:collector, ended by a signal to i
   });
 
   // On InfluxDB it also starts an influxd, with a directory of its own.
-  for (const [signal, store, started] of [
-    ['SIGTERM', 'sqlite', 3],
-    ['SIGINT', 'sqlite', 3],
-    ['SIGTERM', 'influxdb', 4],
+  for (const { signal, store, processes, directories } of [
+    { signal: 'SIGTERM', store: 'sqlite', processes: 3, directories: 1 },
+    { signal: 'SIGINT', store: 'sqlite', processes: 3, directories: 1 },
+    { signal: 'SIGTERM', store: 'influxdb', processes: 4, directories: 2 },
   ] as const) {
-    it(`on ${signal}, on ${store}, ends the ${started} processes it started, removes its directories and exits 128 + the signal's number`, async function () {
+    it(`on ${signal}, on ${store}, ends the ${processes} processes it started, removes its directories and exits 128 + the signal's number`, async function () {
       if (store === 'influxdb') requireTool(this, influxdBinary(), ['version'], 'REQUIRE_INFLUXDB', 'Debian: apt-get install influxdb');
       // `kill PID` and `timeout` signal the benchmark alone, not its process group.
       const bench = spawn(process.execPath, [join(import.meta.dirname, '..', '..', 'bench', 'collector-footprint.js'), '60', '1s', store], {
@@ -35,11 +35,11 @@ describe('benchmarks interrupted (a real bench:collector, ended by a signal to i
         stdio: 'ignore',
       });
       // The collector, a bare node and a node that loads its libraries (and influxd).
-      children = await waitFor(`the benchmark to start its ${started} processes`, async () => {
+      children = await waitFor(`the benchmark to start its ${processes} processes`, async () => {
         const pids = childPids(bench.pid!);
-        return pids.length === started ? pids : undefined;
+        return pids.length === processes ? pids : undefined;
       });
-      expect(await readdir(tmp)).to.have.lengthOf(started - 2);
+      expect(await readdir(tmp)).to.have.lengthOf(directories);
 
       const exited = once(bench, 'exit');
       bench.kill(signal);
@@ -61,15 +61,16 @@ describe('bench:collector given bad arguments (a real run of the script)', () =>
     await rm(tmp, { recursive: true, force: true });
   });
 
-  for (const [args, problem] of [
-    [['5', '1500ms'], 'COLLECT_INTERVAL: timestamps are whole seconds'],
-    [['5', 'soon'], 'COLLECT_INTERVAL: expected a duration'],
-    [['0'], 'seconds: a whole number above 0'],
-    [['5', '1s', 'mongodb'], 'STORE: expected one of sqlite, influxdb, got "mongodb"'],
+  for (const [args, problem, env] of [
+    [['5', '1500ms'], 'COLLECT_INTERVAL: timestamps are whole seconds', {}],
+    [['5', 'soon'], 'COLLECT_INTERVAL: expected a duration', {}],
+    [['0'], 'seconds: a whole number above 0', {}],
+    [['5', '1s', 'mongodb'], 'STORE: expected one of sqlite, influxdb, got "mongodb"', {}],
+    [['5', '1s', 'influxdb'], 'store influxdb: no influxd to start here', { INFLUXD_BIN: '/nonexistent/influxd' }],
   ] as const) {
-    it(`refuses ${args.join(' ')} with exit code 2 and says why, before starting anything`, async () => {
+    it(`refuses ${args.join(' ')}${'INFLUXD_BIN' in env ? ' without an influxd' : ''} with exit code 2 and says why, before starting anything`, async () => {
       const bench = spawn(process.execPath, [join(import.meta.dirname, '..', '..', 'bench', 'collector-footprint.js'), ...args], {
-        env: { PATH: process.env.PATH, TMPDIR: tmp },
+        env: { PATH: process.env.PATH, TMPDIR: tmp, ...env },
         stdio: ['ignore', 'ignore', 'pipe'],
       });
       let stderr = '';
