@@ -19,10 +19,10 @@ import { join } from 'node:path';
 import { pageQuery } from '../storage/influxql.js';
 import { NO_BOUND, PAGE_SQL } from '../storage/sqlite.js';
 import { initialSpanSeconds } from '../storage/window.js';
-import { InfluxServer, influxdAvailable } from '../test/helpers/influxd.js';
-import { HOST, YEAR_OF_MINUTES, runtimeLabel, seedYear, startApiProcess, startBareKoa } from './fixtures.js';
+import { influxdAvailable } from '../test/helpers/influxd.js';
+import { HOST, YEAR_OF_MINUTES, runtimeLabel, seedYear, startApiProcess, startBareKoa, startInflux } from './fixtures.js';
 import { median, percentile } from './proc-stats.js';
-import { leaveNothingBehind, removeAtEnd, temporaryDirectory } from './leftovers.js';
+import { leaveNothingBehind, temporaryDirectory } from './leftovers.js';
 
 leaveNothingBehind();
 
@@ -104,9 +104,8 @@ await seedYear({ kind: 'sqlite', path: sqlitePath, timeoutMs: 5_000 });
 }
 
 if (influxdAvailable()) {
-  const influx = await InfluxServer.start();
-  removeAtEnd(influx.dir);
-  const config = { ...influx.storeConfig(), collectIntervalMs: 60_000 };
+  const influx = await startInflux();
+  const { config } = influx;
   await seedYear(config);
   const newest = Math.floor(Date.now() / 60_000) * 60;
   const upper = newest + 86_400;
@@ -117,11 +116,11 @@ if (influxdAvailable()) {
   };
   // As deployed (pages remembered for INFLUX_READ_CACHE, 1 s), then every request a query.
   for (const [store, readCache] of [['InfluxDB 1.6', '1s'], ['InfluxDB 1.6, INFLUX_READ_CACHE=0', '0']] as const) {
-    const api = await startApiProcess({ STORE: 'influxdb', INFLUX_URL: influx.url, INFLUX_DATABASE: config.database, INFLUX_READ_CACHE: readCache });
+    const api = await startApiProcess({ ...influx.env, INFLUX_READ_CACHE: readCache });
     rows.push(...(await compare(store, api.port, raw)));
     await api.stop();
   }
-  await influx.destroy();
+  await influx.stop();
 } else {
   console.error('influxd not found: InfluxDB rows left out');
 }

@@ -20,10 +20,10 @@ import { Worker } from 'node:worker_threads';
 import { loadConfig, type StoreConfig } from '../config.js';
 import { ConfigError } from '../errors.js';
 import { listRecords, openStore } from '../storage/index.js';
-import { InfluxServer, influxdAvailable } from '../test/helpers/influxd.js';
-import { inheritedEnv, runtimeLabel } from './fixtures.js';
+import { influxdAvailable } from '../test/helpers/influxd.js';
+import { inheritedEnv, runtimeLabel, startInflux } from './fixtures.js';
 import { cpuTimes, median, minorPageFaults, residentParts } from './proc-stats.js';
-import { leaveNothingBehind, removeAtEnd, temporaryDirectory } from './leftovers.js';
+import { leaveNothingBehind, temporaryDirectory } from './leftovers.js';
 
 const USAGE =
   'usage: npm run bench:collector -- [seconds=120] [interval=1s] [store=sqlite] (an interval as COLLECT_INTERVAL takes it: 1s, 60s, 1m; a store as STORE does: sqlite, influxdb)';
@@ -51,10 +51,10 @@ if (storeKind === 'influxdb' && !influxdAvailable()) refuse('store influxdb: no 
 
 leaveNothingBehind();
 const dir = await temporaryDirectory('mt-bench-collector-');
-const { storeEnv, storeConfig, storeTitle, stopStore } = await startStore();
+const store = await startStore();
 
 const collector = spawn(process.execPath, [join(import.meta.dirname, '..', 'cli.js'), 'collect'], {
-  env: { ...inheritedEnv(), ...storeEnv, DATA_DIR: dir, COLLECT_INTERVAL: interval, LOG_LEVEL: 'warn' },
+  env: { ...inheritedEnv(), ...store.env, DATA_DIR: dir, COLLECT_INTERVAL: interval, LOG_LEVEL: 'warn' },
   stdio: ['ignore', 'inherit', 'inherit'],
 });
 const idle = 'setInterval(() => {}, 1 << 30)';
@@ -105,10 +105,11 @@ for (let i = 0; i < EMPTY_WORKERS; i++) {
   emptyWorkerFaults.push(after.minorPageFault - before.minorPageFault);
 }
 
-const store = await openStore(storeConfig);
-const samples = (await listRecords(store, { limit: 99_999, skip: 0 })).filter((r) => r.timestamp * 1_000 >= startedMs && r.timestamp * 1_000 < startedMs + seconds * 1_000).length;
-await store.close();
-await stopStore();
+// Read back through the config the collector's own environment makes.
+const written = await openStore(loadConfig({ ...store.env, DATA_DIR: dir }).store);
+const samples = (await listRecords(written, { limit: 99_999, skip: 0 })).filter((r) => r.timestamp * 1_000 >= startedMs && r.timestamp * 1_000 < startedMs + seconds * 1_000).length;
+await written.close();
+await store.stop();
 
 const third = Math.max(1, Math.floor(rss.collector.length / 3));
 const early = median(rss.collector.slice(0, third));
@@ -122,7 +123,7 @@ const slopePerHour = leastSquaresSlope(sampledAtHours.slice(tenth), rss.collecto
 const bareMedian = median(rss.bare);
 const perSample = cpuUsed / Math.max(1, samples);
 const fmt = (n: number): string => n.toFixed(1);
-console.log(`Collector footprint, ${seconds} s at COLLECT_INTERVAL=${interval}${storeTitle}, ${new Date().toISOString().slice(0, 10)}, ${runtimeLabel()}\n`);
+console.log(`Collector footprint, ${seconds} s at COLLECT_INTERVAL=${interval}${store.title}, ${new Date().toISOString().slice(0, 10)}, ${runtimeLabel()}\n`);
 console.log('| measure | collector | bare node | ratio / target |');
 console.log('| --- | --- | --- | --- |');
 console.log(`| resident memory, median (MiB) | ${fmt(median(rss.collector))} | ${fmt(bareMedian)} | ${(median(rss.collector) / bareMedian).toFixed(2)}x (target < 1.25x) |`);
@@ -145,32 +146,19 @@ const shareHow = intervalMs === 60_000 ? 'measured' : `extrapolated from runs ev
 console.log(`| CPU share at one sample a minute, ${shareHow} | ${((perSample / 60_000) * 100).toFixed(3)}% of a core | | target < 0.2% |`);
 console.log(`\nCollector resident memory by tenth of the run, medians (MiB): ${tenths.map(fmt).join(', ')}`);
 
+/** The collector's store: its environment, what the table's title adds (nothing for the default), and its end. */
 interface BenchStore {
-  /** The collector's environment for it. */
-  readonly storeEnv: Record<string, string>;
-  /** How this script reads the samples back. */
-  readonly storeConfig: StoreConfig;
-  /** Added to the table's title: nothing for the embedded store, the default. */
-  readonly storeTitle: string;
-  /** Ends a server the store runs in, which would keep this script running. */
-  readonly stopStore: () => Promise<void>;
+  readonly env: Record<string, string>;
+  readonly title: string;
+  /** Ends the server the store runs in, which would keep this script running. */
+  stop(): Promise<void>;
 }
 
-/** The store the collector writes to: a file in the run's directory, or a private influxd. */
+/** A file in the run's directory, or a private influxd. */
 async function startStore(): Promise<BenchStore> {
-  if (storeKind === 'sqlite') {
-    const path = join(dir, 'bench.sqlite');
-    return { storeEnv: { STORE: 'sqlite', SQLITE_PATH: path }, storeConfig: { kind: 'sqlite', path, timeoutMs: 5_000 }, storeTitle: '', stopStore: async () => undefined };
-  }
-  const influx = await InfluxServer.start();
-  removeAtEnd(influx.dir);
-  const config = influx.storeConfig();
-  return {
-    storeEnv: { STORE: 'influxdb', INFLUX_URL: influx.url, INFLUX_DATABASE: config.database },
-    storeConfig: config,
-    storeTitle: " on STORE=influxdb (influxd's own CPU and memory not counted)",
-    stopStore: () => influx.destroy(),
-  };
+  if (storeKind === 'sqlite') return { env: { STORE: 'sqlite', SQLITE_PATH: join(dir, 'bench.sqlite') }, title: '', stop: async () => undefined };
+  const influx = await startInflux();
+  return { env: influx.env, title: " on STORE=influxdb (influxd's own CPU and memory not counted)", stop: () => influx.stop() };
 }
 
 /** Each sample's resident memory less its private part: pages of files. */

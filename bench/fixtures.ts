@@ -2,11 +2,13 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
-import type { StoreConfig } from '../config.js';
+import type { InfluxStoreConfig, StoreConfig } from '../config.js';
 import { openStore } from '../storage/index.js';
 import type { MemoryPoint } from '../storage/types.js';
+import { InfluxServer } from '../test/helpers/influxd.js';
 import { freePort } from '../test/helpers/ports.js';
 import { waitFor } from '../test/helpers/wait.js';
+import { removeAtEnd } from './leftovers.js';
 
 export const HOST = 'bench';
 export const YEAR_OF_MINUTES = 525_600;
@@ -28,6 +30,29 @@ export function inheritedEnv(): NodeJS.ProcessEnv {
 /** The runtime a table was measured on, for its title. */
 export function runtimeLabel(): string {
   return `Node ${process.version}${NODE_OPTIONS ? `, NODE_OPTIONS=${NODE_OPTIONS}` : ''}`;
+}
+
+/** A private `influxd` of a benchmark's, with a database of its own. */
+export interface BenchInflux {
+  readonly url: string;
+  readonly config: InfluxStoreConfig;
+  /** The environment that points the API or the collector at that database. */
+  readonly env: Record<string, string>;
+  /** Ends it and removes its data. */
+  stop(): Promise<void>;
+}
+
+/** Starts a private `influxd`; its directory goes however the benchmark ends (leftovers.ts). */
+export async function startInflux(): Promise<BenchInflux> {
+  const server = await InfluxServer.start();
+  removeAtEnd(server.dir);
+  const config = server.storeConfig();
+  return {
+    url: server.url,
+    config,
+    env: { STORE: 'influxdb', INFLUX_URL: server.url, INFLUX_DATABASE: config.database },
+    stop: () => server.destroy(),
+  };
 }
 
 /** A year of minute points for one host, ending at the last full minute. */

@@ -16,10 +16,10 @@
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { join } from 'node:path';
-import { InfluxServer, influxdAvailable } from '../test/helpers/influxd.js';
-import { AUTOCANNON, BARE_KOA_LABELS, type BareKoaKind, runtimeLabel, seedYear, startApiProcess, startBareKoa } from './fixtures.js';
+import { influxdAvailable } from '../test/helpers/influxd.js';
+import { AUTOCANNON, BARE_KOA_LABELS, type BareKoaKind, type BenchInflux, runtimeLabel, seedYear, startApiProcess, startBareKoa, startInflux } from './fixtures.js';
 import { cpuTimes, median, residentMiB } from './proc-stats.js';
-import { leaveNothingBehind, removeAtEnd, temporaryDirectory } from './leftovers.js';
+import { leaveNothingBehind, temporaryDirectory } from './leftovers.js';
 
 leaveNothingBehind();
 
@@ -153,13 +153,11 @@ const accessLogCpu: Array<[CpuPerRequest, CpuPerRequest]> = [];
 }
 
 const targets: Array<{ store: string; env: Record<string, string>; limits: number[] }> = [{ store: 'SQLite', env: sqliteEnv, limits: [1_000, 99_999] }];
-let influx: InfluxServer | undefined;
+let influx: BenchInflux | undefined;
 if (influxdAvailable()) {
-  influx = await InfluxServer.start();
-  removeAtEnd(influx.dir);
-  const config = influx.storeConfig();
-  await seedYear(config);
-  const env = { STORE: 'influxdb', INFLUX_URL: influx.url, INFLUX_DATABASE: config.database };
+  influx = await startInflux();
+  await seedYear(influx.config);
+  const { env } = influx;
   const limits = [10, 1_000, 99_999];
   targets.push({ store: 'InfluxDB 1.6', env, limits }, { store: 'InfluxDB 1.6, INFLUX_READ_CACHE=0', env: { ...env, INFLUX_READ_CACHE: '0' }, limits });
 } else {
@@ -172,7 +170,7 @@ for (const { store, env, limits } of targets) {
   }
   await api.stop();
 }
-await influx?.destroy();
+await influx?.stop();
 
 console.log(
   `Throughput, autocannon -c 10 -d ${seconds}, ${new Date().toISOString().slice(0, 10)}, ${runtimeLabel()}, ${(await import('node:os')).cpus().length} cores, the API at LOG_LEVEL=warn\n`,

@@ -7,12 +7,14 @@ import { cpuTimes, minorPageFaults } from '../../../bench/proc-stats.js';
 describe('bench proc-stats: a process stat line read from /proc', () => {
   it('counts the minor page faults of memory touched for the first time', () => {
     const before = { proc: minorPageFaults(process.pid), self: process.resourceUsage().minorPageFault };
-    const touched = Buffer.allocUnsafeSlow(64 * 1024 * 1024).fill(1); // 16,384 pages of 4 KiB
+    // 16,384 pages of 4 KiB; 32 faults where the kernel backs them with huge pages.
+    const touched = Buffer.allocUnsafeSlow(64 * 1024 * 1024).fill(1);
     const after = { proc: minorPageFaults(process.pid), self: process.resourceUsage().minorPageFault };
 
     expect(touched.length).to.equal(64 * 1024 * 1024);
-    expect(after.proc - before.proc, 'faults counted by /proc').to.be.at.least(8_192);
-    expect(Math.abs(after.proc - before.proc - (after.self - before.self)), 'against getrusage').to.be.below(500);
+    const self = after.self - before.self;
+    expect(self, 'faults counted by getrusage').to.be.at.least(32);
+    expect(Math.abs(after.proc - before.proc - self), 'faults counted by /proc, against getrusage').to.be.at.most(10 + self / 10);
   });
 
   it('splits CPU time into user and kernel time, as getrusage does', () => {
