@@ -1,10 +1,10 @@
 import type { CollectorConfig, StoreConfig } from '../config.js';
 import type { RunReport } from './collect.js';
 
-/** What the scheduler hands each run (Bree's workerData). */
-export interface JobInput {
+/** What the scheduler hands each run (Bree's workerData): the run's entry is its store's. */
+export interface JobInput<K extends StoreConfig['kind'] = StoreConfig['kind']> {
   readonly collector: CollectorConfig;
-  readonly store: StoreConfig;
+  readonly store: Extract<StoreConfig, { kind: K }>;
   /** The tick this run samples for: the point's timestamp. */
   readonly tickMs: number;
 }

@@ -2,22 +2,35 @@
  * The Bree job, run in a worker thread once per tick: sample -> lock the spool ->
  * deliver (write, or spool) -> report to the parent -> 'done'. Talks to the parent
  * only by messages; answers Bree's 'cancel' by aborting store requests and keeping
- * what was not acknowledged in the spool.
+ * what was not acknowledged in the spool. Started from one entry per store
+ * (`jobs/`), which hands it that store's opener.
  */
 import { parentPort, workerData } from 'node:worker_threads';
-import { openStore } from '../storage/index.js';
+import type { StoreConfig } from '../config.js';
+import type { MemoryStore } from '../storage/index.js';
 import { deliver } from './collect.js';
 import type { JobInput, JobMessage } from './job-messages.js';
 import { readSample } from './sample.js';
 import { Spool } from './spool.js';
 import { lockSpool } from './spool-lock.js';
 
+export interface JobStore<K extends StoreConfig['kind']> {
+  /**
+   * Opens the store without failing for one that is down (as `openStore` does): a
+   * SQLite file locked or not a database, or a server that cannot be reached,
+   * refuses the write, and the point is spooled like any other the store did not take.
+   */
+  readonly open: (config: Extract<StoreConfig, { kind: K }>) => MemoryStore | Promise<MemoryStore>;
+  /** Runs a full garbage collection before the thread ends (see jobs/sqlite.ts). */
+  readonly collectBeforeEnd?: boolean;
+}
+
 // A function rather than top-level await: the job is bundled as CommonJS (`npm run
 // build:job`, which also gives the bundled modules that read `import.meta.url` the
 // bundle's own), and CommonJS has none. A rejection still ends the thread with an
 // error, which Bree reports.
-async function run(): Promise<void> {
-  const { collector, store: storeConfig, tickMs } = workerData as JobInput;
+export async function runJob<K extends StoreConfig['kind']>({ open, collectBeforeEnd = false }: JobStore<K>): Promise<void> {
+  const { collector, store: storeConfig, tickMs } = workerData as JobInput<K>;
   const port = parentPort!;
   const cancel = new AbortController();
   port.on('message', (message) => {
@@ -29,9 +42,7 @@ async function run(): Promise<void> {
   // Store requests end well before Bree's hard timeout, leaving time to spool.
   const signal = AbortSignal.any([cancel.signal, AbortSignal.timeout(Math.max(1, Math.floor(collector.timeoutMs * 0.75)))]);
 
-  // A store that cannot be opened (a SQLite file locked or not a database) refuses
-  // the write, and the point is spooled like any other the store did not take.
-  const store = await openStore(storeConfig);
+  const store = await open(storeConfig);
   try {
     const point = readSample(collector.procRoot, collector.host, Math.floor(tickMs / 1_000));
     const releaseSpool = await lockSpool(collector.spoolDir, `host ${collector.host}`, collector.timeoutMs, signal);
@@ -51,15 +62,9 @@ async function run(): Promise<void> {
   } finally {
     await store.close();
   }
-  // The SQLite driver (better-sqlite3 12) frees its connection's and statements'
-  // native objects only when V8 collects their JavaScript wrappers, and a thread that
-  // ends first never does: about 2 KB a run, for good (3 MiB a day at one run a
-  // minute). So a run on SQLite collects before it ends (about 7 ms), once closing has
-  // dropped the connection; the scheduler gives its threads `gc`.
-  if (storeConfig.kind === 'sqlite') (globalThis as { gc?: () => void }).gc?.();
+  // Once closing has dropped the store: the scheduler gives its threads `gc`.
+  if (collectBeforeEnd) (globalThis as { gc?: () => void }).gc?.();
   // 'done' also after a cancel: the work is wrapped up, and Bree answers 'cancelled'
   // by terminating the thread, which it then reports as a crash (exit code 1).
   port.postMessage('done');
 }
-
-void run();
