@@ -7,9 +7,10 @@ export type { HostSummary, JsonBody, ListQuery, MemoryPoint, MemoryRecord, Memor
 /**
  * Opens the configured store, loading only its implementation: the SQLite driver
  * would cost a process on InfluxDB memory and start-up time for nothing (a collector
- * run opens its store through its own entry, collector/jobs/). Never fails for a store that is down: an unreachable
- * InfluxDB server, or a SQLite file that cannot be opened, fails each call instead
- * (the API answers 503, the collector spools) until it is back. InfluxDB's database
+ * run opens its store through its own entry, collector/jobs/). Never fails for a
+ * store that is down: an unreachable InfluxDB server, or a SQLite file that cannot
+ * be opened, fails each call instead (the API answers 503, the collector spools)
+ * until it is back. InfluxDB's database
  * is created by the first write that finds it missing.
  */
 export async function openStore(config: StoreConfig): Promise<MemoryStore> {
