@@ -11,5 +11,11 @@ export interface JobInput<K extends StoreConfig['kind'] = StoreConfig['kind']> {
 
 /** What a run tells the scheduler, before Bree's own 'done' or 'cancelled'. */
 export type JobMessage =
-  | { readonly type: 'report'; readonly tickMs: number; readonly report: RunReport }
+  | {
+      readonly type: 'report';
+      readonly tickMs: number;
+      readonly report: RunReport;
+      /** The collector's stop cancelled the run: a store error in the report is the cancellation's. */
+      readonly cancelled: boolean;
+    }
   | { readonly type: 'failed'; readonly tickMs: number; readonly code: string; readonly message: string };

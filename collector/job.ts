@@ -53,7 +53,7 @@ export async function runJob<K extends StoreConfig['kind']>({ open, collectBefor
         signal,
         replayUntilMs: startedMs + collector.timeoutMs / 2,
       });
-      post({ type: 'report', tickMs, report });
+      post({ type: 'report', tickMs, report, cancelled: cancel.signal.aborted });
     } finally {
       releaseSpool();
     }

@@ -213,6 +213,11 @@ class RunLog {
     if (report.dropped > 0) this.log.warn({ dropped: report.dropped, spooled: report.spooled }, 'spool full, dropped the oldest points');
     if (report.skippedLines > 0) this.log.warn({ skippedLines: report.skippedLines }, 'skipped torn or invalid spool lines');
     if (report.replayed > 0) this.log.info({ replayed: report.replayed, spooled: report.spooled }, `replayed ${report.replayed} points`);
+    if (message.cancelled && report.storeError !== undefined) {
+      // The stop aborted the run's writes: that says nothing of the store's state.
+      this.log.info({ spooled: report.spooled }, 'collector run cancelled by stop, its points stay spooled');
+      return;
+    }
     const storeState = storeStateOf(report);
     if (storeState !== undefined && storeState !== this.storeState) {
       const { level, message } = STATE_LOGS[storeState];
