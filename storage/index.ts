@@ -10,8 +10,8 @@ export type { HostSummary, JsonBody, ListQuery, MemoryPoint, MemoryRecord, Memor
  * run opens its store through its own entry, collector/jobs/). Never fails for a
  * store that is down: an unreachable InfluxDB server, or a SQLite file that cannot
  * be opened, fails each call instead (the API answers 503, the collector spools)
- * until it is back. InfluxDB's database
- * is created by the first write that finds it missing.
+ * until it is back. InfluxDB's database is created by the first write that finds it
+ * missing.
  */
 export async function openStore(config: StoreConfig): Promise<MemoryStore> {
   switch (config.kind) {
