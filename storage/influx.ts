@@ -233,12 +233,22 @@ export class InfluxStore implements MemoryStore {
     try {
       response = await this.http.send(new URL(`${this.config.url}${path}`), { method, headers, body, signal });
     } catch (error) {
-      const reason = timeout.aborted ? `no answer within ${this.config.timeoutMs} ms` : 'unreachable';
-      throw new StoreUnavailableError(`InfluxDB at ${this.config.url} ${reason}`, { cause: error });
+      throw new StoreUnavailableError(`InfluxDB at ${this.config.url} ${failureReason(timeout, options?.signal, this.config.timeoutMs)}`, { cause: error });
     }
     if (response.status >= 200 && response.status < 300) return response;
     throw influxAnswerError(response.status, response.body);
   }
+}
+
+/**
+ * Why a request got no answer. A caller's abort (a collector run's deadline or its
+ * stop) is not the server's fault and is not called "unreachable": the server may
+ * well have taken the connection and been about to answer.
+ */
+function failureReason(timeout: AbortSignal, callerSignal: AbortSignal | undefined, timeoutMs: number): string {
+  if (timeout.aborted) return `no answer within ${timeoutMs} ms`;
+  if (callerSignal?.aborted) return 'no answer before its caller stopped waiting';
+  return 'unreachable';
 }
 
 function bucketCount(row: ReadonlyArray<unknown>): BucketCount<number> {

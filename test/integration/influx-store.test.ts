@@ -73,6 +73,19 @@ describe('InfluxStore (a real influxd, InfluxQL over HTTP)', function () {
     const error = await failureOf(listRecords(store, { limit: 10, skip: 0 }));
     silent.close();
     expect(error).to.have.property('code', 'STORE_UNAVAILABLE');
+    expect(error).to.have.property('message', `InfluxDB at http://127.0.0.1:${port} no answer within 300 ms`);
+  });
+
+  it('says its caller stopped waiting, not that the server is unreachable, when the caller aborts', async () => {
+    const { createServer } = await import('node:net');
+    const silent = createServer(() => undefined);
+    await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
+    const { port } = silent.address() as { port: number };
+    const store = new InfluxStore({ ...influx.storeConfig(), url: `http://127.0.0.1:${port}`, timeoutMs: 10_000 });
+    const error = await failureOf(store.write([point('a', 1_700_000_000)], { signal: AbortSignal.timeout(200) }));
+    silent.close();
+    expect(error).to.have.property('code', 'STORE_UNAVAILABLE');
+    expect(error).to.have.property('message', `InfluxDB at http://127.0.0.1:${port} no answer before its caller stopped waiting`);
   });
 
   describe('another service at INFLUX_URL', () => {
