@@ -1,4 +1,5 @@
 import { expect } from 'chai';
+import { isDeepStrictEqual } from 'node:util';
 import { StoreUnavailableError } from '../../errors.js';
 import type { MemoryPoint, MemoryRecord, MemoryStore } from '../../storage/types.js';
 import { listRecords } from '../../storage/index.js';
@@ -200,7 +201,15 @@ export function storeContract(target: ContractTarget): void {
     });
 
     it('answers the very first points of the year', async () => {
-      expect(await listRecords(store, { limit: 10, skip: YEAR - 3 })).to.deep.equal([0, 1, 2].map((i) => record(at(i))));
+      const expected = [0, 1, 2].map((i) => record(at(i)));
+      const answer = await listRecords(store, { limit: 10, skip: YEAR - 3 });
+      // Behind InfluxDB's read cache, under load, this answered [] once in dozens of
+      // runs and never again since: a wrong answer is asked again, and both go into
+      // the failure, to tell a passing glitch (the store's) from a wrong page (ours).
+      if (!isDeepStrictEqual(answer, expected)) {
+        const again = await listRecords(store, { limit: 10, skip: YEAR - 3 });
+        expect.fail(`answered ${JSON.stringify(answer)}, then ${JSON.stringify(again)} when asked again; expected ${JSON.stringify(expected)}`);
+      }
     });
   });
 }
