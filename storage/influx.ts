@@ -180,7 +180,7 @@ export class InfluxStore implements MemoryStore {
       response = await this.http.open(new URL(`${this.config.url}/query?${params}`), { method: 'GET', headers: this.headers, signal: headTimeout.signal });
       if (response.statusCode !== 200) failure = { status: response.statusCode ?? 0, body: await bodyText(response) };
     } catch (error) {
-      throw new StoreUnavailableError(`InfluxDB at ${this.config.url} unreachable or silent`, { cause: error });
+      throw new StoreUnavailableError(`InfluxDB at ${this.config.url} ${failureReason(headTimeout.signal, undefined, this.config.timeoutMs)}`, { cause: error });
     } finally {
       clearTimeout(timer);
     }

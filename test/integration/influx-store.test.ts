@@ -89,12 +89,13 @@ describe('InfluxStore (a real influxd, InfluxQL over HTTP)', function () {
   });
 
   describe('another service at INFLUX_URL', () => {
-    /** A real HTTP server on loopback that answers every request with `answer`, or passes it to influxd. */
-    async function startService(answer: (url: string) => { status: number; body: string } | undefined): Promise<{ url: string; close(): void }> {
+    /** A real HTTP server on loopback that answers every request with `answer`, never answers it ('silent'), or passes it to influxd. */
+    async function startService(answer: (url: string) => { status: number; body: string } | 'silent' | undefined): Promise<{ url: string; close(): void }> {
       const { createServer, request: forward } = await import('node:http');
       const target = new URL(influx.url);
       const server = createServer((req, res) => {
         const own = answer(req.url ?? '');
+        if (own === 'silent') return;
         if (own !== undefined) {
           res.writeHead(own.status, { 'Content-Type': own.body.startsWith('{') ? 'application/json' : 'text/html' }).end(own.body);
           return;
@@ -129,6 +130,19 @@ describe('InfluxStore (a real influxd, InfluxQL over HTTP)', function () {
         expect(read).to.have.property('code', 'STORE_UNAVAILABLE');
       } finally {
         catchAll.close();
+      }
+    });
+
+    it('gives up a streamed page whose answer does not begin within the store timeout, saying so', async () => {
+      const proxy = await startService((url) => (url.includes('chunked=true') ? 'silent' : undefined));
+      try {
+        const store = new InfluxStore({ ...influx.storeConfig(), url: proxy.url, timeoutMs: 2_000 });
+        await store.write(Array.from({ length: 3 }, (_, i) => point('h', 1_700_000_000 + i * 60)));
+        const error = await failureOf(listRecords(store, { limit: 99_999, skip: 0 }));
+        expect(error).to.have.property('code', 'STORE_UNAVAILABLE');
+        expect(error).to.have.property('message', `InfluxDB at ${proxy.url} no answer within 2000 ms`);
+      } finally {
+        proxy.close();
       }
     });
 
