@@ -12,6 +12,7 @@ import type { MemoryPoint, MemoryStore } from '../../storage/types.js';
 import { request } from '../helpers/http.js';
 import { capturingLogger } from '../helpers/logger.js';
 import { freePort } from '../helpers/ports.js';
+import { startSilentServer } from '../helpers/silent-server.js';
 import { testListen } from '../helpers/api.js';
 import { waitFor } from '../helpers/wait.js';
 
@@ -204,15 +205,16 @@ describe('API failures (real servers)', () => {
   });
 
   it('a store that does not answer in time answers 503, not a hang', async () => {
-    const silent = createServer(() => undefined);
-    servers.push(silent);
-    await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
-    const { port } = silent.address() as { port: number };
-    const api = await startApi(testListen(), influxAt(`http://127.0.0.1:${port}`, 300), capturingLogger().logger);
-    apis.push(api);
-    const response = await request(api.port, 'GET', '/memory-logs/?limit=1');
-    expect(response.status).to.equal(503);
-    expect(response.body).to.equal('{"detail":"Service unavailable."}');
+    const silent = await startSilentServer();
+    try {
+      const api = await startApi(testListen(), influxAt(silent.url, 300), capturingLogger().logger);
+      apis.push(api);
+      const response = await request(api.port, 'GET', '/memory-logs/?limit=1');
+      expect(response.status).to.equal(503);
+      expect(response.body).to.equal('{"detail":"Service unavailable."}');
+    } finally {
+      await silent.close();
+    }
   });
 
   it('an unexpected failure answers 500 without internals, and logs the stack', async () => {

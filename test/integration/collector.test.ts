@@ -1,7 +1,6 @@
 import { expect } from 'chai';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
-import { createServer, type AddressInfo, type Socket } from 'node:net';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -15,6 +14,7 @@ import { sharedInflux, privateInflux } from '../helpers/influx-fixture.js';
 import type { InfluxServer } from '../helpers/influxd.js';
 import { capturingLogger } from '../helpers/logger.js';
 import { freePort } from '../helpers/ports.js';
+import { startSilentServer } from '../helpers/silent-server.js';
 import { writeNotADatabase } from '../helpers/sqlite-files.js';
 import { waitFor } from '../helpers/wait.js';
 import { listRecords } from '../../storage/index.js';
@@ -217,13 +217,11 @@ describe('Collector (Bree worker threads, a real influxd, COLLECT_INTERVAL=1s)',
 
   it('stopped during a run, keeps its point spooled and says the stop cut it short, not that the store is unreachable', async () => {
     // A store that takes the connection and never answers: the run is still waiting when stopped.
-    const connections: Socket[] = [];
-    const silent = createServer((socket) => connections.push(socket));
-    await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
+    const silent = await startSilentServer();
     try {
       const storeConfig: InfluxStoreConfig = {
         kind: 'influxdb',
-        url: `http://127.0.0.1:${(silent.address() as AddressInfo).port}`,
+        url: silent.url,
         database: 'memory',
         username: undefined,
         password: undefined,
@@ -237,7 +235,7 @@ describe('Collector (Bree worker threads, a real influxd, COLLECT_INTERVAL=1s)',
       const { logger, lines } = capturingLogger();
       const collector = await startCollector(config, storeConfig, logger);
       running.push(collector);
-      await waitFor('a run waiting on the store', async () => (connections.length > 0 ? true : undefined));
+      await waitFor('a run waiting on the store', async () => (silent.connections > 0 ? true : undefined));
       await collector.stop();
 
       const points = new Spool(config.spoolDir, 10_000).read().points;
@@ -247,8 +245,7 @@ describe('Collector (Bree worker threads, a real influxd, COLLECT_INTERVAL=1s)',
       expect(messages).to.include('collector run cancelled by stop, its points stay spooled');
       expect(collector.stats.failures, 'runs that crashed or failed').to.equal(0);
     } finally {
-      for (const socket of connections) socket.destroy();
-      silent.close();
+      await silent.close();
     }
   });
 

@@ -1,6 +1,5 @@
 import { expect } from 'chai';
 import { mkdtemp, rm } from 'node:fs/promises';
-import { createServer } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startApi, type RunningApi } from '../../api/server.js';
@@ -10,6 +9,7 @@ import { SqliteStore } from '../../storage/sqlite.js';
 import { testListen } from '../helpers/api.js';
 import { capturingLogger } from '../helpers/logger.js';
 import { freePort } from '../helpers/ports.js';
+import { startSilentServer } from '../helpers/silent-server.js';
 
 describe('API healthcheck (memory-tracker healthcheck api, against a real API)', () => {
   let dir: string;
@@ -46,14 +46,11 @@ describe('API healthcheck (memory-tracker healthcheck api, against a real API)',
 
   it('is unhealthy when /healthz does not answer within 2 s', async function () {
     this.timeout(10_000);
-    const silent = createServer(() => undefined);
-    await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
+    const silent = await startSilentServer();
     try {
-      const port = (silent.address() as { port: number }).port;
-      expect(await check({ BIND_ADDRESS: '127.0.0.1', PORT: String(port) })).to.deep.equal({ healthy: false, reason: 'GET /healthz failed: no answer within 2 s' });
+      expect(await check({ BIND_ADDRESS: '127.0.0.1', PORT: String(silent.port) })).to.deep.equal({ healthy: false, reason: 'GET /healthz failed: no answer within 2 s' });
     } finally {
-      silent.closeAllConnections();
-      silent.close();
+      await silent.close();
     }
   });
 });

@@ -5,6 +5,7 @@ import { freePort } from '../helpers/ports.js';
 import { point, storeContract } from './store-contract.js';
 import { listRecords, openStore } from '../../storage/index.js';
 import { failureOf } from '../helpers/failure.js';
+import { startSilentServer } from '../helpers/silent-server.js';
 
 type QueryBody = { results: Array<{ series: Array<{ values: unknown[][] }> }> };
 
@@ -64,28 +65,21 @@ describe('InfluxStore (a real influxd, InfluxQL over HTTP)', function () {
   });
 
   it('answers a timeout as STORE_UNAVAILABLE, without hanging', async () => {
-    // A listener that accepts connections but never answers.
-    const { createServer } = await import('node:net');
-    const silent = createServer(() => undefined);
-    await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
-    const { port } = silent.address() as { port: number };
-    const store = new InfluxStore({ ...influx.storeConfig(), url: `http://127.0.0.1:${port}`, timeoutMs: 300 });
+    const silent = await startSilentServer();
+    const store = new InfluxStore({ ...influx.storeConfig(), url: silent.url, timeoutMs: 300 });
     const error = await failureOf(listRecords(store, { limit: 10, skip: 0 }));
-    silent.close();
+    await silent.close();
     expect(error).to.have.property('code', 'STORE_UNAVAILABLE');
-    expect(error).to.have.property('message', `InfluxDB at http://127.0.0.1:${port} no answer within 300 ms`);
+    expect(error).to.have.property('message', `InfluxDB at ${silent.url} no answer within 300 ms`);
   });
 
   it('says its caller stopped waiting, not that the server is unreachable, when the caller aborts', async () => {
-    const { createServer } = await import('node:net');
-    const silent = createServer(() => undefined);
-    await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
-    const { port } = silent.address() as { port: number };
-    const store = new InfluxStore({ ...influx.storeConfig(), url: `http://127.0.0.1:${port}`, timeoutMs: 10_000 });
+    const silent = await startSilentServer();
+    const store = new InfluxStore({ ...influx.storeConfig(), url: silent.url, timeoutMs: 10_000 });
     const error = await failureOf(store.write([point('a', 1_700_000_000)], { signal: AbortSignal.timeout(200) }));
-    silent.close();
+    await silent.close();
     expect(error).to.have.property('code', 'STORE_UNAVAILABLE');
-    expect(error).to.have.property('message', `InfluxDB at http://127.0.0.1:${port} no answer before its caller stopped waiting`);
+    expect(error).to.have.property('message', `InfluxDB at ${silent.url} no answer before its caller stopped waiting`);
   });
 
   describe('another service at INFLUX_URL', () => {

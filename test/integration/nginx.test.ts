@@ -11,6 +11,7 @@ import { SqliteStore } from '../../storage/sqlite.js';
 import { request } from '../helpers/http.js';
 import { capturingLogger } from '../helpers/logger.js';
 import { freePort } from '../helpers/ports.js';
+import { startSilentServer } from '../helpers/silent-server.js';
 import { requireTool } from '../helpers/tools.js';
 import { waitFor } from '../helpers/wait.js';
 import { testListen } from '../helpers/api.js';
@@ -231,17 +232,15 @@ describe('nginx in front of the API (Debian nginx, the project config)', functio
   });
 
   it('answers a JSON 504 when the API does not answer in time', async () => {
-    const silent = createServer(() => undefined);
-    await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
+    const silent = await startSilentServer();
     // The shipped 30 s read timeout, shortened so the test does not wait for it.
-    const front = await startNginx(`127.0.0.1:${(silent.address() as { port: number }).port}`, (conf) => {
+    const front = await startNginx(`127.0.0.1:${silent.port}`, (conf) => {
       expect(conf).to.include('proxy_read_timeout 30s;');
       return conf.replace('proxy_read_timeout 30s;', 'proxy_read_timeout 1s;');
     });
     cleanups.push(async () => {
       await front.stop();
-      silent.closeAllConnections();
-      silent.close();
+      await silent.close();
     });
     const response = await request(front.port, 'GET', '/memory-logs/');
     expect(response.status).to.equal(504);
