@@ -109,7 +109,10 @@ async function healthcheck(args: readonly string[], config: Config): Promise<num
   return healthy ? 0 : 1;
 }
 
-/** Exit codes: 0 all imported, 1 some lines were bad (the rest is imported), 2 usage, 3 store. */
+/**
+ * Exit codes: 0 all imported, 1 some points were not (bad lines, or points older
+ * than the store's retention policy keeps; the rest is imported), 2 usage, 3 store.
+ */
 async function runImport(args: readonly string[], config: Config): Promise<number> {
   let parsed;
   try {
@@ -135,10 +138,11 @@ async function runImport(args: readonly string[], config: Config): Promise<numbe
       onProgress: (lines, points) => process.stderr.write(`… ${points.toLocaleString('en')} points imported, line ${lines.toLocaleString('en')}\n`),
     });
     console.log(
-      `Imported ${summary.points.toLocaleString('en')} points for ${summary.hosts} host${summary.hosts === 1 ? '' : 's'} from ${file} ` +
-        `in ${((Date.now() - started) / 1_000).toFixed(1)} s: ${summary.lines.toLocaleString('en')} lines, ${summary.bad} bad, ${summary.skipped} skipped.`,
+      `Imported ${summary.points.toLocaleString('en')} point${summary.points === 1 ? '' : 's'} for ${summary.hosts} host${summary.hosts === 1 ? '' : 's'} from ${file} ` +
+        `in ${((Date.now() - started) / 1_000).toFixed(1)} s: ${summary.lines.toLocaleString('en')} lines, ${summary.bad} bad, ${summary.skipped} skipped` +
+        (summary.beyondRetention > 0 ? `, ${summary.beyondRetention.toLocaleString('en')} dropped by the store as older than its retention policy.` : '.'),
     );
-    return summary.bad > 0 ? 1 : 0;
+    return summary.bad > 0 || summary.beyondRetention > 0 ? 1 : 0;
   } catch (error) {
     console.error(`Import stopped: ${(error as Error).message}. Points imported so far stay; importing again is safe.`);
     return 3;

@@ -107,9 +107,10 @@ export function registerCollectorMetrics(registry: Registry, stats: CollectorSta
   const gauge = (name: string, help: string, read: () => number): void => readGauge(registry, name, help, read);
   counter('memory_tracker_collector_runs_total', 'Collector runs that finished (a sample taken and delivered or spooled).', () => stats.runs);
   counter('memory_tracker_collector_run_failures_total', 'Collector runs that failed (meminfo unreadable, timeout, crash).', () => stats.failures);
-  counter('memory_tracker_points_written_total', 'Points the store acknowledged, replayed ones included.', () => stats.pointsWritten);
+  counter('memory_tracker_points_written_total', 'Points the store stored, replayed ones included.', () => stats.pointsWritten);
   counter('memory_tracker_points_spooled_total', 'Points that went to the spool because the store refused them.', () => stats.pointsSpooled);
   counter('memory_tracker_points_dropped_total', 'Oldest points dropped because the spool was full.', () => stats.pointsDropped);
+  counter('memory_tracker_points_beyond_retention_total', "Points the store dropped as older than its retention policy keeps (InfluxDB), the rest of their write stored.", () => stats.pointsBeyondRetention);
   gauge('memory_tracker_spool_depth', 'Points waiting in the spool after the last run.', () => stats.spoolDepth);
   gauge('memory_tracker_last_successful_write_timestamp_seconds', 'When the store last acknowledged a point (0: never).', () => stats.lastWriteSeconds);
 }

@@ -3,9 +3,14 @@ import type { Spool } from './spool.js';
 
 /** What one run did; the scheduler turns changes of state into log lines. */
 export interface RunReport {
-  /** Points the store acknowledged in this run, replayed ones included. */
+  /** Points the store stored in this run, replayed ones included. */
   readonly written: number;
-  /** Of those, how many came from the spool. */
+  /**
+   * Points the store took but dropped as older than it keeps (an InfluxDB retention
+   * policy): out of the spool, never stored.
+   */
+  readonly beyondRetention: number;
+  /** Points that left the spool for the store (stored, or dropped by its retention). */
   readonly replayed: number;
   /** Points left in the spool after the run. */
   readonly spooled: number;
@@ -39,11 +44,11 @@ export async function deliver(point: MemoryPoint, { store, spool, signal, replay
   const pending = spool.read();
   if (pending.points.length === 0 && pending.clean) {
     try {
-      await store.write([point], { signal });
-      return { written: 1, replayed: 0, spooled: 0, dropped: 0, skippedLines: 0 };
+      const { beyondRetention } = await store.write([point], { signal });
+      return { written: 1 - beyondRetention, beyondRetention, replayed: 0, spooled: 0, dropped: 0, skippedLines: 0 };
     } catch (error) {
       const dropped = spool.append(pending, [point]);
-      return { written: 0, replayed: 0, spooled: 1, dropped, skippedLines: 0, ...describe(error) };
+      return { written: 0, beyondRetention: 0, replayed: 0, spooled: 1, dropped, skippedLines: 0, ...describe(error) };
     }
   }
 
@@ -51,11 +56,12 @@ export async function deliver(point: MemoryPoint, { store, spool, signal, replay
   const dropped = spool.append(pending, [point]);
   const queue = [...pending.points, point].slice(dropped);
   let sent = 0;
+  let beyondRetention = 0;
   let failure: StoreFailure | undefined;
   try {
     while (sent < queue.length && !signal.aborted && Date.now() < replayUntilMs) {
       const batch = queue.slice(sent, sent + REPLAY_BATCH);
-      await store.write(batch, { signal });
+      beyondRetention += (await store.write(batch, { signal })).beyondRetention;
       sent += batch.length;
     }
   } catch (error) {
@@ -64,7 +70,8 @@ export async function deliver(point: MemoryPoint, { store, spool, signal, replay
   if (sent > 0) spool.replace(queue.slice(sent));
   const fromSpool = Math.min(sent, queue.length - 1);
   return {
-    written: sent,
+    written: sent - beyondRetention,
+    beyondRetention,
     replayed: fromSpool,
     spooled: queue.length - sent,
     dropped,

@@ -207,10 +207,12 @@ class RunLog {
     this.stats.runs++;
     this.stats.pointsWritten += report.written;
     this.stats.pointsDropped += report.dropped;
+    this.stats.pointsBeyondRetention += report.beyondRetention;
     this.stats.spoolDepth = report.spooled;
     if (report.storeError !== undefined) this.stats.pointsSpooled++;
     if (report.written > 0) this.stats.lastWriteSeconds = Math.floor(Date.now() / 1_000);
     if (report.dropped > 0) this.log.warn({ dropped: report.dropped, spooled: report.spooled }, 'spool full, dropped the oldest points');
+    if (report.beyondRetention > 0) this.log.warn({ dropped: report.beyondRetention }, 'store dropped points older than its retention policy');
     if (report.skippedLines > 0) this.log.warn({ skippedLines: report.skippedLines }, 'skipped torn or invalid spool lines');
     if (report.replayed > 0) this.log.info({ replayed: report.replayed, spooled: report.spooled }, `replayed ${report.replayed} points`);
     if (message.cancelled && report.storeError !== undefined) {

@@ -5,7 +5,10 @@ import { CsvLines, parseJsonLine, parseLineProtocol, type ImportFormat, type Lin
 
 export interface ImportSummary {
   readonly lines: number;
+  /** Points the store stored. */
   readonly points: number;
+  /** Points the store dropped as older than its retention policy keeps (InfluxDB). */
+  readonly beyondRetention: number;
   readonly hosts: number;
   readonly bad: number;
   readonly skipped: number;
@@ -34,12 +37,13 @@ export async function importFile(path: string, store: MemoryStore, options: Impo
     options.format === 'csv' ? csv.parse(line) : options.format === 'jsonl' ? parseJsonLine(line, options.defaultHost) : parseLineProtocol(line, options.defaultHost);
   const hosts = new Set<string>();
   let batch: MemoryPoint[] = [];
-  let [lines, points, bad, skipped] = [0, 0, 0, 0];
+  let [lines, points, beyondRetention, bad, skipped] = [0, 0, 0, 0, 0];
   let lastProgress = Date.now();
   const flush = async (): Promise<void> => {
     if (batch.length === 0) return;
-    await store.write(batch);
-    points += batch.length;
+    const receipt = await store.write(batch);
+    points += batch.length - receipt.beyondRetention;
+    beyondRetention += receipt.beyondRetention;
     batch = [];
     if (Date.now() - lastProgress >= PROGRESS_EVERY_MS) {
       options.onProgress(lines, points);
@@ -61,5 +65,5 @@ export async function importFile(path: string, store: MemoryStore, options: Impo
     }
   }
   await flush();
-  return { lines, points, hosts: hosts.size, bad, skipped };
+  return { lines, points, beyondRetention, hosts: hosts.size, bad, skipped };
 }

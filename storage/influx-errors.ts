@@ -28,6 +28,24 @@ export function influxAnswerError(status: number, body: string, options?: { caus
   return new StoreRequestError(message, options);
 }
 
+/**
+ * InfluxDB's own words for a write whose points it stored but for `dropped=N`
+ * older than its retention policy keeps: 1.x answers 400 with them, 2.x 422 (500
+ * before 2.1), after a prefix of its own. InfluxDB gives this answer only when every
+ * other point of the write was stored (a field type conflict in the same write
+ * answers that instead).
+ */
+const BEYOND_RETENTION = /(?:^|: )partial write: points beyond retention policy dropped=(\d+)$/;
+
+/**
+ * How many points a write's answer says InfluxDB dropped as older than its
+ * retention policy, the rest having been stored; undefined for any other answer.
+ */
+export function pointsBeyondRetention(body: string): number | undefined {
+  const dropped = BEYOND_RETENTION.exec(influxErrorAnswer(body)?.text ?? '')?.[1];
+  return dropped === undefined ? undefined : Number(dropped);
+}
+
 /** What to check when something other than InfluxDB answers. */
 export const CHECK_INFLUX_URL = "check that it is InfluxDB's address";
 

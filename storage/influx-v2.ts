@@ -1,11 +1,11 @@
 import { HttpError, InfluxDB, Point, setLogger, type QueryApi } from '@influxdata/influxdb-client';
-import { StoreRefusedError, StoreUnavailableError } from '../errors.js';
+import { StoreRefusedError, StoreUnavailableError, type AppError } from '../errors.js';
 import type { InfluxV2StoreConfig } from '../config.js';
 import { bucketFlux, newestFlux, oldestFlux, pageFlux, recordFromRow, timeFromRow } from './flux.js';
-import { influxAnswerError, NOT_VISIBLE_HINT } from './influx-errors.js';
+import { influxAnswerError, NOT_VISIBLE_HINT, pointsBeyondRetention } from './influx-errors.js';
 import { MEASUREMENT } from './influxql.js';
 import { assertValidPoints } from './point.js';
-import type { HostSummary, ListQuery, MemoryPoint, MemoryRecord, MemoryStore } from './types.js';
+import { ALL_STORED, type HostSummary, type ListQuery, type MemoryPoint, type MemoryRecord, type MemoryStore, type WriteReceipt } from './types.js';
 import { findNewest, hostsByNewest, NewestCache, pageInWindows, type Newest } from './window.js';
 
 // The client writes each failed write to the console: several lines of plain text on
@@ -31,8 +31,8 @@ export class InfluxV2Store implements MemoryStore {
     this.intervalSeconds = Math.max(1, Math.round(config.collectIntervalMs / 1_000));
   }
 
-  async write(points: readonly MemoryPoint[]): Promise<void> {
-    if (points.length === 0) return;
+  async write(points: readonly MemoryPoint[]): Promise<WriteReceipt> {
+    if (points.length === 0) return ALL_STORED;
     assertValidPoints(points);
     // A WriteApi per call, flushed and closed before returning, never retrying on
     // its own: the client's buffer is never the only copy of a point (the
@@ -48,8 +48,17 @@ export class InfluxV2Store implements MemoryStore {
         new Point(MEASUREMENT).tag('host', point.host).intField('total', point.total).intField('free', point.free).intField('used', point.used).timestamp(point.timestamp),
       ),
     );
-    await translate(() => writer.close());
-    this.newest.clear();
+    try {
+      await writer.close();
+      return ALL_STORED;
+    } catch (error) {
+      // Stored but for the points its retention drops: see InfluxStore's writeLines.
+      const beyondRetention = error instanceof HttpError ? pointsBeyondRetention(error.body ?? '') : undefined;
+      if (beyondRetention === undefined) throw translated(error);
+      return { beyondRetention };
+    } finally {
+      this.newest.clear();
+    }
   }
 
   async listJson({ host, limit, skip }: ListQuery): Promise<string> {
@@ -88,7 +97,11 @@ async function translate<T>(call: () => Promise<T>): Promise<T> {
   try {
     return await call();
   } catch (error) {
-    if (error instanceof HttpError) throw influxAnswerError(error.statusCode, error.body ?? '', { cause: error });
-    throw new StoreUnavailableError(`InfluxDB unavailable: ${(error as Error).message}`, { cause: error });
+    throw translated(error);
   }
+}
+
+function translated(error: unknown): AppError {
+  if (error instanceof HttpError) return influxAnswerError(error.statusCode, error.body ?? '', { cause: error });
+  return new StoreUnavailableError(`InfluxDB unavailable: ${(error as Error).message}`, { cause: error });
 }

@@ -4,10 +4,10 @@ import type { IncomingMessage } from 'node:http';
 import { bucketAt, type BucketCount } from './counts.js';
 import { countQuery, newestQuery, oldestQuery, pageBoundsQuery, pageQuery, rangeQuery, toLine, type Position } from './influxql.js';
 import { bodyText, HttpClient, type HttpResponse } from './http.js';
-import { CHECK_INFLUX_URL, influxAnswerError } from './influx-errors.js';
+import { CHECK_INFLUX_URL, influxAnswerError, pointsBeyondRetention } from './influx-errors.js';
 import { chunkRecords, parseResults, rowsToJson, seriesOf, type Rows, type Series } from './influx-json.js';
 import { assertValidPoints } from './point.js';
-import { STREAM_ABOVE_ROWS, type HostSummary, type JsonBody, type ListQuery, type MemoryPoint, type MemoryStore, type RequestOptions } from './types.js';
+import { ALL_STORED, STREAM_ABOVE_ROWS, type HostSummary, type JsonBody, type ListQuery, type MemoryPoint, type MemoryStore, type RequestOptions, type WriteReceipt } from './types.js';
 import { findNewest, hostsByNewest, NewestCache, pageInWindows, type Newest } from './window.js';
 
 /** Where a streamed page lies: its newest and oldest points' times, within a window from `from`. */
@@ -68,31 +68,38 @@ export class InfluxStore implements MemoryStore {
     }
   }
 
-  async write(points: readonly MemoryPoint[], options?: RequestOptions): Promise<void> {
-    if (points.length === 0) return;
+  async write(points: readonly MemoryPoint[], options?: RequestOptions): Promise<WriteReceipt> {
+    if (points.length === 0) return ALL_STORED;
     assertValidPoints(points);
     const body = points.map(toLine).join('\n');
     this.newest.clear();
     try {
-      await this.writeLines(body, options);
+      return await this.writeLines(body, options);
     } catch (error) {
       if (!(error instanceof StoreRequestError && /database not found/i.test(error.message))) throw error;
       await this.ensureDatabase(options);
-      await this.writeLines(body, options);
+      return await this.writeLines(body, options);
     }
   }
 
   /**
    * Every InfluxDB (1.x, 2.x, 3.x) answers a write it stored with 204. Any other
    * success is another service at `INFLUX_URL` (a catch-all page): taking it for a
-   * stored point would lose the point, so it stays the collector's to spool.
+   * stored point would lose the point, so it stays the collector's to spool. A
+   * "partial write" of points beyond the retention policy stored all the others:
+   * failing it would keep sending points InfluxDB will never keep, and with them
+   * every point queued behind them.
    */
-  private async writeLines(body: string, options?: RequestOptions): Promise<void> {
+  private async writeLines(body: string, options?: RequestOptions): Promise<WriteReceipt> {
     const params = new URLSearchParams({ db: this.config.database, precision: 's' });
-    const response = await this.request(`/write?${params}`, 'POST', body, options);
-    if (response.status !== 204) {
+    const response = await this.exchange(`/write?${params}`, 'POST', body, options);
+    if (response.status === 204) return ALL_STORED;
+    const beyondRetention = pointsBeyondRetention(response.body);
+    if (beyondRetention !== undefined) return { beyondRetention };
+    if (isSuccess(response)) {
       throw new StoreUnavailableError(`INFLUX_URL answered ${response.status} to a write, where InfluxDB answers 204: ${CHECK_INFLUX_URL}`);
     }
+    throw influxAnswerError(response.status, response.body);
   }
 
   async listJson({ host, limit, skip }: ListQuery): Promise<JsonBody> {
@@ -225,19 +232,28 @@ export class InfluxStore implements MemoryStore {
     return results.map(seriesOf);
   }
 
+  /** A request's answer, which must be a success. */
   private async request(path: string, method: 'GET' | 'POST', body?: string, options?: RequestOptions): Promise<HttpResponse> {
+    const response = await this.exchange(path, method, body, options);
+    if (isSuccess(response)) return response;
+    throw influxAnswerError(response.status, response.body);
+  }
+
+  /** A request's answer, whatever its status; no answer at all is STORE_UNAVAILABLE. */
+  private async exchange(path: string, method: 'GET' | 'POST', body?: string, options?: RequestOptions): Promise<HttpResponse> {
     const timeout = AbortSignal.timeout(this.config.timeoutMs);
     const signal = options?.signal ? AbortSignal.any([timeout, options.signal]) : timeout;
     const headers = method === 'POST' && path.startsWith('/query') ? { ...this.headers, 'Content-Type': 'application/x-www-form-urlencoded' } : this.headers;
-    let response: HttpResponse;
     try {
-      response = await this.http.send(new URL(`${this.config.url}${path}`), { method, headers, body, signal });
+      return await this.http.send(new URL(`${this.config.url}${path}`), { method, headers, body, signal });
     } catch (error) {
       throw new StoreUnavailableError(`InfluxDB at ${this.config.url} ${failureReason(timeout, options?.signal, this.config.timeoutMs)}`, { cause: error });
     }
-    if (response.status >= 200 && response.status < 300) return response;
-    throw influxAnswerError(response.status, response.body);
   }
+}
+
+function isSuccess(response: HttpResponse): boolean {
+  return response.status >= 200 && response.status < 300;
 }
 
 /**

@@ -1,5 +1,5 @@
 import { BoundedMap } from '../bounded-map.js';
-import { pageKey, STREAM_ABOVE_ROWS, type JsonBody, type ListQuery, type MemoryPoint, type MemoryStore, type RequestOptions } from './types.js';
+import { pageKey, STREAM_ABOVE_ROWS, type JsonBody, type ListQuery, type MemoryPoint, type MemoryStore, type RequestOptions, type WriteReceipt } from './types.js';
 
 /**
  * Pages up to this many points are shared and remembered: whole texts (below
@@ -28,9 +28,9 @@ interface Entry {
 export function withReadCache(store: MemoryStore, ttlMs: number): MemoryStore {
   const pages = new BoundedMap<string, Entry>(CACHED_PAGES);
   return {
-    async write(points: readonly MemoryPoint[], options?: RequestOptions): Promise<void> {
+    async write(points: readonly MemoryPoint[], options?: RequestOptions): Promise<WriteReceipt> {
       try {
-        await store.write(points, options);
+        return await store.write(points, options);
       } finally {
         pages.clear();
       }

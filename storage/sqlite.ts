@@ -9,7 +9,7 @@ import { StoreRequestError, StoreUnavailableError } from '../errors.js';
 import type { SqliteStoreConfig } from '../config.js';
 import { bucketAt } from './counts.js';
 import { assertValidPoints } from './point.js';
-import { pageKey, STREAM_ABOVE_ROWS, type HostSummary, type JsonBody, type ListQuery, type MemoryPoint, type MemoryStore } from './types.js';
+import { ALL_STORED, pageKey, STREAM_ABOVE_ROWS, type HostSummary, type JsonBody, type ListQuery, type MemoryPoint, type MemoryStore, type WriteReceipt } from './types.js';
 
 /**
  * The driver, and where its addon is. A collector run is a fresh thread that loads
@@ -287,11 +287,12 @@ export class SqliteStore implements MemoryStore {
     return store;
   }
 
-  async write(points: readonly MemoryPoint[]): Promise<void> {
+  async write(points: readonly MemoryPoint[]): Promise<WriteReceipt> {
     assertValidPoints(points);
     guard(() => this.current().writeAll(points));
     // This connection's own commits do not move its data_version.
     this.pages.clear();
+    return ALL_STORED;
   }
 
   async listJson({ host, limit, skip }: ListQuery): Promise<JsonBody> {

@@ -49,9 +49,22 @@ export function pageKey(limit: number, skip: number, host: string | undefined): 
   return `${limit} ${skip} ${host ?? ''}`;
 }
 
+/** What a write did with its points, when it did not fail. */
+export interface WriteReceipt {
+  /**
+   * Points the store dropped as older than it keeps (an InfluxDB retention policy),
+   * having stored every other: they will never be stored, so they are not to be
+   * sent again.
+   */
+  readonly beyondRetention: number;
+}
+
+/** The receipt of a write that stored every point. */
+export const ALL_STORED: WriteReceipt = Object.freeze({ beyondRetention: 0 });
+
 export interface MemoryStore {
   /** Writes points; a point with the same host and timestamp is overwritten. */
-  write(points: readonly MemoryPoint[], options?: RequestOptions): Promise<void>;
+  write(points: readonly MemoryPoint[], options?: RequestOptions): Promise<WriteReceipt>;
   /**
    * The `limit` points before the newest `skip` ones, oldest first, as the API's
    * JSON body: `[{"timestamp":…,"total":…,"free":…,"used":…}]`, compact, keys in

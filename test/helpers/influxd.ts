@@ -54,6 +54,15 @@ export class InfluxServer {
     if (!response.ok || body.includes('"error"')) throw new Error(`influxd refused ${text}: ${response.status} ${body}`);
   }
 
+  /**
+   * Creates `database` keeping one hour (its default retention policy, InfluxDB's
+   * shortest): a point written older than that is dropped on arrival.
+   */
+  async createHourDatabase(database: string): Promise<void> {
+    await this.query(`CREATE DATABASE "${database}"`);
+    await this.query(`CREATE RETENTION POLICY "hour" ON "${database}" DURATION 1h REPLICATION 1 DEFAULT`);
+  }
+
   /** Starts the process again after stop(), on the same port and data. */
   async resume(): Promise<void> {
     const log = openSync(join(this.dir, 'influxd.log'), 'a');

@@ -147,6 +147,42 @@ describe('Collector (Bree worker threads, a real influxd, COLLECT_INTERVAL=1s)',
     }
   });
 
+  it('replays a spool whose oldest points InfluxDB\'s retention policy drops: the rest is stored, the spool empties, one warning says how many', async function () {
+    const influx: InfluxServer = await privateInflux(this);
+    try {
+      const storeConfig: InfluxStoreConfig = { ...influx.storeConfig(), collectIntervalMs: 1_000 };
+      await influx.createHourDatabase(storeConfig.database);
+      const config = collectorConfig(join(dir, 'retention'));
+      const spool = new Spool(config.spoolDir, config.spoolMaxPoints);
+      // More than a replay batch (1,000) of points older than the hour the database
+      // keeps, then some it keeps: InfluxDB answers such a batch 400 "partial write",
+      // having stored the points it keeps.
+      const nowSeconds = Math.floor(Date.now() / 1_000);
+      const expired = Array.from({ length: 1_500 }, (_, i) => ({ host: HOST, timestamp: nowSeconds - 3 * 3_600 + i, total: 100, free: 40, used: 60 }));
+      const kept = Array.from({ length: 3 }, (_, i) => ({ host: HOST, timestamp: nowSeconds - 600 + i, total: 100, free: 30, used: 70 }));
+      spool.append(spool.read(), [...expired, ...kept]);
+      const { logger, lines } = capturingLogger();
+      const collector = await startCollector(config, storeConfig, logger);
+      running.push(collector);
+      await waitFor('the spool replayed', async () => (lines().some((line) => /^replayed \d+ points$/.test(String(line.msg))) ? true : undefined));
+      await waitFor('a tick stored after the replay', async () => ((await storedTimestamps(new InfluxStore(storeConfig))).length >= kept.length + 2 ? true : undefined));
+      await collector.stop();
+
+      const stored = await storedTimestamps(new InfluxStore(storeConfig));
+      expect(stored.slice(0, kept.length), 'the spooled points the database keeps, oldest first').to.deep.equal(kept.map((point) => point.timestamp));
+      expectContiguousSeconds(stored.slice(kept.length));
+      expect(spool.read().points).to.deep.equal([]);
+      const warnings = lines().filter((line) => line.msg === 'store dropped points older than its retention policy');
+      // One per run that met them: a run replays for at most half its timeout.
+      expect([...new Set(warnings.map((line) => line.level))], 'warnings, and only warnings').to.deep.equal([40]);
+      expect(warnings.reduce((sum, line) => sum + Number(line.dropped), 0)).to.equal(expired.length);
+      expect(lines().filter((line) => /^store (unreachable|rejected|refused)/.test(String(line.msg))), 'no store failure').to.deep.equal([]);
+      expect(collector.stats.pointsBeyondRetention).to.equal(expired.length);
+    } finally {
+      await influx.destroy();
+    }
+  });
+
   it('on SQLite, stores a point per tick, in threads that have gc to free the driver\'s objects with', async function () {
     const path = join(dir, 'sqlite', 'memory.sqlite');
     running.push(await startCollector(collectorConfig(join(dir, 'sqlite')), { kind: 'sqlite', path, timeoutMs: 5_000 }, capturingLogger().logger));
@@ -306,6 +342,7 @@ describe('Collector (Bree worker threads, a real influxd, COLLECT_INTERVAL=1s)',
           return /^memory_tracker_points_written_total [1-9]/m.test(body) ? body : undefined;
         });
         expect(text).to.match(/^memory_tracker_spool_depth 0$/m);
+        expect(text).to.match(/^memory_tracker_points_beyond_retention_total 0$/m);
         expect(text).to.match(/^memory_tracker_last_successful_write_timestamp_seconds [1-9]\d{9}$/m);
         expect(text).to.include('memory_tracker_process_resident_memory_bytes');
       } finally {

@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { listRecords } from '../../storage/index.js';
 import { InfluxStore } from '../../storage/influx.js';
 import { SqliteStore } from '../../storage/sqlite.js';
-import { sharedInflux } from '../helpers/influx-fixture.js';
+import { privateInflux, sharedInflux } from '../helpers/influx-fixture.js';
 import { writeNotADatabase } from '../helpers/sqlite-files.js';
 
 interface Run {
@@ -80,6 +80,23 @@ describe('memory-tracker import (the CLI, real stores)', function () {
       { timestamp: 1647033600, total: 8192, free: 2048, used: 6144 },
       { timestamp: 1647033660, total: 8192, free: 1024, used: 7168 },
     ]);
+  });
+
+  it('says how many points InfluxDB dropped as older than its retention policy, stores the rest, and exits 1', async function () {
+    const influx = await privateInflux(this);
+    try {
+      const config = influx.storeConfig();
+      await influx.createHourDatabase(config.database);
+      const now = Math.floor(Date.now() / 1_000);
+      const file = join(dir, 'retention.csv');
+      await writeFile(file, `timestamp,total,free,used\n1647033600,8192,2048,6144\n1647033660,8192,2048,6144\n${now - 60},8192,1024,7168\n`);
+      const run = await cli(['import', file, '--host', 'n1'], { STORE: 'influxdb', INFLUX_URL: config.url, INFLUX_DATABASE: config.database });
+      expect(run.code, run.stderr).to.equal(1);
+      expect(run.stdout, run.stdout).to.match(/^Imported 1 point for 1 host from .* 4 lines, 0 bad, 1 skipped, 2 dropped by the store as older than its retention policy\.\n$/);
+      expect(await listRecords(new InfluxStore(config), { host: 'n1', limit: 10, skip: 0 })).to.deep.equal([{ timestamp: now - 60, total: 8192, free: 1024, used: 7168 }]);
+    } finally {
+      await influx.destroy();
+    }
   });
 
   it('stops with exit code 3 and one line, no stack, when the store cannot be opened', async () => {

@@ -48,6 +48,35 @@ describe('InfluxStore (a real influxd, InfluxQL over HTTP)', function () {
     expect(keys.results[0]!.series[0]!.values).to.deep.equal([['free', 'integer'], ['total', 'integer'], ['used', 'integer']]);
   });
 
+  it('takes a write whose oldest points the retention policy drops as done, saying how many it dropped', async function () {
+    this.timeout(60_000);
+    const server = await privateInflux(this);
+    try {
+      const config = server.storeConfig();
+      await server.createHourDatabase(config.database);
+      const store = new InfluxStore(config);
+      const now = Math.floor(Date.now() / 1_000);
+      const kept = [point('a', now - 120), point('a', now - 60)];
+      expect(await store.write([point('a', now - 7_200), point('a', now - 7_140), ...kept])).to.deep.equal({ beyondRetention: 2 });
+      expect(await store.write([point('a', now - 5_000)])).to.deep.equal({ beyondRetention: 1 });
+      expect(await store.write([point('a', now)])).to.deep.equal({ beyondRetention: 0 });
+      expect(await listRecords(store, { limit: 10, skip: 0 })).to.deep.equal([...kept, point('a', now)].map(({ host: _, ...record }) => record));
+    } finally {
+      await server.destroy();
+    }
+  });
+
+  it('still fails a write that InfluxDB stored only in part for another reason (a field type conflict)', async () => {
+    const config = influx.storeConfig();
+    // Another program's `memory` of floats first, in the shard the store writes to.
+    await fetch(`${influx.url}/query`, { method: 'POST', body: new URLSearchParams({ q: `CREATE DATABASE "${config.database}"` }) });
+    const floats = await fetch(`${influx.url}/write?db=${config.database}&precision=s`, { method: 'POST', body: 'memory,host=other total=1.5,free=1.0,used=0.5 1700000000' });
+    expect(floats.status, await floats.text()).to.equal(204);
+    const error = await failureOf(new InfluxStore(config).write([point('a', 1_700_000_060), point('a', 1_700_000_120)]));
+    expect(error).to.have.property('code', 'STORE_REQUEST_FAILED');
+    expect(error).to.have.property('message').that.matches(/^InfluxDB answered 400: partial write: field type conflict: .* dropped=2$/);
+  });
+
   it('answers a query InfluxDB gives up (its own query-timeout) as STORE_UNAVAILABLE, as its own timeout', async function () {
     this.timeout(60_000);
     const impatient = await privateInflux(this, { queryTimeout: '1us' });

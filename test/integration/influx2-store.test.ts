@@ -26,15 +26,25 @@ const config = (overrides: Partial<InfluxV2StoreConfig>): InfluxV2StoreConfig =>
 /** A store whose server refuses connections: no InfluxDB 2.x needed. */
 const openUnreachable = async (): Promise<InfluxV2Store> => new InfluxV2Store(config({ url: `http://127.0.0.1:${await freePort()}`, bucket: 'none', timeoutMs: 1_000 }));
 
-/** A bucket of its own for each store, through the v2 API (deleted with the run's end by retention). */
-async function freshBucket(): Promise<string> {
-  const headers = { Authorization: `Token ${token}`, 'Content-Type': 'application/json' };
-  const orgs = (await (await fetch(`${url}/api/v2/orgs?org=${encodeURIComponent(org)}`, { headers })).json()) as { orgs?: Array<{ id: string }> };
+const headers = (): Record<string, string> => ({ Authorization: `Token ${token}`, 'Content-Type': 'application/json' });
+
+/** The buckets this run made, deleted at its end. */
+const madeBuckets: string[] = [];
+
+/**
+ * A bucket of its own for each store, through the v2 API. Kept for good unless
+ * `retentionSeconds` is given: the contract writes points of 2022, which a bucket
+ * with any retention drops.
+ */
+async function freshBucket(retentionSeconds?: number): Promise<string> {
+  const orgs = (await (await fetch(`${url}/api/v2/orgs?org=${encodeURIComponent(org)}`, { headers: headers() })).json()) as { orgs?: Array<{ id: string }> };
   const orgID = orgs.orgs?.[0]?.id;
   if (orgID === undefined) throw new Error(`INFLUX2_ORG "${org}" not found at ${url}`);
   const name = `test_${randomBytes(6).toString('hex')}`;
-  const response = await fetch(`${url}/api/v2/buckets`, { method: 'POST', headers, body: JSON.stringify({ name, orgID, retentionRules: [{ type: 'expire', everySeconds: 86_400 }] }) });
+  const retentionRules = retentionSeconds === undefined ? [] : [{ type: 'expire', everySeconds: retentionSeconds }];
+  const response = await fetch(`${url}/api/v2/buckets`, { method: 'POST', headers: headers(), body: JSON.stringify({ name, orgID, retentionRules }) });
   if (!response.ok) throw new Error(`cannot create a bucket: ${response.status} ${await response.text()}`);
+  madeBuckets.push(((await response.json()) as { id: string }).id);
   return name;
 }
 
@@ -52,10 +62,21 @@ describe('InfluxV2Store (a real InfluxDB 2.x, Flux through @influxdata/influxdb-
       this.skip();
     }
   });
+  after(async () => {
+    for (const id of madeBuckets.splice(0)) await fetch(`${url}/api/v2/buckets/${id}`, { method: 'DELETE', headers: headers() });
+  });
 
   storeContract({
     open: async (intervalSeconds) => new InfluxV2Store(config({ bucket: await freshBucket(), collectIntervalMs: intervalSeconds * 1_000 })),
     openUnreachable,
+  });
+
+  it('takes a write whose oldest points the bucket\'s retention drops as done, saying how many it dropped', async () => {
+    const store = new InfluxV2Store(config({ bucket: await freshBucket(3_600) }));
+    const now = Math.floor(Date.now() / 1_000);
+    const at = (timestamp: number) => ({ host: 'h', timestamp, total: 8, free: 2, used: 6 });
+    expect(await store.write([at(now - 7_200), at(now - 60), at(now)])).to.deep.equal({ beyondRetention: 1 });
+    expect(await listRecords(store, { limit: 10, skip: 0 })).to.deep.equal([now - 60, now].map((timestamp) => ({ timestamp, total: 8, free: 2, used: 6 })));
   });
 
   it('a bucket that does not exist: STORE_REFUSED on every call, naming what to check', async () => {

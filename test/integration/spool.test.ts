@@ -7,12 +7,14 @@ import { InfluxStore } from '../../storage/influx.js';
 import { SqliteStore } from '../../storage/sqlite.js';
 import type { MemoryPoint } from '../../storage/types.js';
 import { caseDirs } from '../helpers/case-dirs.js';
+import { privateInflux } from '../helpers/influx-fixture.js';
 import { freePort } from '../helpers/ports.js';
 import { listRecords } from '../../storage/index.js';
 
 const at = (timestamp: number): MemoryPoint => ({ host: 'h', timestamp, total: 100, free: 40, used: 60 });
 
-describe('Spool and delivery (real files, real stores)', () => {
+describe('Spool and delivery (real files, real stores)', function () {
+  this.timeout(60_000);
   const fresh = caseDirs('mt-spool-');
 
   it('appends durably and reads back in order', async () => {
@@ -52,7 +54,7 @@ describe('Spool and delivery (real files, real stores)', () => {
     const store = SqliteStore.open({ kind: 'sqlite', path: join(root, 'db.sqlite'), timeoutMs: 1_000 });
     const spool = new Spool(join(root, 'spool'), 100);
     const report = await deliver(at(60), { store, spool, signal: new AbortController().signal, replayUntilMs: Date.now() + 5_000 });
-    expect(report).to.deep.equal({ written: 1, replayed: 0, spooled: 0, dropped: 0, skippedLines: 0 });
+    expect(report).to.deep.equal({ written: 1, beyondRetention: 0, replayed: 0, spooled: 0, dropped: 0, skippedLines: 0 });
     expect(await listRecords(store, { limit: 10, skip: 0 })).to.have.length(1);
     expect(spool.read().points).to.deep.equal([]);
     await store.close();
@@ -70,10 +72,30 @@ describe('Spool and delivery (real files, real stores)', () => {
     }
     const store = SqliteStore.open({ kind: 'sqlite', path: join(root, 'db.sqlite'), timeoutMs: 1_000 });
     const report = await deliver(at(240), { ...options, store });
-    expect(report).to.deep.equal({ written: 4, replayed: 3, spooled: 0, dropped: 0, skippedLines: 0 });
+    expect(report).to.deep.equal({ written: 4, beyondRetention: 0, replayed: 3, spooled: 0, dropped: 0, skippedLines: 0 });
     expect((await listRecords(store, { limit: 10, skip: 0 })).map((r) => r.timestamp)).to.deep.equal([60, 120, 180, 240]);
     expect(await readFile(spool.path, 'utf8')).to.equal('');
     await store.close();
+  });
+
+  it('counts points InfluxDB dropped as older than its retention policy as delivered, not stored, and keeps none of them spooled', async function () {
+    const influx = await privateInflux(this);
+    try {
+      const config = influx.storeConfig();
+      await influx.createHourDatabase(config.database);
+      const store = new InfluxStore(config);
+      const spool = new Spool(join(fresh(), 'spool'), 100);
+      const options = { store, spool, signal: new AbortController().signal, replayUntilMs: Date.now() + 10_000 };
+      const now = Math.floor(Date.now() / 1_000);
+      expect(await deliver(at(now - 7_200), options)).to.deep.equal({ written: 0, beyondRetention: 1, replayed: 0, spooled: 0, dropped: 0, skippedLines: 0 });
+      expect(spool.read().points).to.deep.equal([]);
+      spool.append(spool.read(), [at(now - 7_200), at(now - 7_140), at(now - 60)]);
+      expect(await deliver(at(now), options)).to.deep.equal({ written: 2, beyondRetention: 2, replayed: 3, spooled: 0, dropped: 0, skippedLines: 0 });
+      expect(spool.read().points).to.deep.equal([]);
+      expect((await listRecords(store, { host: 'h', limit: 10, skip: 0 })).map((r) => r.timestamp)).to.deep.equal([now - 60, now]);
+    } finally {
+      await influx.destroy();
+    }
   });
 
   it('an aborted run keeps its point in the spool', async () => {

@@ -80,7 +80,7 @@ export function storeContract(target: ContractTarget): void {
 
   it('writing the same host and timestamp again overwrites instead of duplicating', async () => {
     const store = await open();
-    await store.write([point('a', T0, 100)]);
+    expect(await store.write([point('a', T0, 100)]), 'every point stored').to.deep.equal({ beyondRetention: 0 });
     await store.write([point('a', T0, 200), point('a', T0 + MINUTE, 300)]);
     expect(await listRecords(store, { limit: 10, skip: 0 })).to.deep.equal([record(point('a', T0, 200)), record(point('a', T0 + MINUTE, 300))]);
   });
