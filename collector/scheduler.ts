@@ -9,7 +9,7 @@ import type { Logger } from '../log.js';
 import type { RunReport } from './collect.js';
 import type { JobInput, JobMessage } from './job-messages.js';
 import { emptyStats, type CollectorStats } from './stats.js';
-import { nextTickMs } from './ticks.js';
+import { clockSetBack, tickAfterMs } from './ticks.js';
 
 const JOB = 'collect';
 /** How long stop() waits for a run to finish or cancel before ending its thread. */
@@ -106,13 +106,16 @@ export async function startCollector(
   let stopped = false;
   let lastTickMs = 0;
   const scheduleNext = (): void => {
-    // From the last tick at least: a timer that fires a hair early must not give
-    // the same tick twice.
-    const tickMs = nextTickMs(Math.max(Date.now(), lastTickMs), collector.intervalMs);
+    const tickMs = tickAfterMs(Date.now(), lastTickMs, collector.intervalMs);
     lastTickMs = tickMs;
     timer = setTimeout(() => {
       if (stopped) return;
-      if (bree.workers.has(JOB)) {
+      const nowMs = Date.now();
+      if (clockSetBack(nowMs, tickMs)) {
+        // Set back while this timer waited: sampled now, the point would carry a
+        // time still to come. The tick is waited for again, by the clock as it is.
+        log.warn({ tickMs, clockMs: nowMs }, 'the clock was set back; ticks follow it');
+      } else if (bree.workers.has(JOB)) {
         log.warn({ tickMs }, 'previous run still going, tick skipped');
       } else {
         // Bree copies workerData at each run: this run samples for this tick.

@@ -2,3 +2,28 @@
 export function nextTickMs(nowMs: number, intervalMs: number): number {
   return (Math.floor(nowMs / intervalMs) + 1) * intervalMs;
 }
+
+/**
+ * How far the wall clock may be behind a tick when the tick's timer fires before
+ * that counts as the clock having been set back. Timers run on the monotonic clock,
+ * and the wall clock drifts from it by milliseconds (NTP slewing it, rounding); a
+ * clock set back (NTP stepping a clock that ran ahead, an operator) moves it by more.
+ */
+export const CLOCK_SET_BACK_MS = 1_000;
+
+/**
+ * The tick to wait for after `lastTickMs`: the next after the clock, and after the
+ * last tick, so that a timer firing a hair before its tick does not give the same
+ * tick twice. Unless the clock is behind the last tick by more than
+ * CLOCK_SET_BACK_MS: it was set back, and ticks follow it from now on (the
+ * alternative, waiting for it to catch up with the last tick, samples nothing for as
+ * long as it was set back).
+ */
+export function tickAfterMs(nowMs: number, lastTickMs: number, intervalMs: number): number {
+  return nextTickMs(clockSetBack(nowMs, lastTickMs) ? nowMs : Math.max(nowMs, lastTickMs), intervalMs);
+}
+
+/** True when the clock reads more than CLOCK_SET_BACK_MS before a tick already due. */
+export function clockSetBack(nowMs: number, dueTickMs: number): boolean {
+  return dueTickMs - nowMs > CLOCK_SET_BACK_MS;
+}

@@ -12,6 +12,7 @@ import { InfluxStore } from '../../storage/influx.js';
 import { SqliteStore } from '../../storage/sqlite.js';
 import { sharedInflux, privateInflux } from '../helpers/influx-fixture.js';
 import type { InfluxServer } from '../helpers/influxd.js';
+import { fakedClock } from '../helpers/faked-clock.js';
 import { capturingLogger } from '../helpers/logger.js';
 import { freePort } from '../helpers/ports.js';
 import { startSilentServer } from '../helpers/silent-server.js';
@@ -412,6 +413,29 @@ describe('Collector (Bree worker threads, a real influxd, COLLECT_INTERVAL=1s)',
         const before = await storedCount();
         await waitFor('a point after the collection', async () => ((await storedCount()) > before ? true : undefined));
         expect(child.exitCode, output()).to.equal(null);
+      });
+    });
+
+    it('follows the wall clock when it is set back, rather than sample nothing until it catches up', async function () {
+      const clock = await fakedClock(this, join(dir, 'clock-offset'));
+      await withSqliteCollector('clock', clock.env, [], async ({ child, store, output }) => {
+        const stored = async (): Promise<number[]> => (await listRecords(store, { host: HOST, limit: 100, skip: 0 })).map((record) => record.timestamp);
+        const before = await waitFor('three points', async () => {
+          if (child.exitCode !== null) throw exitedEarly(child, output());
+          const timestamps = await stored();
+          return timestamps.length >= 3 ? timestamps : undefined;
+        });
+        // NTP stepping back a clock that ran a minute ahead.
+        await clock.set('-60s');
+        const after = await waitFor('three points stamped by the clock as set back', async () => {
+          if (child.exitCode !== null) throw exitedEarly(child, output());
+          const timestamps = (await stored()).filter((timestamp) => timestamp < before[0]!);
+          return timestamps.length >= 3 ? timestamps : undefined;
+        });
+        expectContiguousSeconds(after);
+        expect(after[0], 'the first point after the clock was set back').to.be.within(before.at(-1)! - 60, before.at(-1)! - 55);
+        const warnings = output().split('\n').filter((line) => line.includes('"level":40'));
+        expect(warnings.map((line) => (JSON.parse(line) as { msg: string }).msg)).to.deep.equal(['the clock was set back; ticks follow it']);
       });
     });
 
