@@ -56,3 +56,34 @@ export async function bodyText(response: IncomingMessage): Promise<string> {
   for await (const chunk of response) chunks.push(chunk as Buffer);
   return Buffer.concat(chunks).toString('utf8');
 }
+
+/**
+ * The certificate checks that fail because this process does not know the issuer:
+ * a self-signed certificate, or one from a private CA.
+ */
+const UNTRUSTED_ISSUER_CODES: ReadonlySet<string> = new Set([
+  'DEPTH_ZERO_SELF_SIGNED_CERT',
+  'SELF_SIGNED_CERT_IN_CHAIN',
+  'UNABLE_TO_GET_ISSUER_CERT',
+  'UNABLE_TO_GET_ISSUER_CERT_LOCALLY',
+  'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
+  'CERT_UNTRUSTED',
+]);
+
+/**
+ * What went wrong with TLS, when that is why a request got no answer, in words an
+ * operator can act on; undefined for anything else. Each of these lasts until the
+ * configuration changes, where "unreachable" would suggest waiting.
+ */
+export function tlsFailure(error: unknown): string | undefined {
+  const { code, message } = (error ?? {}) as { code?: unknown; message?: unknown };
+  if (typeof code !== 'string' || typeof message !== 'string') return undefined;
+  if (UNTRUSTED_ISSUER_CODES.has(code)) {
+    return `presented a TLS certificate from an issuer this process does not trust (${message}): name the CA's certificate file in NODE_EXTRA_CA_CERTS`;
+  }
+  if (code.startsWith('CERT_') || code === 'ERR_TLS_CERT_ALTNAME_INVALID') return `presented a TLS certificate that is not valid (${message})`;
+  // OpenSSL's reason, without the rest of its line (addresses, source files).
+  const reason = code === 'EPROTO' ? /SSL routines:[^:]*:([^:]+)/.exec(message)?.[1] : undefined;
+  if (reason === 'wrong version number') return "does not answer TLS (wrong version number): check INFLUX_URL's scheme, http:// or https://";
+  return reason === undefined ? undefined : `failed the TLS handshake (${reason})`;
+}

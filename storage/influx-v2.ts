@@ -3,6 +3,7 @@ import { StoreRefusedError, StoreUnavailableError, type AppError } from '../erro
 import type { InfluxV2StoreConfig } from '../config.js';
 import { bucketFlux, newestFlux, oldestFlux, pageFlux, recordFromRow, timeFromRow } from './flux.js';
 import { influxAnswerError, NOT_VISIBLE_HINT, pointsBeyondRetention } from './influx-errors.js';
+import { tlsFailure } from './http.js';
 import { MEASUREMENT } from './influxql.js';
 import { assertValidPoints } from './point.js';
 import { ALL_STORED, type HostSummary, type ListQuery, type MemoryPoint, type MemoryRecord, type MemoryStore, type WriteReceipt } from './types.js';
@@ -54,7 +55,7 @@ export class InfluxV2Store implements MemoryStore {
     } catch (error) {
       // Stored but for the points its retention drops: see InfluxStore's writeLines.
       const beyondRetention = error instanceof HttpError ? pointsBeyondRetention(error.body ?? '') : undefined;
-      if (beyondRetention === undefined) throw translated(error);
+      if (beyondRetention === undefined) throw this.translated(error);
       return { beyondRetention };
     } finally {
       this.newest.clear();
@@ -65,9 +66,9 @@ export class InfluxV2Store implements MemoryStore {
     const newest = await this.newest.get(host, () => findNewest((from) => this.latest(from, host)));
     if (newest === undefined) return '[]';
     const records = await pageInWindows<Array<MemoryRecord | undefined>>(newest, { limit, skip }, this.intervalSeconds, {
-      page: (from, to) => translate(() => this.queries.collectRows(pageFlux(this.config.bucket, newest.host, from, to, limit, skip), recordFromRow)),
+      page: (from, to) => this.translate(() => this.queries.collectRows(pageFlux(this.config.bucket, newest.host, from, to, limit, skip), recordFromRow)),
       complete: (rows) => rows.length >= limit,
-      oldest: async (to) => (await translate(() => this.queries.collectRows(oldestFlux(this.config.bucket, newest.host, to), timeFromRow)))[0]?.time,
+      oldest: async (to) => (await this.translate(() => this.queries.collectRows(oldestFlux(this.config.bucket, newest.host, to), timeFromRow)))[0]?.time,
     });
     if (records.some((record) => record === undefined)) throw new StoreUnavailableError('InfluxDB answered a row that is not four whole numbers');
     return JSON.stringify(records);
@@ -78,7 +79,7 @@ export class InfluxV2Store implements MemoryStore {
   }
 
   async health(): Promise<void> {
-    const buckets = await translate(() => this.queries.collectRows(bucketFlux(this.config.bucket)));
+    const buckets = await this.translate(() => this.queries.collectRows(bucketFlux(this.config.bucket)));
     if (buckets.length === 0) throw new StoreRefusedError(`InfluxDB has no bucket "${this.config.bucket}" (${NOT_VISIBLE_HINT})`);
   }
 
@@ -88,20 +89,23 @@ export class InfluxV2Store implements MemoryStore {
 
   /** Each host's newest point (or `host`'s) since `fromSeconds`. */
   private latest(fromSeconds: number, host?: string): Promise<Newest[]> {
-    return translate(() => this.queries.collectRows(newestFlux(this.config.bucket, fromSeconds, host), timeFromRow));
+    return this.translate(() => this.queries.collectRows(newestFlux(this.config.bucket, fromSeconds, host), timeFromRow));
   }
-}
 
-/** The client's failures as the store's typed errors: InfluxDB's answers as in influx-errors.ts; the network's pass. */
-async function translate<T>(call: () => Promise<T>): Promise<T> {
-  try {
-    return await call();
-  } catch (error) {
-    throw translated(error);
+  /** The client's failures as the store's typed errors: InfluxDB's answers as in influx-errors.ts; the network's pass. */
+  private async translate<T>(call: () => Promise<T>): Promise<T> {
+    try {
+      return await call();
+    } catch (error) {
+      throw this.translated(error);
+    }
   }
-}
 
-function translated(error: unknown): AppError {
-  if (error instanceof HttpError) return influxAnswerError(error.statusCode, error.body ?? '', { cause: error });
-  return new StoreUnavailableError(`InfluxDB unavailable: ${(error as Error).message}`, { cause: error });
+  /** One failure of the client's as a typed error; a TLS failure named as such, not as the server being away. */
+  private translated(error: unknown): AppError {
+    if (error instanceof HttpError) return influxAnswerError(error.statusCode, error.body ?? '', { cause: error });
+    const tls = tlsFailure(error);
+    if (tls !== undefined) return new StoreUnavailableError(`InfluxDB at ${this.config.url} ${tls}`, { cause: error });
+    return new StoreUnavailableError(`InfluxDB unavailable: ${(error as Error).message}`, { cause: error });
+  }
 }

@@ -3,7 +3,7 @@ import type { InfluxStoreConfig } from '../config.js';
 import type { IncomingMessage } from 'node:http';
 import { bucketAt, type BucketCount } from './counts.js';
 import { countQuery, newestQuery, oldestQuery, pageBoundsQuery, pageQuery, rangeQuery, toLine, type Position } from './influxql.js';
-import { bodyText, HttpClient, type HttpResponse } from './http.js';
+import { bodyText, HttpClient, tlsFailure, type HttpResponse } from './http.js';
 import { CHECK_INFLUX_URL, influxAnswerError, pointsBeyondRetention } from './influx-errors.js';
 import { chunkRecords, parseResults, rowsToJson, seriesOf, type Rows, type Series } from './influx-json.js';
 import { assertValidPoints } from './point.js';
@@ -187,7 +187,7 @@ export class InfluxStore implements MemoryStore {
       response = await this.http.open(new URL(`${this.config.url}/query?${params}`), { method: 'GET', headers: this.headers, signal: headTimeout.signal });
       if (response.statusCode !== 200) failure = { status: response.statusCode ?? 0, body: await bodyText(response) };
     } catch (error) {
-      throw new StoreUnavailableError(`InfluxDB at ${this.config.url} ${failureReason(headTimeout.signal, undefined, this.config.timeoutMs)}`, { cause: error });
+      throw new StoreUnavailableError(`InfluxDB at ${this.config.url} ${failureReason(error, headTimeout.signal, undefined, this.config.timeoutMs)}`, { cause: error });
     } finally {
       clearTimeout(timer);
     }
@@ -247,7 +247,7 @@ export class InfluxStore implements MemoryStore {
     try {
       return await this.http.send(new URL(`${this.config.url}${path}`), { method, headers, body, signal });
     } catch (error) {
-      throw new StoreUnavailableError(`InfluxDB at ${this.config.url} ${failureReason(timeout, options?.signal, this.config.timeoutMs)}`, { cause: error });
+      throw new StoreUnavailableError(`InfluxDB at ${this.config.url} ${failureReason(error, timeout, options?.signal, this.config.timeoutMs)}`, { cause: error });
     }
   }
 }
@@ -259,12 +259,13 @@ function isSuccess(response: HttpResponse): boolean {
 /**
  * Why a request got no answer. A caller's abort (a collector run's deadline or its
  * stop) is not the server's fault and is not called "unreachable": the server may
- * well have taken the connection and been about to answer.
+ * well have taken the connection and been about to answer. Nor is a TLS failure,
+ * which only a change of configuration ends.
  */
-function failureReason(timeout: AbortSignal, callerSignal: AbortSignal | undefined, timeoutMs: number): string {
+function failureReason(error: unknown, timeout: AbortSignal, callerSignal: AbortSignal | undefined, timeoutMs: number): string {
   if (timeout.aborted) return `no answer within ${timeoutMs} ms`;
   if (callerSignal?.aborted) return 'no answer before its caller stopped waiting';
-  return 'unreachable';
+  return tlsFailure(error) ?? 'unreachable';
 }
 
 function bucketCount(row: ReadonlyArray<unknown>): BucketCount<number> {

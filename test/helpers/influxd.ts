@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import type { InfluxStoreConfig } from '../../config.js';
 import { freePort } from './ports.js';
+import type { TestCertificate } from './tls.js';
 
 /**
  * A private `influxd` (1.x) on a free loopback port with a temporary data dir,
@@ -22,23 +23,26 @@ export class InfluxServer {
     private readonly configPath: string,
     /** With `auth`: an admin user made at start, the only one that can do anything. */
     readonly admin: InfluxCredentials | undefined,
+    /** With `tls`: the certificate it serves https with (and only https). */
+    readonly tls: TestCertificate | undefined,
   ) {}
 
   get url(): string {
-    return `http://127.0.0.1:${this.port}`;
+    return `${this.tls ? 'https' : 'http'}://127.0.0.1:${this.port}`;
   }
 
   /**
    * `auth` turns InfluxDB's authentication on, as a production server has it;
-   * `queryTimeout` sets its own limit on a query's time (none by default).
+   * `queryTimeout` sets its own limit on a query's time (none by default); `tls`
+   * serves https with that certificate instead of http (query() then cannot reach it).
    */
-  static async start({ auth = false, queryTimeout = '0s' }: InfluxServerOptions = {}): Promise<InfluxServer> {
+  static async start({ auth = false, queryTimeout = '0s', tls }: InfluxServerOptions = {}): Promise<InfluxServer> {
     const dir = await mkdtemp(join(tmpdir(), 'mt-influxd-'));
     const [httpPort, rpcPort] = [await freePort(), await freePort()];
     const configPath = join(dir, 'influxdb.conf');
-    await writeFile(configPath, influxdConfig(dir, httpPort, rpcPort, auth, queryTimeout));
+    await writeFile(configPath, influxdConfig(dir, httpPort, rpcPort, auth, queryTimeout, tls));
     const admin = auth ? { username: 'admin', password: randomBytes(9).toString('hex') } : undefined;
-    const server = new InfluxServer(dir, httpPort, configPath, admin);
+    const server = new InfluxServer(dir, httpPort, configPath, admin, tls);
     await server.resume();
     // With no user yet, InfluxDB takes the first admin's creation without credentials.
     if (admin) await server.query(`CREATE USER "${admin.username}" WITH PASSWORD '${admin.password}' WITH ALL PRIVILEGES`);
@@ -71,7 +75,7 @@ export class InfluxServer {
     const exited = once(this.process, 'exit').then(([code]) => {
       throw new Error(`influxd exited with code ${code} at start; see ${join(this.dir, 'influxd.log')}`);
     });
-    await Promise.race([waitForPing(this.url, 20_000), exited]);
+    await Promise.race([waitForPing(this.url, this.tls?.pem, 20_000), exited]);
     exited.catch(() => {
       // Later exits are ours (stop) or show up as failed requests.
     });
@@ -114,6 +118,7 @@ export class InfluxServer {
 export interface InfluxServerOptions {
   readonly auth?: boolean;
   readonly queryTimeout?: string;
+  readonly tls?: TestCertificate;
 }
 
 export interface InfluxCredentials {
@@ -134,12 +139,11 @@ export function influxdBinary(): string {
   return process.env.INFLUXD_BIN ?? 'influxd';
 }
 
-async function waitForPing(url: string, timeoutMs: number): Promise<void> {
+async function waitForPing(url: string, ca: string | undefined, timeoutMs: number): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     try {
-      const response = await fetch(`${url}/ping`, { signal: AbortSignal.timeout(1_000) });
-      if (response.status === 204) return;
+      if ((await pingStatus(`${url}/ping`, ca)) === 204) return;
     } catch {
       // not listening yet
     }
@@ -148,7 +152,19 @@ async function waitForPing(url: string, timeoutMs: number): Promise<void> {
   }
 }
 
-function influxdConfig(dir: string, httpPort: number, rpcPort: number, auth: boolean, queryTimeout: string): string {
+/** fetch cannot be told to trust a certificate: node:https can. */
+async function pingStatus(url: string, ca: string | undefined): Promise<number | undefined> {
+  if (ca === undefined) return (await fetch(url, { signal: AbortSignal.timeout(1_000) })).status;
+  const { get } = await import('node:https');
+  return new Promise((resolve, reject) => {
+    get(url, { ca, signal: AbortSignal.timeout(1_000) }, (response) => {
+      response.resume();
+      resolve(response.statusCode);
+    }).on('error', reject);
+  });
+}
+
+function influxdConfig(dir: string, httpPort: number, rpcPort: number, auth: boolean, queryTimeout: string, tls: TestCertificate | undefined): string {
   return `reporting-disabled = true
 bind-address = "127.0.0.1:${rpcPort}"
 
@@ -177,6 +193,9 @@ bind-address = "127.0.0.1:${rpcPort}"
   bind-address = "127.0.0.1:${httpPort}"
   log-enabled = false
   auth-enabled = ${auth}
+  https-enabled = ${tls !== undefined}
+  https-certificate = "${tls?.certificatePath ?? ''}"
+  https-private-key = "${tls?.privateKeyPath ?? ''}"
 
 [logging]
   level = "warn"
