@@ -113,7 +113,7 @@ export const ENV_VARS: readonly EnvVarDoc[] = [
   { name: 'STORE', default: 'sqlite', doc: 'Storage backend: `sqlite` (embedded) or `influxdb`.' },
   { name: 'STORE_TIMEOUT', default: '5s', doc: 'Longest wait for one store request; past it the API answers 503 and the collector spools.' },
   { name: 'SQLITE_PATH', default: '$DATA_DIR/memory-tracker.sqlite', doc: 'SQLite database file (`STORE=sqlite`).' },
-  { name: 'INFLUX_URL', default: 'http://127.0.0.1:8086', doc: 'InfluxDB base URL (`STORE=influxdb`).' },
+  { name: 'INFLUX_URL', default: 'http://127.0.0.1:8086', doc: 'InfluxDB base URL (`STORE=influxdb`); `https://` for TLS, a private CA trusted through Node\'s `NODE_EXTRA_CA_CERTS`.' },
   { name: 'INFLUX_DATABASE', default: 'memory_tracker', doc: 'InfluxDB database (1.x), or the bucket mapped to it (2.x/3.x); created if missing where the server allows.' },
   { name: 'INFLUX_USERNAME', default: '(none)', doc: 'InfluxDB user; set together with `INFLUX_PASSWORD`.' },
   { name: 'INFLUX_PASSWORD', default: '(none)', doc: 'InfluxDB password. `INFLUX_PASSWORD_FILE` reads it from a file (Docker secret).' },
