@@ -3,14 +3,19 @@ import { StoreRequestError, StoreUnavailableError } from '../errors.js';
 /** InfluxDB's JSON answers to `/query` (epoch=s), and their rows as the API's body. */
 
 export interface Series {
+  readonly name?: string;
   readonly tags?: Readonly<Record<string, string>>;
   readonly columns: readonly string[];
   readonly values: ReadonlyArray<ReadonlyArray<unknown>>;
+  /** Cut short: at `max-row-limit` in a whole answer, or to go on in the next piece of a chunked one. */
+  readonly partial?: boolean;
 }
 
 export interface StatementResult {
+  readonly statement_id?: number;
   readonly error?: string;
   readonly series?: readonly Series[];
+  readonly partial?: boolean;
 }
 
 export type Rows = ReadonlyArray<ReadonlyArray<unknown>>;
@@ -41,6 +46,42 @@ export function parseResults(text: string, what: string): StatementResult[] | un
   } catch (error) {
     throw new StoreUnavailableError(`InfluxDB answered ${what} that is not JSON`, { cause: error });
   }
+}
+
+/**
+ * True when InfluxDB cut a whole (not chunked) answer short: past the `max-row-limit`
+ * of its `[http]` configuration (0, no limit, by default) it answers only the first
+ * rows, marked partial. Its chunked answers have no such limit.
+ */
+export function cutShort(results: readonly StatementResult[]): boolean {
+  return results.some((result) => result.partial === true || (result.series ?? []).some((series) => series.partial === true));
+}
+
+/**
+ * The statements' results of a chunked answer (one JSON document a line), as one
+ * whole answer would give them: each statement's pieces joined by its id, and a
+ * series that a piece marks partial going on in the next with the same name and tags.
+ */
+export function joinChunks(text: string): StatementResult[] {
+  const statements = new Map<number, { error?: string; series: Series[] }>();
+  for (const line of text.split('\n')) {
+    if (line === '') continue;
+    (parseResults(line, 'a piece') ?? []).forEach((result, index) => {
+      const id = result.statement_id ?? index;
+      const joined = statements.get(id) ?? { series: [] };
+      statements.set(id, joined);
+      if (result.error !== undefined) joined.error = result.error;
+      for (const series of result.series ?? []) {
+        const last = joined.series.at(-1);
+        if (last?.partial === true && last.name === series.name && JSON.stringify(last.tags) === JSON.stringify(series.tags)) {
+          joined.series[joined.series.length - 1] = { ...series, values: [...last.values, ...series.values] };
+        } else {
+          joined.series.push(series);
+        }
+      }
+    });
+  }
+  return [...statements.values()].map(({ error, series }) => (error === undefined ? { series } : { error, series }));
 }
 
 /** [time, total, free, used] rows, newest first, to the API's JSON body, oldest first. */

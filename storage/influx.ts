@@ -5,7 +5,7 @@ import { bucketAt, type BucketCount } from './counts.js';
 import { countQuery, newestQuery, oldestQuery, pageBoundsQuery, pageQuery, rangeQuery, toLine, type Position } from './influxql.js';
 import { bodyText, HttpClient, tlsFailure, type HttpResponse } from './http.js';
 import { CHECK_INFLUX_URL, influxAnswerError, pointsBeyondRetention } from './influx-errors.js';
-import { chunkRecords, parseResults, rowsToJson, seriesOf, type Rows, type Series } from './influx-json.js';
+import { chunkRecords, cutShort, joinChunks, parseResults, rowsToJson, seriesOf, type Rows, type Series } from './influx-json.js';
 import { assertValidPoints } from './point.js';
 import { ALL_STORED, STREAM_ABOVE_ROWS, type HostSummary, type JsonBody, type ListQuery, type MemoryPoint, type MemoryStore, type RequestOptions, type WriteReceipt } from './types.js';
 import { findNewest, hostsByNewest, NewestCache, pageInWindows, type Newest } from './window.js';
@@ -226,8 +226,14 @@ export class InfluxStore implements MemoryStore {
   /** The series of each statement of `text` (statements separated by `;`). */
   private async queryAll(text: string): Promise<ReadonlyArray<readonly Series[]>> {
     const params = new URLSearchParams({ db: this.config.database, epoch: 's', q: text });
-    const response = await this.request(`/query?${params}`, 'GET');
-    const results = parseResults(response.body, 'a body');
+    let results = parseResults((await this.request(`/query?${params}`, 'GET')).body, 'a body');
+    // Cut short by the server's max-row-limit: asked again in pieces, which it does
+    // not limit, rather than answer a page or a count with only its first rows.
+    if (results !== undefined && cutShort(results)) {
+      params.set('chunked', 'true');
+      params.set('chunk_size', String(STREAM_ABOVE_ROWS));
+      results = joinChunks((await this.request(`/query?${params}`, 'GET')).body);
+    }
     if (results === undefined || results.length === 0) throw new StoreUnavailableError('InfluxDB answered without results');
     return results.map(seriesOf);
   }

@@ -36,11 +36,11 @@ export class InfluxServer {
    * `queryTimeout` sets its own limit on a query's time (none by default); `tls`
    * serves https with that certificate instead of http (query() then cannot reach it).
    */
-  static async start({ auth = false, queryTimeout = '0s', tls }: InfluxServerOptions = {}): Promise<InfluxServer> {
+  static async start({ auth = false, queryTimeout = '0s', tls, maxRowLimit = 0 }: InfluxServerOptions = {}): Promise<InfluxServer> {
     const dir = await mkdtemp(join(tmpdir(), 'mt-influxd-'));
     const [httpPort, rpcPort] = [await freePort(), await freePort()];
     const configPath = join(dir, 'influxdb.conf');
-    await writeFile(configPath, influxdConfig(dir, httpPort, rpcPort, auth, queryTimeout, tls));
+    await writeFile(configPath, influxdConfig(dir, httpPort, rpcPort, { auth, queryTimeout, tls, maxRowLimit }));
     const admin = auth ? { username: 'admin', password: randomBytes(9).toString('hex') } : undefined;
     const server = new InfluxServer(dir, httpPort, configPath, admin, tls);
     await server.resume();
@@ -119,6 +119,8 @@ export interface InfluxServerOptions {
   readonly auth?: boolean;
   readonly queryTimeout?: string;
   readonly tls?: TestCertificate;
+  /** Rows past which a whole (not chunked) answer is cut short, marked partial (0: no limit, InfluxDB's default). */
+  readonly maxRowLimit?: number;
 }
 
 export interface InfluxCredentials {
@@ -164,7 +166,12 @@ async function pingStatus(url: string, ca: string | undefined): Promise<number |
   });
 }
 
-function influxdConfig(dir: string, httpPort: number, rpcPort: number, auth: boolean, queryTimeout: string, tls: TestCertificate | undefined): string {
+function influxdConfig(
+  dir: string,
+  httpPort: number,
+  rpcPort: number,
+  { auth, queryTimeout, tls, maxRowLimit }: Required<Omit<InfluxServerOptions, 'tls'>> & Pick<InfluxServerOptions, 'tls'>,
+): string {
   return `reporting-disabled = true
 bind-address = "127.0.0.1:${rpcPort}"
 
@@ -193,6 +200,7 @@ bind-address = "127.0.0.1:${rpcPort}"
   bind-address = "127.0.0.1:${httpPort}"
   log-enabled = false
   auth-enabled = ${auth}
+  max-row-limit = ${maxRowLimit}
   https-enabled = ${tls !== undefined}
   https-certificate = "${tls?.certificatePath ?? ''}"
   https-private-key = "${tls?.privateKeyPath ?? ''}"

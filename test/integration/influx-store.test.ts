@@ -1,6 +1,7 @@
 import { expect } from 'chai';
 import { InfluxStore } from '../../storage/influx.js';
 import { privateInflux, sharedInflux, type InfluxTarget } from '../helpers/influx-fixture.js';
+import type { InfluxServer } from '../helpers/influxd.js';
 import { freePort } from '../helpers/ports.js';
 import { point, storeContract } from './store-contract.js';
 import { listRecords, openStore } from '../../storage/index.js';
@@ -25,6 +26,19 @@ describe('InfluxStore (a real influxd, InfluxQL over HTTP)', function () {
     storeContract({
       open: async (intervalSeconds) => openStore(influx.storeConfig({ collectIntervalMs: intervalSeconds * 1_000, readCacheMs: 1_000 })),
       openUnreachable: async () => openStore({ ...influx.storeConfig(), url: `http://127.0.0.1:${await freePort()}`, timeoutMs: 1_000, readCacheMs: 1_000 }),
+    });
+  });
+
+  describe('on an InfluxDB that cuts whole answers short past 3 rows ([http] max-row-limit = 3)', () => {
+    let cutting: InfluxServer;
+    before(async function () {
+      this.timeout(60_000);
+      cutting = await privateInflux(this, { maxRowLimit: 3 });
+    });
+    after(async () => cutting?.destroy());
+    storeContract({
+      open: async (intervalSeconds) => new InfluxStore(cutting.storeConfig({ collectIntervalMs: intervalSeconds * 1_000 })),
+      openUnreachable: async () => new InfluxStore({ ...cutting.storeConfig(), url: `http://127.0.0.1:${await freePort()}`, timeoutMs: 1_000 }),
     });
   });
 

@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import { StoreRequestError, StoreUnavailableError } from '../../../errors.js';
-import { chunkRecords } from '../../../storage/influx-json.js';
+import { chunkRecords, cutShort, joinChunks } from '../../../storage/influx-json.js';
 
 /** A piece of InfluxDB 1.x's chunked answer, as influxd writes it (epoch=s). */
 function piece(values: string, extra = ''): string {
@@ -47,5 +47,49 @@ describe('chunkRecords: a piece of InfluxDB\'s chunked answer as body text', () 
   it('is not misled by a tag whose value spells out a values array', () => {
     const tagged = piece('[1,2,3,4]', ',"tags":{"host":"a\\"values\\":[[9,9,9,9]]"}');
     expect(chunkRecords(tagged)).to.equal('{"timestamp":1,"total":2,"free":3,"used":4}');
+  });
+});
+
+describe('joinChunks: a chunked answer as one whole answer would give it', () => {
+  const piece = (results: unknown[]): string => JSON.stringify({ results });
+  const columns = ['time', 'total'];
+
+  it('joins a series that goes on in the next piece, and keeps statements and other series apart', () => {
+    const text = [
+      piece([{ statement_id: 0, series: [{ name: 'memory', tags: { host: 'a' }, columns, values: [[1, 10], [2, 20]], partial: true }], partial: true }]),
+      piece([{ statement_id: 0, series: [{ name: 'memory', tags: { host: 'a' }, columns, values: [[3, 30]] }, { name: 'memory', tags: { host: 'b' }, columns, values: [[1, 5]] }] }]),
+      piece([{ statement_id: 1, series: [{ name: 'memory', columns: ['time', 'count'], values: [[0, 3]] }] }]),
+      '',
+    ].join('\n');
+    expect(joinChunks(text)).to.deep.equal([
+      {
+        series: [
+          { name: 'memory', tags: { host: 'a' }, columns, values: [[1, 10], [2, 20], [3, 30]] },
+          { name: 'memory', tags: { host: 'b' }, columns, values: [[1, 5]] },
+        ],
+      },
+      { series: [{ name: 'memory', columns: ['time', 'count'], values: [[0, 3]] }] },
+    ]);
+  });
+
+  it('keeps two series of the same name and tags apart when the first was not cut (two statements)', () => {
+    const text = [piece([{ statement_id: 0, series: [{ name: 'memory', columns, values: [[1, 1]] }] }]), piece([{ statement_id: 1, series: [{ name: 'memory', columns, values: [[2, 2]] }] }])].join('\n');
+    expect(joinChunks(text).map((result) => result.series?.map((series) => series.values))).to.deep.equal([[[[1, 1]]], [[[2, 2]]]]);
+  });
+
+  it("keeps a statement's error", () => {
+    expect(joinChunks(piece([{ statement_id: 0, error: 'database not found: mt' }]))).to.deep.equal([{ error: 'database not found: mt', series: [] }]);
+  });
+
+  it('fails a piece that is not JSON as an unavailable store', () => {
+    expect(() => joinChunks('{"results":[')).to.throw(StoreUnavailableError, 'InfluxDB answered a piece that is not JSON');
+  });
+});
+
+describe('cutShort: an answer cut at max-row-limit', () => {
+  it('is told by a partial series or statement, and only by those', () => {
+    expect(cutShort([{ series: [{ columns: [], values: [], partial: true }] }])).to.equal(true);
+    expect(cutShort([{ series: [], partial: true }])).to.equal(true);
+    expect(cutShort([{ series: [{ columns: [], values: [] }] }, { error: 'x' }])).to.equal(false);
   });
 });
