@@ -48,6 +48,8 @@ export class InfluxStore implements MemoryStore {
   private readonly bucketSeconds: number;
   private readonly http = new HttpClient();
   private readonly newest = new NewestCache();
+  /** The server's max-select-buckets, once a count has met it ([coordinator] in its configuration; 0, none, by default). */
+  private maxCountBuckets: number | undefined;
 
   constructor(private readonly config: InfluxStoreConfig) {
     this.headers = authorization(config);
@@ -204,12 +206,37 @@ export class InfluxStore implements MemoryStore {
    */
   private async positions(host: string, fromSeconds: number, toSeconds: number, offsets: readonly number[]): Promise<Array<Position | undefined>> {
     if (offsets.every((offset) => offset < COUNT_FROM_OFFSET)) return offsets.map((offset) => ({ toSeconds, offset }));
+    let bucketSeconds = this.countBucketSeconds(fromSeconds, toSeconds);
+    let counts: Rows;
+    try {
+      counts = await this.select(countQuery(host, fromSeconds, toSeconds, bucketSeconds));
+    } catch (error) {
+      // The server's max-select-buckets, learnt from its refusal: counted again in
+      // buckets few enough (each longer, so the page's OFFSET within one is larger).
+      const limit = bucketLimit(error);
+      if (limit === undefined || limit === this.maxCountBuckets) throw error;
+      this.maxCountBuckets = limit;
+      bucketSeconds = this.countBucketSeconds(fromSeconds, toSeconds);
+      counts = await this.select(countQuery(host, fromSeconds, toSeconds, bucketSeconds));
+    }
     // InfluxDB answers the oldest bucket first, each named by its start.
-    const newestFirst = (await this.select(countQuery(host, fromSeconds, toSeconds, this.bucketSeconds))).map(bucketCount).reverse();
+    const newestFirst = counts.map(bucketCount).reverse();
     return offsets.map((offset) => {
       const at = bucketAt(newestFirst, offset);
-      return at && { toSeconds: Math.min(toSeconds, at.bucket + this.bucketSeconds - 1), offset: at.offset };
+      return at && { toSeconds: Math.min(toSeconds, at.bucket + bucketSeconds - 1), offset: at.offset };
     });
+  }
+
+  /**
+   * The counting buckets' length for a window: BUCKET_INTERVALS intervals, or as
+   * many times that as keeps the buckets within the server's max-select-buckets.
+   * Buckets are aligned to the epoch, so a window touches one more than its length
+   * fills: buckets of length B number at most ceil(window / B) + 1.
+   */
+  private countBucketSeconds(fromSeconds: number, toSeconds: number): number {
+    if (this.maxCountBuckets === undefined) return this.bucketSeconds;
+    const windowSeconds = toSeconds - fromSeconds + 1;
+    return this.bucketSeconds * Math.max(1, Math.ceil(windowSeconds / (this.bucketSeconds * Math.max(1, this.maxCountBuckets - 1))));
   }
 
   /** Rows of a single-series query: [time, ...fields]. */
@@ -272,6 +299,13 @@ function failureReason(error: unknown, timeout: AbortSignal, callerSignal: Abort
   if (timeout.aborted) return `no answer within ${timeoutMs} ms`;
   if (callerSignal?.aborted) return 'no answer before its caller stopped waiting';
   return tlsFailure(error) ?? 'unreachable';
+}
+
+/** InfluxDB's max-select-buckets, when `error` is its refusal of a query with more buckets than that. */
+function bucketLimit(error: unknown): number | undefined {
+  if (!(error instanceof StoreRequestError)) return undefined;
+  const limit = /: max-select-buckets limit exceeded: \(\d+\/(\d+)\)$/.exec(error.message)?.[1];
+  return limit === undefined ? undefined : Number(limit);
 }
 
 function bucketCount(row: ReadonlyArray<unknown>): BucketCount<number> {

@@ -29,11 +29,11 @@ describe('InfluxStore (a real influxd, InfluxQL over HTTP)', function () {
     });
   });
 
-  describe('on an InfluxDB that cuts whole answers short past 3 rows ([http] max-row-limit = 3)', () => {
+  describe('on an InfluxDB that limits answers: whole ones cut past 3 rows, 30 time buckets a query ([http] max-row-limit, [coordinator] max-select-buckets)', () => {
     let cutting: InfluxServer;
     before(async function () {
       this.timeout(60_000);
-      cutting = await privateInflux(this, { maxRowLimit: 3 });
+      cutting = await privateInflux(this, { maxRowLimit: 3, maxSelectBuckets: 30 });
     });
     after(async () => cutting?.destroy());
     storeContract({
