@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 import { parseArgs } from 'node:util';
 import { loadConfig, type Config } from './config.js';
-import { ConfigError, StoreRefusedError } from './errors.js';
+import { ConfigError, ImportFileError, StoreRefusedError } from './errors.js';
 import { limitHeapGrowth } from './heap-growth.js';
 import { createLogger, type Logger } from './log.js';
 import { VERSION } from './version.js';
@@ -111,7 +111,8 @@ async function healthcheck(args: readonly string[], config: Config): Promise<num
 
 /**
  * Exit codes: 0 all imported, 1 some points were not (bad lines, or points older
- * than the store's retention policy keeps; the rest is imported), 2 usage, 3 store.
+ * than the store's retention policy keeps; the rest is imported), 2 usage or a file
+ * it cannot read at all (nothing imported), 3 store.
  */
 async function runImport(args: readonly string[], config: Config): Promise<number> {
   let parsed;
@@ -121,7 +122,7 @@ async function runImport(args: readonly string[], config: Config): Promise<numbe
     console.error(`${(error as Error).message}\n\n${USAGE}`);
     return 2;
   }
-  const [{ formatOf }, { importFile }, { openStore }] = await Promise.all([import('./importer/parse.js'), import('./importer/run.js'), import('./storage/index.js')]);
+  const [{ formatOf }, { checkImportFile, importFile }, { openStore }] = await Promise.all([import('./importer/parse.js'), import('./importer/run.js'), import('./storage/index.js')]);
   const file = parsed.positionals[0];
   const format = parsed.values.format ?? (file === undefined ? undefined : formatOf(file));
   if (file === undefined || (format !== 'csv' && format !== 'jsonl' && format !== 'lp')) {
@@ -129,6 +130,13 @@ async function runImport(args: readonly string[], config: Config): Promise<numbe
     return 2;
   }
   const started = Date.now();
+  try {
+    // Before the store is opened: a SQLite file would be made for nothing.
+    await checkImportFile(file);
+  } catch (error) {
+    console.error(`${(error as Error).message}.`);
+    return 2;
+  }
   const store = await openStore(config.store);
   try {
     const summary = await importFile(file, store, {
@@ -139,11 +147,15 @@ async function runImport(args: readonly string[], config: Config): Promise<numbe
     });
     console.log(
       `Imported ${summary.points.toLocaleString('en')} point${summary.points === 1 ? '' : 's'} for ${summary.hosts} host${summary.hosts === 1 ? '' : 's'} from ${file} ` +
-        `in ${((Date.now() - started) / 1_000).toFixed(1)} s: ${summary.lines.toLocaleString('en')} lines, ${summary.bad} bad, ${summary.skipped} skipped` +
+        `in ${((Date.now() - started) / 1_000).toFixed(1)} s: ${summary.lines.toLocaleString('en')} line${summary.lines === 1 ? '' : 's'}, ${summary.bad} bad, ${summary.skipped} skipped` +
         (summary.beyondRetention > 0 ? `, ${summary.beyondRetention.toLocaleString('en')} dropped by the store as older than its retention policy.` : '.'),
     );
     return summary.bad > 0 || summary.beyondRetention > 0 ? 1 : 0;
   } catch (error) {
+    if (error instanceof ImportFileError) {
+      console.error(`${error.message}.`);
+      return 2;
+    }
     console.error(`Import stopped: ${(error as Error).message}. Points imported so far stay; importing again is safe.`);
     return 3;
   } finally {

@@ -44,6 +44,14 @@ export class StoreRequestError extends AppError {
   readonly code = 'STORE_REQUEST_FAILED';
 }
 
+/**
+ * A file the import cannot read at all, so nothing of it is imported: missing or
+ * unreadable, UTF-16 text, or a CSV file whose header lacks the needed columns.
+ */
+export class ImportFileError extends AppError {
+  readonly code = 'IMPORT_FILE_UNREADABLE';
+}
+
 /** A point that no store can hold (bad host, negative or fractional numbers). */
 export class InvalidPointError extends AppError {
   readonly code = 'POINT_INVALID';

@@ -8,7 +8,9 @@ export type LineResult =
   | { readonly kind: 'point'; readonly point: MemoryPoint }
   | { readonly kind: 'bad'; readonly reason: string }
   /** Not data: a header, a comment, a blank line, another measurement. */
-  | { readonly kind: 'skip' };
+  | { readonly kind: 'skip' }
+  /** A line that makes the whole file unreadable in its format: a CSV header without the needed columns. */
+  | { readonly kind: 'unreadable'; readonly reason: string };
 
 const FIELDS = ['timestamp', 'total', 'free', 'used'] as const;
 
@@ -71,7 +73,7 @@ export class CsvLines {
     if (this.columns === undefined) {
       const columns = cells.map((cell) => cell.toLowerCase());
       const missing = FIELDS.filter((field) => !columns.includes(field));
-      if (missing.length > 0) return { kind: 'bad', reason: `the header lacks ${missing.join(', ')} (columns: timestamp,total,free,used[,host])` };
+      if (missing.length > 0) return { kind: 'unreadable', reason: `the header lacks ${missing.join(', ')} (columns: timestamp,total,free,used[,host])` };
       this.columns = columns;
       return { kind: 'skip' };
     }

@@ -1,6 +1,7 @@
 import { expect } from 'chai';
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
+import { existsSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -107,6 +108,47 @@ describe('memory-tracker import (the CLI, real stores)', function () {
     const run = await cli(['import', file], { STORE: 'sqlite', SQLITE_PATH: path });
     expect(run.code).to.equal(3);
     expect(run.stderr).to.equal('Import stopped: SQLite store unavailable (SQLITE_NOTADB). Points imported so far stay; importing again is safe.\n');
+  });
+
+  it('reads files with a UTF-8 byte order mark and Windows line ends, as Excel and Windows editors save them', async () => {
+    const csv = join(dir, 'excel.csv');
+    await writeFile(csv, '\uFEFFtimestamp,total,free,used\r\n1647033600,8192,2048,6144\r\n');
+    const jsonl = join(dir, 'notepad.jsonl');
+    await writeFile(jsonl, '\uFEFF{"timestamp":1647033660,"total":8192,"free":1024,"used":7168}\r\n');
+    const env = { SQLITE_PATH: join(dir, 'marked.sqlite') };
+    for (const file of [csv, jsonl]) {
+      const run = await cli(['import', file, '--host', 'win'], env);
+      expect(run.code, run.stderr).to.equal(0);
+      expect(run.stdout).to.include('Imported 1 point for 1 host');
+    }
+    const store = SqliteStore.open({ kind: 'sqlite', path: env.SQLITE_PATH, timeoutMs: 1_000 });
+    expect(await listRecords(store, { host: 'win', limit: 10, skip: 0 })).to.deep.equal([
+      { timestamp: 1647033600, total: 8192, free: 2048, used: 6144 },
+      { timestamp: 1647033660, total: 8192, free: 1024, used: 7168 },
+    ]);
+    await store.close();
+  });
+
+  it('refuses a file it cannot read at all with exit code 2 and one line (a missing or UTF-16 one before it opens the store)', async () => {
+    const utf16 = join(dir, 'powershell.csv');
+    await writeFile(utf16, Buffer.concat([Buffer.from([0xff, 0xfe]), Buffer.from('timestamp,total,free,used\r\n1647033600,8192,2048,6144\r\n', 'utf16le')]));
+    const missing = join(dir, 'missing.csv');
+    const header = join(dir, 'header.csv');
+    await writeFile(header, `time,mem\n${'1647033600,8192\n'.repeat(1_000)}`);
+    const expected: Array<[string, RegExp]> = [
+      [utf16, /^\S+powershell\.csv is UTF-16 text: save it as UTF-8 \(iconv -f UTF-16 -t UTF-8\)\.\n$/],
+      [missing, /^cannot read \S+missing\.csv: ENOENT: no such file or directory, open '\S+missing\.csv'\.\n$/],
+      [header, /^\S+header\.csv:1: the header lacks timestamp, total, free, used \(columns: timestamp,total,free,used\[,host\]\)\.\n$/],
+    ];
+    for (const [index, [file, message]] of expected.entries()) {
+      const path = join(dir, `refused-${index}.sqlite`);
+      const run = await cli(['import', file], { SQLITE_PATH: path });
+      expect(run.code, run.stderr).to.equal(2);
+      expect(run.stderr).to.match(message);
+      expect(run.stdout).to.equal('');
+      // The header is read after the store is opened, and nothing is written to it.
+      if (file !== header) expect(existsSync(path), `${path} made for nothing`).to.equal(false);
+    }
   });
 
   it('refuses a file whose format it cannot tell, and prints its version and help', async () => {

@@ -35,8 +35,8 @@ describe('import parsing', () => {
     expect(csv.parse('')).to.deep.equal({ kind: 'skip' });
   });
 
-  it('CSV: a header without the needed columns is reported', () => {
-    expect(new CsvLines('d').parse('time,mem')).to.deep.include({ kind: 'bad' });
+  it('CSV: a header without the needed columns makes the file unreadable, saying what it lacks', () => {
+    expect(new CsvLines('d').parse('time,total,mem')).to.deep.equal({ kind: 'unreadable', reason: 'the header lacks timestamp, free, used (columns: timestamp,total,free,used[,host])' });
   });
 
   it('JSON lines: objects with the same keys', () => {
