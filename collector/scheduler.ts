@@ -9,7 +9,7 @@ import type { Logger } from '../log.js';
 import type { RunReport } from './collect.js';
 import type { JobInput, JobMessage } from './job-messages.js';
 import { emptyStats, type CollectorStats } from './stats.js';
-import { clockSetBack, tickAfterMs } from './ticks.js';
+import { clockSetBack, tickAfterMs, tickTakenAtMs } from './ticks.js';
 
 const JOB = 'collect';
 /** How long stop() waits for a run to finish or cancel before ending its thread. */
@@ -118,8 +118,11 @@ export async function startCollector(
       } else if (bree.workers.has(JOB)) {
         log.warn({ tickMs }, 'previous run still going, tick skipped');
       } else {
-        // Bree copies workerData at each run: this run samples for this tick.
-        input.tickMs = tickMs;
+        // Bree copies workerData at each run: this run samples for this tick, or for
+        // a later one when this timer fired a whole interval or more after its own.
+        input.tickMs = tickTakenAtMs(tickMs, nowMs, collector.intervalMs);
+        lastTickMs = input.tickMs;
+        if (input.tickMs > tickMs) log.warn({ tickMs, takenAtTickMs: input.tickMs }, 'tick taken late (the clock set forward, the machine suspended, or this process held up); its point carries the tick it was taken at');
         void bree.run(JOB);
       }
       scheduleNext();

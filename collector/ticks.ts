@@ -27,3 +27,14 @@ export function tickAfterMs(nowMs: number, lastTickMs: number, intervalMs: numbe
 export function clockSetBack(nowMs: number, dueTickMs: number): boolean {
   return dueTickMs - nowMs > CLOCK_SET_BACK_MS;
 }
+
+/**
+ * The tick a sample taken at `nowMs` for the tick `dueTickMs` carries: that tick,
+ * unless its timer fired a whole interval or more after it. Timers wait on the
+ * monotonic clock, which a wall clock set forward, or a machine suspended, leaves
+ * behind; and a process held up fires them late. The sample is of now, so it
+ * carries the last tick at or before now, not one long past.
+ */
+export function tickTakenAtMs(dueTickMs: number, nowMs: number, intervalMs: number): number {
+  return Math.max(dueTickMs, Math.floor(nowMs / intervalMs) * intervalMs);
+}

@@ -12,7 +12,7 @@ import { InfluxStore } from '../../storage/influx.js';
 import { SqliteStore } from '../../storage/sqlite.js';
 import { sharedInflux, privateInflux } from '../helpers/influx-fixture.js';
 import type { InfluxServer } from '../helpers/influxd.js';
-import { fakedClock } from '../helpers/faked-clock.js';
+import { fakedClock, type FakedClock } from '../helpers/faked-clock.js';
 import { capturingLogger } from '../helpers/logger.js';
 import { freePort } from '../helpers/ports.js';
 import { startSilentServer } from '../helpers/silent-server.js';
@@ -416,26 +416,55 @@ describe('Collector (Bree worker threads, a real influxd, COLLECT_INTERVAL=1s)',
       });
     });
 
-    it('follows the wall clock when it is set back, rather than sample nothing until it catches up', async function () {
-      const clock = await fakedClock(this, join(dir, 'clock-offset'));
-      await withSqliteCollector('clock', clock.env, [], async ({ child, store, output }) => {
+    /**
+     * Runs `collect` on SQLite under a wall clock the test sets (libfaketime), once
+     * it has stored three points; `body` is given the clock, and the stored
+     * timestamps of its host (oldest first), those that pass `filter`, once there
+     * are three.
+     */
+    const withFakedClock = async (
+      context: Mocha.Context,
+      name: string,
+      body: (run: { clock: FakedClock; before: number[]; threeWhere: (what: string, filter: (timestamp: number) => boolean) => Promise<number[]>; stored: () => Promise<number[]>; output: () => string }) => Promise<void>,
+    ): Promise<void> => {
+      const clock = await fakedClock(context, join(dir, `${name}-offset`));
+      await withSqliteCollector(name, clock.env, [], async ({ child, store, output }) => {
         const stored = async (): Promise<number[]> => (await listRecords(store, { host: HOST, limit: 100, skip: 0 })).map((record) => record.timestamp);
-        const before = await waitFor('three points', async () => {
-          if (child.exitCode !== null) throw exitedEarly(child, output());
-          const timestamps = await stored();
-          return timestamps.length >= 3 ? timestamps : undefined;
-        });
+        const threeWhere = (what: string, filter: (timestamp: number) => boolean): Promise<number[]> =>
+          waitFor(what, async () => {
+            if (child.exitCode !== null) throw exitedEarly(child, output());
+            const timestamps = (await stored()).filter(filter);
+            return timestamps.length >= 3 ? timestamps : undefined;
+          });
+        const before = await threeWhere('three points', () => true);
+        await body({ clock, before, threeWhere, stored, output });
+      });
+    };
+
+    it('follows the wall clock when it is set back, rather than sample nothing until it catches up', async function () {
+      await withFakedClock(this, 'clock-back', async ({ clock, before, threeWhere, output }) => {
         // NTP stepping back a clock that ran a minute ahead.
         await clock.set('-60s');
-        const after = await waitFor('three points stamped by the clock as set back', async () => {
-          if (child.exitCode !== null) throw exitedEarly(child, output());
-          const timestamps = (await stored()).filter((timestamp) => timestamp < before[0]!);
-          return timestamps.length >= 3 ? timestamps : undefined;
-        });
+        const after = await threeWhere('three points stamped by the clock as set back', (timestamp) => timestamp < before[0]!);
         expectContiguousSeconds(after);
         expect(after[0], 'the first point after the clock was set back').to.be.within(before.at(-1)! - 60, before.at(-1)! - 55);
         const warnings = output().split('\n').filter((line) => line.includes('"level":40'));
         expect(warnings.map((line) => (JSON.parse(line) as { msg: string }).msg)).to.deep.equal(['the clock was set back; ticks follow it']);
+      });
+    });
+
+    it('stamps the first point after the clock is set forward with the tick it was taken at, not the tick it was due at', async function () {
+      await withFakedClock(this, 'clock-forward', async ({ clock, threeWhere, stored, output }) => {
+        // NTP stepping forward a clock that ran two minutes behind. A tick that fired
+        // before the change (this process's clock is the real one) is at or before
+        // its second; any later one was taken with the clock set forward.
+        await clock.set('+120s');
+        const changedSecond = Math.floor(Date.now() / 1_000);
+        const after = await threeWhere('three points stamped by the clock as set forward', (timestamp) => timestamp > changedSecond + 100);
+        const skipped = (await stored()).filter((timestamp) => timestamp > changedSecond && timestamp <= changedSecond + 100);
+        expect(skipped, 'points taken after the change, stamped with ticks it skipped').to.deep.equal([]);
+        expectContiguousSeconds(after);
+        expect(output()).to.include('"msg":"tick taken late');
       });
     });
 

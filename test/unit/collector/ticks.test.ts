@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { clockSetBack, CLOCK_SET_BACK_MS, nextTickMs, tickAfterMs } from '../../../collector/ticks.js';
+import { clockSetBack, CLOCK_SET_BACK_MS, nextTickMs, tickAfterMs, tickTakenAtMs } from '../../../collector/ticks.js';
 
 describe('nextTickMs', () => {
   const cases: Array<[now: number, interval: number, next: number]> = [
@@ -42,4 +42,21 @@ describe('tickAfterMs: the tick to wait for after the last one', () => {
     expect(clockSetBack(last - CLOCK_SET_BACK_MS - 1, last)).to.equal(true);
     expect(clockSetBack(last + 1, last)).to.equal(false);
   });
+});
+
+describe('tickTakenAtMs: the tick a sample carries', () => {
+  const minute = 60_000;
+  const due = Date.UTC(2026, 0, 1, 12, 1, 0);
+  const cases: Array<[what: string, now: number, carried: number]> = [
+    ['taken on its tick', due + 4, due],
+    ['taken a hair before its tick by the wall clock', due - 3, due],
+    ['taken late by less than an interval', due + minute - 1, due],
+    ['taken a whole interval late', due + minute, due + minute],
+    ['taken an hour late (a clock set forward, a machine resumed)', due + 3_600_000 + 1_234, due + 3_600_000],
+  ];
+  for (const [what, now, carried] of cases) {
+    it(`${what}: ${new Date(carried).toISOString()}`, () => {
+      expect(tickTakenAtMs(due, now, minute)).to.equal(carried);
+    });
+  }
 });
