@@ -138,6 +138,12 @@ const UNIT_MS = { ms: 1, s: 1_000, m: 60_000, h: 3_600_000, d: 86_400_000 } as c
 const WEEK_MS = 7 * UNIT_MS.d;
 /** A page served longer than this would hide whole collection intervals. */
 const MAX_READ_CACHE_MS = UNIT_MS.m;
+/**
+ * The longest duration of any variable. Node's timers wait at most 2^31 - 1 ms
+ * (24.8 days) and fire at once for more: a longer STORE_TIMEOUT would abort every
+ * request at once, a longer COLLECT_INTERVAL fire its ticks in a loop.
+ */
+const MAX_DURATION_MS = 24 * UNIT_MS.d;
 
 /** Parses `1s`, `90s`, `1m`, `2h`; returns milliseconds, or undefined when malformed. */
 export function parseDuration(text: string): number | undefined {
@@ -185,6 +191,10 @@ export function loadConfig(env: Env = process.env): Config {
     const parsed = parseDuration(raw);
     if (parsed === undefined) {
       problems.push(`${name}: expected a duration such as 500ms, 30s, 1m or 1h, got "${raw}"`);
+      return fallback;
+    }
+    if (parsed > MAX_DURATION_MS) {
+      problems.push(`${name}: at most 24d, the longest a timer waits, got "${raw}"`);
       return fallback;
     }
     return parsed;

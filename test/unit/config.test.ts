@@ -95,6 +95,16 @@ describe('loadConfig', () => {
     expect(problemsOf({ COLLECT_INTERVAL: '1500ms' })[0]).to.match(/^COLLECT_INTERVAL:/);
   });
 
+  it('rejects a duration longer than a timer waits (24d), which would fire at once', () => {
+    expect(problemsOf({ STORE_TIMEOUT: '25d', COLLECT_INTERVAL: '30d', RATE_LIMIT_AVERAGE: '1', RATE_LIMIT_PERIOD: '600h' })).to.deep.equal([
+      'STORE_TIMEOUT: at most 24d, the longest a timer waits, got "25d"',
+      'COLLECT_INTERVAL: at most 24d, the longest a timer waits, got "30d"',
+      'RATE_LIMIT_PERIOD: at most 24d, the longest a timer waits, got "600h"',
+    ]);
+    const longest = loadConfig({ STORE_TIMEOUT: '24d', COLLECT_INTERVAL: '24d' });
+    expect([longest.store.timeoutMs, longest.collector.intervalMs]).to.deep.equal([24 * 86_400_000, 24 * 86_400_000]);
+  });
+
   it('reads no variable that ENV_VARS (and so the README) leaves out', () => {
     const read = new Set<string>();
     const spy = new Proxy({ STORE: 'influxdb', INFLUX_API: 'v2', BASIC_AUTH_USERS: '', RATE_LIMIT_AVERAGE: '1' } as Record<string, string>, {
