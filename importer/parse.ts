@@ -94,9 +94,15 @@ export function parseJsonLine(line: string, defaultHost: string): LineResult {
   return toPoint(value as Record<string, unknown>, defaultHost);
 }
 
-/** One line of InfluxDB line protocol; lines of other measurements are skipped. */
+/**
+ * The statements `influx_inspect export` (InfluxDB 1.x's export) writes before its
+ * points: `CREATE DATABASE … WITH NAME …`, and any `CREATE RETENTION POLICY`.
+ */
+const EXPORT_DDL = /^CREATE (DATABASE|RETENTION POLICY) /;
+
+/** One line of InfluxDB line protocol; lines of other measurements, comments and an export's DDL are skipped. */
 export function parseLineProtocol(line: string, defaultHost: string): LineResult {
-  if (line.trim() === '' || line.startsWith('#')) return { kind: 'skip' };
+  if (line.trim() === '' || line.startsWith('#') || EXPORT_DDL.test(line)) return { kind: 'skip' };
   const parts = splitUnescaped(line.trim(), ' ');
   if (parts.length !== 3) return { kind: 'bad', reason: 'not "measurement,tags fields timestamp"' };
   const [series, fieldText, timestamp] = parts as [string, string, string];

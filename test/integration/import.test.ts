@@ -73,7 +73,12 @@ describe('memory-tracker import (the CLI, real stores)', function () {
     const influx = await sharedInflux(this);
     const config = influx.storeConfig();
     const file = join(dir, 'export.lp');
-    await writeFile(file, '# DML\nmemory,host=n1 total=8192i,free=2048i,used=6144i 1647033600000000000\ncpu,host=n1 usage=3 1647033600000000000\nmemory,host=n1 total=8192i,free=1024i,used=7168i 1647033660000000000\n');
+    // As `influx_inspect export` writes it: a header, DDL, then the points.
+    await writeFile(
+      file,
+      '# INFLUXDB EXPORT: 1677-09-21T00:12:43Z - 2262-04-11T23:47:16Z\n# DDL\nCREATE DATABASE memory_tracker WITH NAME autogen\n# DML\n# CONTEXT-DATABASE:memory_tracker\n# CONTEXT-RETENTION-POLICY:autogen\n# writing tsm data\n' +
+        'memory,host=n1 total=8192i,free=2048i,used=6144i 1647033600000000000\ncpu,host=n1 usage=3 1647033600000000000\nmemory,host=n1 total=8192i,free=1024i,used=7168i 1647033660000000000\n',
+    );
     const run = await cli(['import', file], { STORE: 'influxdb', INFLUX_URL: config.url, INFLUX_DATABASE: config.database });
     expect(run.code, run.stderr).to.equal(0);
     expect(run.stdout).to.include('Imported 2 points for 1 host');

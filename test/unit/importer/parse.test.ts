@@ -51,6 +51,9 @@ describe('import parsing', () => {
     expect(parseLineProtocol('memory total=8192i,free=2048i,used=6144i 1647033600', 'default')).to.deep.equal(point(1647033600));
     expect(parseLineProtocol('cpu,host=a usage=1 1647033600', 'd')).to.deep.equal({ kind: 'skip' });
     expect(parseLineProtocol('# comment', 'd')).to.deep.equal({ kind: 'skip' });
+    // `influx_inspect export` writes its DDL before the points.
+    expect(parseLineProtocol('CREATE DATABASE telegraf WITH NAME autogen', 'd')).to.deep.equal({ kind: 'skip' });
+    expect(parseLineProtocol('CREATE RETENTION POLICY "week" ON "telegraf" DURATION 168h REPLICATION 1', 'd')).to.deep.equal({ kind: 'skip' });
     expect(parseLineProtocol('memory,host=a total=8192i', 'd')).to.deep.include({ kind: 'bad' });
     expect(parseLineProtocol('memory,host=a total=x,free=1i,used=1i 1', 'd')).to.deep.include({ kind: 'bad' });
   });
