@@ -105,6 +105,18 @@ describe('memory-tracker import (the CLI, real stores)', function () {
     }
   });
 
+  it('reports a point later than InfluxDB can hold (2262) as a bad line and imports the rest, rather than stop', async function () {
+    const influx = await sharedInflux(this);
+    const config = influx.storeConfig();
+    const file = join(dir, 'far.jsonl');
+    await writeFile(file, '{"timestamp":99999999999,"total":8192,"free":2048,"used":6144}\n{"timestamp":9223372036,"total":8192,"free":1024,"used":7168}\n');
+    const run = await cli(['import', file, '--host', 'far'], { STORE: 'influxdb', INFLUX_URL: config.url, INFLUX_DATABASE: config.database });
+    expect(run.code, run.stderr).to.equal(1);
+    expect(run.stderr).to.equal(`${file}:1: timestamp must be a whole number of seconds, from 1970 to 2262-04-11T23:47:16Z\n`);
+    expect(run.stdout).to.include('Imported 1 point for 1 host');
+    expect(await listRecords(new InfluxStore(config), { host: 'far', limit: 10, skip: 0 })).to.deep.equal([{ timestamp: 9223372036, total: 8192, free: 1024, used: 7168 }]);
+  });
+
   it('stops with exit code 3 and one line, no stack, when the store cannot be opened', async () => {
     const file = join(dir, 'one.csv');
     await writeFile(file, 'timestamp,total,free,used\n1647033600,8192,2048,6144\n');

@@ -3,6 +3,7 @@ import { isDeepStrictEqual } from 'node:util';
 import { StoreUnavailableError } from '../../errors.js';
 import type { MemoryPoint, MemoryRecord, MemoryStore } from '../../storage/types.js';
 import { listRecords } from '../../storage/index.js';
+import { MAX_TIMESTAMP } from '../../storage/point.js';
 import { failureOf } from '../helpers/failure.js';
 
 export interface ContractTarget {
@@ -141,7 +142,8 @@ export function storeContract(target: ContractTarget): void {
 
   it('rejects a point no store can hold with POINT_INVALID', async () => {
     const store = await open();
-    for (const bad of [point('', T0), point('a\nb', T0), { ...point('a', T0), used: 1.5 }, { ...point('a', T0), timestamp: -1 }]) {
+    const pastInfluxDb = { ...point('a', T0), timestamp: MAX_TIMESTAMP + 1 };
+    for (const bad of [point('', T0), point('a\nb', T0), { ...point('a', T0), used: 1.5 }, { ...point('a', T0), timestamp: -1 }, pastInfluxDb]) {
       const error = await failureOf(store.write([bad]));
       expect(error, JSON.stringify(bad)).to.have.property('code', 'POINT_INVALID');
     }
