@@ -10,16 +10,20 @@ import type { MemoryRecord } from './types.js';
  */
 const at = (seconds: number): Date => new Date(seconds * 1_000);
 
-/** The newest `used` of each host (or of `host`) since `fromSeconds`. */
-export function newestFlux(bucket: string, fromSeconds: number, host?: string): ParameterizedQuery {
+/**
+ * The newest `used` of each host (or of `host`) in [fromSeconds, toSeconds]. With an
+ * explicit end: Flux's default one is the server's now, which hides the newest points
+ * of a collector whose clock runs ahead of the server's.
+ */
+export function newestFlux(bucket: string, fromSeconds: number, toSeconds: number, host?: string): ParameterizedQuery {
   return host === undefined
     ? flux`from(bucket: ${bucket})
-  |> range(start: ${at(fromSeconds)})
+  |> range(start: ${at(fromSeconds)}, stop: ${at(toSeconds + 1)})
   |> filter(fn: (r) => r._measurement == ${MEASUREMENT} and r._field == "used")
   |> group(columns: ["host"])
   |> last()`
     : flux`from(bucket: ${bucket})
-  |> range(start: ${at(fromSeconds)})
+  |> range(start: ${at(fromSeconds)}, stop: ${at(toSeconds + 1)})
   |> filter(fn: (r) => r._measurement == ${MEASUREMENT} and r._field == "used" and r.host == ${host})
   |> group(columns: ["host"])
   |> last()`;

@@ -7,7 +7,7 @@ import { tlsFailure } from './http.js';
 import { MEASUREMENT } from './influxql.js';
 import { assertValidPoints } from './point.js';
 import { ALL_STORED, type HostSummary, type ListQuery, type MemoryPoint, type MemoryRecord, type MemoryStore, type WriteReceipt } from './types.js';
-import { findNewest, hostsByNewest, NewestCache, pageInWindows, type Newest } from './window.js';
+import { findNewest, hostsByNewest, NewestCache, pageInWindows, readUpperSeconds, type Newest } from './window.js';
 
 // The client writes each failed write to the console: several lines of plain text on
 // stderr at every collector run while InfluxDB is down, among the JSON log lines.
@@ -89,7 +89,7 @@ export class InfluxV2Store implements MemoryStore {
 
   /** Each host's newest point (or `host`'s) since `fromSeconds`. */
   private latest(fromSeconds: number, host?: string): Promise<Newest[]> {
-    return this.translate(() => this.queries.collectRows(newestFlux(this.config.bucket, fromSeconds, host), timeFromRow));
+    return this.translate(() => this.queries.collectRows(newestFlux(this.config.bucket, fromSeconds, readUpperSeconds(), host), timeFromRow));
   }
 
   /** The client's failures as the store's typed errors: InfluxDB's answers as in influx-errors.ts; the network's pass. */

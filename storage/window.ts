@@ -89,6 +89,16 @@ export interface WindowedQuery<Page> {
 }
 
 /**
+ * Where a read ends when it need not end at a point: a day ahead of this clock
+ * rather than the newest point, which, served from the cache, may be a little old
+ * (the points written since belong in), and rather than now, which a collector whose
+ * clock runs a little ahead of this one is past.
+ */
+export function readUpperSeconds(): number {
+  return Math.floor(Date.now() / 1_000) + 86_400;
+}
+
+/**
  * Reads a page through bounded time windows, as InfluxDB 3 requires and 1.x and 2.x
  * reward: first the window that should hold `skip + limit` points at one per
  * interval, ending at the newest point; when gaps leave too few rows, a window
@@ -100,9 +110,7 @@ export async function pageInWindows<Page>(
   intervalSeconds: number,
   query: WindowedQuery<Page>,
 ): Promise<Page> {
-  // Up to a day ahead rather than the newest point: a newest point served from the
-  // cache may be a little old, and the points written since belong in.
-  const upper = Math.max(newest.time, Math.floor(Date.now() / 1_000) + 86_400);
+  const upper = Math.max(newest.time, readUpperSeconds());
   let span = initialSpanSeconds(limit, skip, intervalSeconds);
   let oldest: number | undefined;
   for (;;) {

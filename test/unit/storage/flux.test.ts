@@ -10,8 +10,8 @@ function generated(): Array<[string, string]> {
   const texts: Array<[string, string]> = [];
   for (const host of HOSTILE_HOSTS) {
     for (const bucket of ['memory_tracker', 'my "bucket"']) {
-      texts.push([`newest, all hosts, ${bucket}`, newestFlux(bucket, 1_700_000_000).toString()]);
-      texts.push([`newest of ${host}`, newestFlux(bucket, 0, host).toString()]);
+      texts.push([`newest, all hosts, ${bucket}`, newestFlux(bucket, 1_700_000_000, 1_800_000_000).toString()]);
+      texts.push([`newest of ${host}`, newestFlux(bucket, 0, 1_800_000_000, host).toString()]);
       texts.push([`oldest of ${host}`, oldestFlux(bucket, host, 1_700_000_000).toString()]);
       texts.push([`page of ${host}`, pageFlux(bucket, host, 1_699_000_000, 1_700_000_000, 10, 3).toString()]);
       texts.push([`large page of ${host}`, pageFlux(bucket, host, 0, 1_800_000_000, 99_999, 9_007_199_254_740_991).toString()]);
@@ -41,10 +41,16 @@ describe("Flux queries, parsed by InfluxData's own parser (WebAssembly)", () => 
     });
   }
 
+  it("ends the newest points' query where it is told, not at the server's now (Flux's default)", () => {
+    for (const text of [newestFlux('b', 0, 1_800_000_000).toString(), newestFlux('b', 0, 1_800_000_000, 'h').toString()]) {
+      expect(text).to.include('range(start: 1970-01-01T00:00:00.000Z, stop: 2027-01-15T08:00:01.000Z)');
+    }
+  });
+
   for (const host of HOSTILE_HOSTS) {
     it(`keeps the host ${JSON.stringify(host)} one string literal, never code`, () => {
       expect(parser.strings(pageFlux('b', host, 0, 1, 10, 0).toString())).to.include(host);
-      expect(parser.strings(newestFlux('b', 0, host).toString())).to.include(host);
+      expect(parser.strings(newestFlux('b', 0, 1, host).toString())).to.include(host);
     });
   }
 });
