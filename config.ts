@@ -228,7 +228,8 @@ export function loadConfig(env: Env = process.env): Config {
     store = { kind: 'sqlite', path, timeoutMs: storeTimeoutMs };
   } else {
     const url = value('INFLUX_URL') ?? 'http://127.0.0.1:8086';
-    if (!isHttpUrl(url)) problems.push(`INFLUX_URL: expected an http:// or https:// URL, got "${url}"`);
+    const urlProblem = influxUrlProblem(url);
+    if (urlProblem !== undefined) problems.push(`INFLUX_URL: ${urlProblem}`);
     const username = value('INFLUX_USERNAME');
     const password = secret('INFLUX_PASSWORD');
     const token = secret('INFLUX_TOKEN');
@@ -329,13 +330,25 @@ function isAddressOrRange(entry: string): boolean {
   return prefix === undefined || (/^\d+$/.test(prefix) && Number(prefix) <= (version === 4 ? 32 : 128));
 }
 
-function isHttpUrl(text: string): boolean {
+/**
+ * Why INFLUX_URL cannot be InfluxDB's base URL, or undefined. Credentials in it
+ * would be written into every log line that names the server (and the URL is not
+ * where the store takes them from); a query or fragment would end up in the middle
+ * of every request's path.
+ */
+function influxUrlProblem(text: string): string | undefined {
+  let url: URL;
   try {
-    const { protocol } = new URL(text);
-    return protocol === 'http:' || protocol === 'https:';
+    url = new URL(text);
   } catch {
-    return false;
+    return `expected an http:// or https:// URL, got "${text}"`;
   }
+  // Before anything that repeats the URL: it would repeat the password too.
+  if (url.username !== '' || url.password !== '') return 'credentials go in INFLUX_USERNAME and INFLUX_PASSWORD (or INFLUX_TOKEN), not in the URL, which the logs name';
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') return `expected an http:// or https:// URL, got ${url.protocol}`;
+  // Not repeated either: InfluxDB 1.x also takes credentials in the query (u, p).
+  if (url.search !== '' || url.hash !== '') return 'expected a base URL, without a query or fragment';
+  return undefined;
 }
 
 function deepFreeze<T extends object>(object: T): T {

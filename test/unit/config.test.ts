@@ -86,6 +86,17 @@ describe('loadConfig', () => {
     expect(problems.join('\n')).to.include('INFLUX_URL').and.include('INFLUX_USERNAME and INFLUX_PASSWORD').and.include('INFLUX_TOKEN');
   });
 
+  it('rejects an INFLUX_URL that carries credentials, a query or a fragment, without repeating it', () => {
+    const cases: Array<[string, string]> = [
+      ['http://admin:s3cret@influxdb:8086', 'INFLUX_URL: credentials go in INFLUX_USERNAME and INFLUX_PASSWORD (or INFLUX_TOKEN), not in the URL, which the logs name'],
+      ['http://influxdb:8086/?u=admin&p=s3cret', 'INFLUX_URL: expected a base URL, without a query or fragment'],
+      ['http://influxdb:8086/#x', 'INFLUX_URL: expected a base URL, without a query or fragment'],
+      ['ftp://influxdb:8086', 'INFLUX_URL: expected an http:// or https:// URL, got ftp:'],
+    ];
+    for (const [url, problem] of cases) expect(problemsOf({ STORE: 'influxdb', INFLUX_URL: url }), url).to.deep.equal([problem]);
+    expect(loadConfig({ STORE: 'influxdb', INFLUX_URL: 'https://influx.example.org/influxdb/' }).store).to.have.property('url', 'https://influx.example.org/influxdb');
+  });
+
   it('rejects an in-memory SQLite database, which the collector could never share', () => {
     expect(problemsOf({ SQLITE_PATH: ':memory:' })[0]).to.match(/^SQLITE_PATH:/);
   });
