@@ -463,7 +463,8 @@ describe('Collector (Bree worker threads, a real influxd, COLLECT_INTERVAL=1s)',
         const after = await threeWhere('three points stamped by the clock as set forward', (timestamp) => timestamp > changedSecond + 100);
         const skipped = (await stored()).filter((timestamp) => timestamp > changedSecond && timestamp <= changedSecond + 100);
         expect(skipped, 'points taken after the change, stamped with ticks it skipped').to.deep.equal([]);
-        expectContiguousSeconds(after);
+        // Not held to one a second: a run late under load skips a tick, as it may anywhere.
+        expect(after.every((timestamp, i) => i === 0 || timestamp > after[i - 1]!), 'in order, none twice').to.equal(true);
         expect(output()).to.include('"msg":"tick taken late');
       });
     });
