@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -12,6 +12,7 @@ import { InfluxStore } from '../../storage/influx.js';
 import { SqliteStore } from '../../storage/sqlite.js';
 import { sharedInflux, privateInflux } from '../helpers/influx-fixture.js';
 import type { InfluxServer } from '../helpers/influxd.js';
+import { startCli } from '../helpers/cli.js';
 import { fakedClock, type FakedClock } from '../helpers/faked-clock.js';
 import { capturingLogger } from '../helpers/logger.js';
 import { freePort } from '../helpers/ports.js';
@@ -288,10 +289,7 @@ describe('Collector (Bree worker threads, a real influxd, COLLECT_INTERVAL=1s)',
 
   describe('as a process (npm run collector)', () => {
     const cli = (args: string[], env: Record<string, string>, nodeOptions: string[] = []): ChildProcess =>
-      spawn(process.execPath, [...nodeOptions, join(process.cwd(), 'dist', 'cli.js'), ...args], {
-        env: { PATH: process.env.PATH, STORE: 'influxdb', COLLECT_INTERVAL: '1s', NODE_NAME: HOST, LOG_LEVEL: 'info', DATA_DIR: join(dir, 'process'), ...env },
-        stdio: ['ignore', 'pipe', 'pipe'],
-      });
+      startCli(args, { STORE: 'influxdb', COLLECT_INTERVAL: '1s', NODE_NAME: HOST, LOG_LEVEL: 'info', DATA_DIR: join(dir, 'process'), ...env }, nodeOptions).child;
     const spawnCollector = (env: Record<string, string>, nodeOptions: string[] = []): ChildProcess => cli(['collect'], env, nodeOptions);
     const healthcheck = async (env: Record<string, string> = {}): Promise<number> => {
       const [code] = await once(cli(['healthcheck', 'collector'], env), 'exit');

@@ -1,5 +1,4 @@
 import { expect } from 'chai';
-import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { connect } from 'node:net';
 import { mkdtemp, rm } from 'node:fs/promises';
@@ -10,6 +9,7 @@ import { InfluxStore } from '../../storage/influx.js';
 import { SqliteStore } from '../../storage/sqlite.js';
 import type { MemoryStore } from '../../storage/types.js';
 import { testListen } from '../helpers/api.js';
+import { startCli } from '../helpers/cli.js';
 import { startDelayProxy } from '../helpers/delay-proxy.js';
 import { request } from '../helpers/http.js';
 import { privateInflux, sharedInflux } from '../helpers/influx-fixture.js';
@@ -146,15 +146,10 @@ describe('API hardening (real server, real stores)', function () {
     const path = join(dir, 'unopenable', 'memory.sqlite');
     await writeNotADatabase(path);
     const apiPort = await freePort();
-    const child = spawn(process.execPath, [join(process.cwd(), 'dist', 'cli.js'), 'serve'], {
-      env: { PATH: process.env.PATH, STORE: 'sqlite', SQLITE_PATH: path, PORT: String(apiPort), BIND_ADDRESS: '127.0.0.1', LOG_LEVEL: 'info' },
-      stdio: ['ignore', 'pipe', 'ignore'],
-    });
-    let stdout = '';
-    child.stdout!.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+    const { child, stdout } = startCli(['serve'], { STORE: 'sqlite', SQLITE_PATH: path, PORT: String(apiPort), BIND_ADDRESS: '127.0.0.1', LOG_LEVEL: 'info' });
     try {
       await waitFor('the API', async () => ((await request(apiPort, 'GET', '/healthz').catch(() => undefined))?.status === 200 ? true : undefined));
-      expect(stdout).to.include('"store not answering at start, answering 503 until it does"');
+      expect(stdout()).to.include('"store not answering at start, answering 503 until it does"');
       const down = await request(apiPort, 'GET', '/memory-logs/');
       expect(down.status).to.equal(503);
       expect(down.body).to.equal('{"detail":"Service unavailable."}');
@@ -196,19 +191,21 @@ describe('API hardening (real server, real stores)', function () {
     await new InfluxStore(config).write([{ host: 'h', timestamp: Math.floor(Date.now() / 1_000), total: 8_192, free: 2_048, used: 6_144 }]);
     const slow = await startDelayProxy(Number(new URL(influx.url).port), 700);
     const apiPort = await freePort();
-    const child = spawn(process.execPath, [join(process.cwd(), 'dist', 'cli.js'), 'serve'], {
-      env: { PATH: process.env.PATH, STORE: 'influxdb', INFLUX_URL: `http://127.0.0.1:${slow.port}`, INFLUX_DATABASE: config.database, PORT: String(apiPort), BIND_ADDRESS: '127.0.0.1', LOG_LEVEL: 'info' },
-      stdio: ['ignore', 'pipe', 'ignore'],
+    const { child, stdout } = startCli(['serve'], {
+      STORE: 'influxdb',
+      INFLUX_URL: `http://127.0.0.1:${slow.port}`,
+      INFLUX_DATABASE: config.database,
+      PORT: String(apiPort),
+      BIND_ADDRESS: '127.0.0.1',
+      LOG_LEVEL: 'info',
     });
-    let stdout = '';
-    child.stdout!.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
     try {
       await waitFor('the API', async () => ((await request(apiPort, 'GET', '/healthz').catch(() => undefined))?.status === 200 ? true : undefined));
       const inFlight = request(apiPort, 'GET', '/memory-logs/');
       await new Promise((resolve) => setTimeout(resolve, 300));
       child.kill('SIGTERM');
       const exited = once(child, 'exit');
-      await waitFor('the shutdown to begin', async () => (stdout.includes('"shutting down"') ? true : undefined));
+      await waitFor('the shutdown to begin', async () => (stdout().includes('"shutting down"') ? true : undefined));
       // Not served: refused, cut, or 503 on a connection that was already open.
       const late = await request(apiPort, 'GET', '/memory-logs/').then((response) => response.status, (error: NodeJS.ErrnoException) => error.code);
       expect(['ECONNREFUSED', 'ECONNRESET', 503]).to.include(late);

@@ -1,6 +1,4 @@
 import { expect } from 'chai';
-import { spawn } from 'node:child_process';
-import { once } from 'node:events';
 import { existsSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -8,23 +6,9 @@ import { join } from 'node:path';
 import { listRecords } from '../../storage/index.js';
 import { InfluxStore } from '../../storage/influx.js';
 import { SqliteStore } from '../../storage/sqlite.js';
+import { runCli } from '../helpers/cli.js';
 import { privateInflux, sharedInflux } from '../helpers/influx-fixture.js';
 import { writeNotADatabase } from '../helpers/sqlite-files.js';
-
-interface Run {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
-async function cli(args: string[], env: Record<string, string>): Promise<Run> {
-  const child = spawn(process.execPath, [join(process.cwd(), 'dist', 'cli.js'), ...args], { env: { PATH: process.env.PATH, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
-  let [stdout, stderr] = ['', ''];
-  child.stdout!.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
-  child.stderr!.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-  const [code] = await once(child, 'exit');
-  return { code: code as number, stdout, stderr };
-}
 
 describe('memory-tracker import (the CLI, real stores)', function () {
   this.timeout(60_000);
@@ -41,12 +25,12 @@ describe('memory-tracker import (the CLI, real stores)', function () {
       ['timestamp,total,free,used', '1647033600,8192,2048,6144', '1647033700,8192,1024,7168', '1647033800,eight,1,1', '', '1647033900,8192,1000,7192', 'x,y'].join('\n'),
     );
     const env = { SQLITE_PATH: join(dir, 'csv.sqlite'), NODE_NAME: 'legacy' };
-    const first = await cli(['import', file], env);
+    const first = await runCli(['import', file], env);
     expect(first.code).to.equal(1);
     expect(first.stderr).to.include(`${file}:4: total is not a whole number of MiB: "eight"`);
     expect(first.stderr).to.include(`${file}:7: 2 cells where the header has 4`);
     expect(first.stdout).to.match(/^Imported 3 points for 1 host from .* 7 lines, 2 bad, 2 skipped\.\n$/);
-    const second = await cli(['import', file], env);
+    const second = await runCli(['import', file], env);
     expect(second.stdout).to.include('Imported 3 points');
     const store = SqliteStore.open({ kind: 'sqlite', path: env.SQLITE_PATH, timeoutMs: 1_000 });
     expect(await listRecords(store, { host: 'legacy', limit: 10, skip: 0 })).to.deep.equal([
@@ -61,7 +45,7 @@ describe('memory-tracker import (the CLI, real stores)', function () {
     const file = join(dir, 'points.jsonl');
     await writeFile(file, '{"timestamp":1647033600,"total":4096,"free":96,"used":4000,"host":"db-1"}\n{"timestamp":"2022-03-11T21:21:00Z","total":4096,"free":96,"used":4000}\n');
     const env = { SQLITE_PATH: join(dir, 'jsonl.sqlite') };
-    const run = await cli(['import', file, '--host', 'db-2'], env);
+    const run = await runCli(['import', file, '--host', 'db-2'], env);
     expect(run.code, run.stderr).to.equal(0);
     expect(run.stdout).to.include('Imported 2 points for 2 hosts');
     const store = SqliteStore.open({ kind: 'sqlite', path: env.SQLITE_PATH, timeoutMs: 1_000 });
@@ -79,7 +63,7 @@ describe('memory-tracker import (the CLI, real stores)', function () {
       '# INFLUXDB EXPORT: 1677-09-21T00:12:43Z - 2262-04-11T23:47:16Z\n# DDL\nCREATE DATABASE memory_tracker WITH NAME autogen\n# DML\n# CONTEXT-DATABASE:memory_tracker\n# CONTEXT-RETENTION-POLICY:autogen\n# writing tsm data\n' +
         'memory,host=n1 total=8192i,free=2048i,used=6144i 1647033600000000000\ncpu,host=n1 usage=3 1647033600000000000\nmemory,host=n1 total=8192i,free=1024i,used=7168i 1647033660000000000\n',
     );
-    const run = await cli(['import', file], { STORE: 'influxdb', INFLUX_URL: config.url, INFLUX_DATABASE: config.database });
+    const run = await runCli(['import', file], { STORE: 'influxdb', INFLUX_URL: config.url, INFLUX_DATABASE: config.database });
     expect(run.code, run.stderr).to.equal(0);
     expect(run.stdout).to.include('Imported 2 points for 1 host');
     expect(await listRecords(new InfluxStore(config), { host: 'n1', limit: 10, skip: 0 })).to.deep.equal([
@@ -96,7 +80,7 @@ describe('memory-tracker import (the CLI, real stores)', function () {
       const now = Math.floor(Date.now() / 1_000);
       const file = join(dir, 'retention.csv');
       await writeFile(file, `timestamp,total,free,used\n1647033600,8192,2048,6144\n1647033660,8192,2048,6144\n${now - 60},8192,1024,7168\n`);
-      const run = await cli(['import', file, '--host', 'n1'], { STORE: 'influxdb', INFLUX_URL: config.url, INFLUX_DATABASE: config.database });
+      const run = await runCli(['import', file, '--host', 'n1'], { STORE: 'influxdb', INFLUX_URL: config.url, INFLUX_DATABASE: config.database });
       expect(run.code, run.stderr).to.equal(1);
       expect(run.stdout, run.stdout).to.match(/^Imported 1 point for 1 host from .* 4 lines, 0 bad, 1 skipped, 2 dropped by the store as older than its retention policy\.\n$/);
       expect(await listRecords(new InfluxStore(config), { host: 'n1', limit: 10, skip: 0 })).to.deep.equal([{ timestamp: now - 60, total: 8192, free: 1024, used: 7168 }]);
@@ -110,7 +94,7 @@ describe('memory-tracker import (the CLI, real stores)', function () {
     const config = influx.storeConfig();
     const file = join(dir, 'far.jsonl');
     await writeFile(file, '{"timestamp":99999999999,"total":8192,"free":2048,"used":6144}\n{"timestamp":9223372036,"total":8192,"free":1024,"used":7168}\n');
-    const run = await cli(['import', file, '--host', 'far'], { STORE: 'influxdb', INFLUX_URL: config.url, INFLUX_DATABASE: config.database });
+    const run = await runCli(['import', file, '--host', 'far'], { STORE: 'influxdb', INFLUX_URL: config.url, INFLUX_DATABASE: config.database });
     expect(run.code, run.stderr).to.equal(1);
     expect(run.stderr).to.equal(`${file}:1: timestamp must be a whole number of seconds, from 1970 to 2262-04-11T23:47:16Z\n`);
     expect(run.stdout).to.include('Imported 1 point for 1 host');
@@ -122,7 +106,7 @@ describe('memory-tracker import (the CLI, real stores)', function () {
     await writeFile(file, 'timestamp,total,free,used\n1647033600,8192,2048,6144\n');
     const path = join(dir, 'not-a-database.sqlite');
     await writeNotADatabase(path);
-    const run = await cli(['import', file], { STORE: 'sqlite', SQLITE_PATH: path });
+    const run = await runCli(['import', file], { STORE: 'sqlite', SQLITE_PATH: path });
     expect(run.code).to.equal(3);
     expect(run.stderr).to.equal('Import stopped: SQLite store unavailable (SQLITE_NOTADB). Points imported so far stay; importing again is safe.\n');
   });
@@ -134,7 +118,7 @@ describe('memory-tracker import (the CLI, real stores)', function () {
     await writeFile(jsonl, '\uFEFF{"timestamp":1647033660,"total":8192,"free":1024,"used":7168}\r\n');
     const env = { SQLITE_PATH: join(dir, 'marked.sqlite') };
     for (const file of [csv, jsonl]) {
-      const run = await cli(['import', file, '--host', 'win'], env);
+      const run = await runCli(['import', file, '--host', 'win'], env);
       expect(run.code, run.stderr).to.equal(0);
       expect(run.stdout).to.include('Imported 1 point for 1 host');
     }
@@ -159,7 +143,7 @@ describe('memory-tracker import (the CLI, real stores)', function () {
     ];
     for (const [index, [file, message]] of expected.entries()) {
       const path = join(dir, `refused-${index}.sqlite`);
-      const run = await cli(['import', file], { SQLITE_PATH: path });
+      const run = await runCli(['import', file], { SQLITE_PATH: path });
       expect(run.code, run.stderr).to.equal(2);
       expect(run.stderr).to.match(message);
       expect(run.stdout).to.equal('');
@@ -169,10 +153,10 @@ describe('memory-tracker import (the CLI, real stores)', function () {
   });
 
   it('refuses a file whose format it cannot tell, and prints its version and help', async () => {
-    const unknown = await cli(['import', join(dir, 'data.bin')], {});
+    const unknown = await runCli(['import', join(dir, 'data.bin')], {});
     expect(unknown.code).to.equal(2);
     expect(unknown.stderr).to.include('--format');
-    expect((await cli(['--version'], {})).stdout.trim()).to.match(/^\d+\.\d+\.\d+$/);
-    expect((await cli(['--help'], {})).stdout).to.include('import FILE');
+    expect((await runCli(['--version'], {})).stdout.trim()).to.match(/^\d+\.\d+\.\d+$/);
+    expect((await runCli(['--help'], {})).stdout).to.include('import FILE');
   });
 });

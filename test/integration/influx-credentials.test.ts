@@ -1,5 +1,4 @@
 import { expect } from 'chai';
-import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { startCollector } from '../../collector/scheduler.js';
@@ -11,6 +10,7 @@ import { InfluxStore } from '../../storage/influx.js';
 import type { MemoryPoint } from '../../storage/types.js';
 import { testListen } from '../helpers/api.js';
 import { caseDirs } from '../helpers/case-dirs.js';
+import { startCli } from '../helpers/cli.js';
 import { request } from '../helpers/http.js';
 import { privateInflux } from '../helpers/influx-fixture.js';
 import type { InfluxCredentials, InfluxServer } from '../helpers/influxd.js';
@@ -136,28 +136,22 @@ describe('InfluxDB refusing the service (a real influxd with authentication on)'
   it('`serve` says at start that InfluxDB refused it, and why, without the password', async () => {
     const apiPort = await freePort();
     const password = `not-it-${randomBytes(4).toString('hex')}`;
-    const child = spawn(process.execPath, [join(process.cwd(), 'dist', 'cli.js'), 'serve'], {
-      env: {
-        PATH: process.env.PATH,
-        STORE: 'influxdb',
-        INFLUX_URL: influx.url,
-        INFLUX_DATABASE: 'memory',
-        INFLUX_USERNAME: 'admin',
-        INFLUX_PASSWORD: password,
-        PORT: String(apiPort),
-        BIND_ADDRESS: '127.0.0.1',
-        LOG_LEVEL: 'info',
-      },
-      stdio: ['ignore', 'pipe', 'ignore'],
+    const { child, stdout, stderr } = startCli(['serve'], {
+      STORE: 'influxdb',
+      INFLUX_URL: influx.url,
+      INFLUX_DATABASE: 'memory',
+      INFLUX_USERNAME: 'admin',
+      INFLUX_PASSWORD: password,
+      PORT: String(apiPort),
+      BIND_ADDRESS: '127.0.0.1',
+      LOG_LEVEL: 'info',
     });
-    let stdout = '';
-    child.stdout!.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
     try {
-      const line = await waitFor('the start-up refusal', async () => stdout.split('\n').find((text) => text.includes('store refused the API at start')));
+      const line = await waitFor('the start-up refusal', async () => stdout().split('\n').find((text) => text.includes('store refused the API at start')));
       const logged = JSON.parse(line) as { level: number; err: { message: string } };
       expect(logged.level).to.equal(50);
       expect(logged.err.message).to.match(/^InfluxDB answered 401: /);
-      expect(stdout).not.to.include(password);
+      expect(stdout() + stderr()).not.to.include(password);
     } finally {
       child.kill('SIGKILL');
     }

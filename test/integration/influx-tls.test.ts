@@ -1,5 +1,4 @@
 import { expect } from 'chai';
-import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -7,6 +6,7 @@ import { join } from 'node:path';
 import { listRecords } from '../../storage/index.js';
 import { InfluxStore } from '../../storage/influx.js';
 import { InfluxV2Store } from '../../storage/influx-v2.js';
+import { startCli } from '../helpers/cli.js';
 import { failureOf } from '../helpers/failure.js';
 import { privateInflux, sharedInflux } from '../helpers/influx-fixture.js';
 import type { InfluxServer } from '../helpers/influxd.js';
@@ -63,35 +63,29 @@ describe('InfluxDB over TLS (a real influxd serving https, with a certificate of
 
   it('collects and serves through it once NODE_EXTRA_CA_CERTS names the CA (`all`, as a process: its run threads too)', async () => {
     const apiPort = await freePort();
-    const child = spawn(process.execPath, [join(process.cwd(), 'dist', 'cli.js'), 'all'], {
-      env: {
-        PATH: process.env.PATH,
-        NODE_EXTRA_CA_CERTS: certificate.certificatePath,
-        STORE: 'influxdb',
-        INFLUX_URL: influx.url,
-        INFLUX_DATABASE: 'tls',
-        COLLECT_INTERVAL: '1s',
-        NODE_NAME: 'tls-host',
-        DATA_DIR: join(dir, 'service'),
-        PORT: String(apiPort),
-        BIND_ADDRESS: '127.0.0.1',
-        LOG_LEVEL: 'warn',
-      },
-      stdio: ['ignore', 'pipe', 'pipe'],
+    const { child, stdout, stderr } = startCli(['all'], {
+      NODE_EXTRA_CA_CERTS: certificate.certificatePath,
+      STORE: 'influxdb',
+      INFLUX_URL: influx.url,
+      INFLUX_DATABASE: 'tls',
+      COLLECT_INTERVAL: '1s',
+      NODE_NAME: 'tls-host',
+      DATA_DIR: join(dir, 'service'),
+      PORT: String(apiPort),
+      BIND_ADDRESS: '127.0.0.1',
+      LOG_LEVEL: 'warn',
     });
-    let output = '';
-    child.stdout!.on('data', (chunk: Buffer) => (output += chunk.toString()));
-    child.stderr!.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    const output = (): string => stdout() + stderr();
     try {
       const records = await waitFor('two points collected and served over TLS', async () => {
-        if (child.exitCode !== null) throw new Error(`the service exited with code ${child.exitCode}: ${output}`);
+        if (child.exitCode !== null) throw new Error(`the service exited with code ${child.exitCode}: ${output()}`);
         const response = await fetch(`http://127.0.0.1:${apiPort}/memory-logs/?limit=2`).catch(() => undefined);
         const body = response?.status === 200 ? ((await response.json()) as Array<{ timestamp: number }>) : [];
         return body.length === 2 ? body : undefined;
       });
       expect(records[1]!.timestamp - records[0]!.timestamp).to.equal(1);
       expect((await fetch(`http://127.0.0.1:${apiPort}/readyz`)).status).to.equal(200);
-      expect(output, 'no warning or error').to.equal('');
+      expect(output(), 'no warning or error').to.equal('');
     } finally {
       child.kill('SIGTERM');
       await once(child, 'exit');

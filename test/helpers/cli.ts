@@ -1,0 +1,33 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { once } from 'node:events';
+import { join } from 'node:path';
+
+/** The built CLI as a child process, with what it has written so far. */
+export interface CliProcess {
+  readonly child: ChildProcess;
+  stdout(): string;
+  stderr(): string;
+}
+
+/**
+ * Starts `node [nodeOptions] dist/cli.js args` as a user would: with only PATH and
+ * `env` in its environment, so that nothing of the test run's own (INFLUX_URL,
+ * REQUIRE_*) reaches it.
+ */
+export function startCli(args: readonly string[], env: Readonly<Record<string, string>>, nodeOptions: readonly string[] = []): CliProcess {
+  const child = spawn(process.execPath, [...nodeOptions, join(process.cwd(), 'dist', 'cli.js'), ...args], {
+    env: { PATH: process.env.PATH, ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let [stdout, stderr] = ['', ''];
+  child.stdout!.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+  child.stderr!.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+  return { child, stdout: () => stdout, stderr: () => stderr };
+}
+
+/** Runs the CLI to its end: its exit code and all it wrote ('close' comes after its output is read, 'exit' may not). */
+export async function runCli(args: readonly string[], env: Readonly<Record<string, string>>): Promise<{ code: number; stdout: string; stderr: string }> {
+  const cli = startCli(args, env);
+  const [code] = (await once(cli.child, 'close')) as [number];
+  return { code, stdout: cli.stdout(), stderr: cli.stderr() };
+}
