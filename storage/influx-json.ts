@@ -28,13 +28,26 @@ export type Rows = ReadonlyArray<ReadonlyArray<unknown>>;
  */
 const PASSING_STATEMENT_ERRORS = /^(query-timeout limit exceeded|max-concurrent-queries limit exceeded|query interrupted)/;
 
+/** The prefix of a statement's error, as seriesOf words it. */
+const REFUSED = 'InfluxDB refused the query: ';
+
+/**
+ * InfluxDB's max-select-buckets (`[coordinator]`), when `error` is seriesOf's
+ * error for its refusal of a query with more GROUP BY time buckets than that.
+ */
+export function bucketLimit(error: unknown): number | undefined {
+  if (!(error instanceof StoreRequestError) || !error.message.startsWith(REFUSED)) return undefined;
+  const limit = /^max-select-buckets limit exceeded: \(\d+\/(\d+)\)$/.exec(error.message.slice(REFUSED.length))?.[1];
+  return limit === undefined ? undefined : Number(limit);
+}
+
 /** The series of one statement's result; a statement InfluxDB refused throws. */
 export function seriesOf(result: StatementResult): readonly Series[] {
   if (result.error !== undefined) {
     // A database that does not exist yet simply holds no points.
     if (/database not found/i.test(result.error)) return [];
     if (PASSING_STATEMENT_ERRORS.test(result.error)) throw new StoreUnavailableError(`InfluxDB gave up the query: ${result.error}`);
-    throw new StoreRequestError(`InfluxDB refused the query: ${result.error}`);
+    throw new StoreRequestError(`${REFUSED}${result.error}`);
   }
   return result.series ?? [];
 }

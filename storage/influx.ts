@@ -5,7 +5,7 @@ import { bucketAt, type BucketCount } from './counts.js';
 import { countQuery, newestQuery, oldestQuery, pageBoundsQuery, pageQuery, rangeQuery, toLine, type Position } from './influxql.js';
 import { bodyText, HttpClient, tlsFailure, type HttpResponse } from './http.js';
 import { CHECK_INFLUX_URL, influxAnswerError, pointsBeyondRetention } from './influx-errors.js';
-import { chunkRecords, cutShort, joinChunks, parseResults, rowsToJson, seriesOf, type Rows, type Series } from './influx-json.js';
+import { bucketLimit, chunkRecords, cutShort, joinChunks, parseResults, rowsToJson, seriesOf, type Rows, type Series } from './influx-json.js';
 import { assertValidPoints } from './point.js';
 import { ALL_STORED, STREAM_ABOVE_ROWS, type HostSummary, type JsonBody, type ListQuery, type MemoryPoint, type MemoryStore, type RequestOptions, type WriteReceipt } from './types.js';
 import { findNewest, hostsByNewest, NewestCache, pageInWindows, type Newest } from './window.js';
@@ -299,13 +299,6 @@ function failureReason(error: unknown, timeout: AbortSignal, callerSignal: Abort
   if (timeout.aborted) return `no answer within ${timeoutMs} ms`;
   if (callerSignal?.aborted) return 'no answer before its caller stopped waiting';
   return tlsFailure(error) ?? 'unreachable';
-}
-
-/** InfluxDB's max-select-buckets, when `error` is its refusal of a query with more buckets than that. */
-function bucketLimit(error: unknown): number | undefined {
-  if (!(error instanceof StoreRequestError)) return undefined;
-  const limit = /: max-select-buckets limit exceeded: \(\d+\/(\d+)\)$/.exec(error.message)?.[1];
-  return limit === undefined ? undefined : Number(limit);
 }
 
 function bucketCount(row: ReadonlyArray<unknown>): BucketCount<number> {

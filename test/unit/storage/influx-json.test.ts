@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import { StoreRequestError, StoreUnavailableError } from '../../../errors.js';
-import { chunkRecords, cutShort, joinChunks } from '../../../storage/influx-json.js';
+import { bucketLimit, chunkRecords, cutShort, joinChunks, seriesOf } from '../../../storage/influx-json.js';
 
 /** A piece of InfluxDB 1.x's chunked answer, as influxd writes it (epoch=s). */
 function piece(values: string, extra = ''): string {
@@ -91,5 +91,22 @@ describe('cutShort: an answer cut at max-row-limit', () => {
     expect(cutShort([{ series: [{ columns: [], values: [], partial: true }] }])).to.equal(true);
     expect(cutShort([{ series: [], partial: true }])).to.equal(true);
     expect(cutShort([{ series: [{ columns: [], values: [] }] }, { error: 'x' }])).to.equal(false);
+  });
+});
+
+describe("bucketLimit: InfluxDB's max-select-buckets, read from its refusal", () => {
+  const refusal = (error: string): unknown => {
+    try {
+      seriesOf({ error });
+    } catch (caught) {
+      return caught;
+    }
+    return undefined;
+  };
+
+  it('reads the limit from the refusal seriesOf throws, and from nothing else', () => {
+    expect(bucketLimit(refusal('max-select-buckets limit exceeded: (141/100)'))).to.equal(100);
+    expect(bucketLimit(refusal('max-select-series limit exceeded: (5/2)'))).to.equal(undefined);
+    expect(bucketLimit(new StoreUnavailableError('InfluxDB refused the query: max-select-buckets limit exceeded: (141/100)'))).to.equal(undefined);
   });
 });
