@@ -31,14 +31,17 @@ const PASSING_STATEMENT_ERRORS = /^(query-timeout limit exceeded|max-concurrent-
 /** The prefix of a statement's error, as seriesOf words it. */
 const REFUSED = 'InfluxDB refused the query: ';
 
+/** The `[coordinator]` limits a query that exceeds them is refused for, naming the limit. */
+export type QueryLimit = 'max-select-buckets' | 'max-select-series';
+
 /**
- * InfluxDB's max-select-buckets (`[coordinator]`), when `error` is seriesOf's
- * error for its refusal of a query with more GROUP BY time buckets than that.
+ * The server's `setting` (`[coordinator]`), when `error` is seriesOf's error for
+ * its refusal of a query that exceeds that limit: `<setting> limit exceeded: (N/limit)`.
  */
-export function bucketLimit(error: unknown): number | undefined {
+export function refusedLimit(error: unknown, setting: QueryLimit): number | undefined {
   if (!(error instanceof StoreRequestError) || !error.message.startsWith(REFUSED)) return undefined;
-  const limit = /^max-select-buckets limit exceeded: \(\d+\/(\d+)\)$/.exec(error.message.slice(REFUSED.length))?.[1];
-  return limit === undefined ? undefined : Number(limit);
+  const refusal = /^(max-select-[a-z]+) limit exceeded: \(\d+\/(\d+)\)$/.exec(error.message.slice(REFUSED.length));
+  return refusal?.[1] === setting ? Number(refusal[2]) : undefined;
 }
 
 /** The series of one statement's result; a statement InfluxDB refused throws. */

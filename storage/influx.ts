@@ -2,10 +2,10 @@ import { StoreRequestError, StoreUnavailableError } from '../errors.js';
 import type { InfluxStoreConfig } from '../config.js';
 import type { IncomingMessage } from 'node:http';
 import { bucketAt, type BucketCount } from './counts.js';
-import { countQuery, newestQuery, oldestQuery, pageBoundsQuery, pageQuery, rangeQuery, toLine, type Position } from './influxql.js';
+import { countQuery, HOSTS_QUERY, newestQuery, oldestQuery, pageBoundsQuery, pageQuery, rangeQuery, toLine, type Position } from './influxql.js';
 import { bodyText, HttpClient, tlsFailure, type HttpResponse } from './http.js';
 import { CHECK_INFLUX_URL, influxAnswerError, pointsBeyondRetention } from './influx-errors.js';
-import { bucketLimit, chunkRecords, cutShort, joinChunks, parseResults, rowsToJson, seriesOf, type Rows, type Series } from './influx-json.js';
+import { chunkRecords, cutShort, joinChunks, parseResults, refusedLimit, rowsToJson, seriesOf, type Rows, type Series } from './influx-json.js';
 import { assertValidPoints } from './point.js';
 import { ALL_STORED, STREAM_ABOVE_ROWS, type HostSummary, type JsonBody, type ListQuery, type MemoryPoint, type MemoryStore, type RequestOptions, type WriteReceipt } from './types.js';
 import { findNewest, hostsByNewest, NewestCache, pageInWindows, type Newest } from './window.js';
@@ -50,6 +50,8 @@ export class InfluxStore implements MemoryStore {
   private readonly newest = new NewestCache();
   /** The server's max-select-buckets, once a count has met it ([coordinator] in its configuration; 0, none, by default). */
   private maxCountBuckets: number | undefined;
+  /** The server's max-select-series, once a query across hosts has met it ([coordinator]; 0, none, by default). */
+  private maxSelectSeries: number | undefined;
 
   constructor(private readonly config: InfluxStoreConfig) {
     this.headers = authorization(config);
@@ -138,9 +140,34 @@ export class InfluxStore implements MemoryStore {
     this.http.close();
   }
 
-  /** Each host's newest point (or `host`'s) since `fromSeconds`. */
+  /**
+   * Each host's newest point (or `host`'s) since `fromSeconds`. A query across more
+   * hosts than the server's max-select-series is refused: the limit is learnt from
+   * the refusal, and the hosts are then asked in groups of that many.
+   */
   private async latest(fromSeconds: number, host?: string): Promise<Newest[]> {
-    return (await this.query(newestQuery(fromSeconds, host))).flatMap((series) => {
+    if (host !== undefined || this.maxSelectSeries === undefined) {
+      try {
+        return await this.newestIn(newestQuery(fromSeconds, host));
+      } catch (error) {
+        const limit = host === undefined ? refusedLimit(error, 'max-select-series') : undefined;
+        if (limit === undefined) throw error;
+        this.maxSelectSeries = limit;
+      }
+    }
+    const groupSize = this.maxSelectSeries;
+    const hosts = (await this.select(HOSTS_QUERY)).map(([, name]) => String(name));
+    const newest: Newest[] = [];
+    // One group at a time: thousands of hosts must not become thousands of requests at once.
+    for (let start = 0; start < hosts.length; start += groupSize) {
+      newest.push(...(await this.newestIn(newestQuery(fromSeconds, hosts.slice(start, start + groupSize)))));
+    }
+    return newest;
+  }
+
+  /** The newest point of each series a newestQuery answers. */
+  private async newestIn(query: string): Promise<Newest[]> {
+    return (await this.query(query)).flatMap((series) => {
       const time = series.values[0]?.[0];
       const tagged = series.tags?.host;
       return tagged !== undefined && typeof time === 'number' ? [{ host: tagged, time }] : [];
@@ -213,7 +240,7 @@ export class InfluxStore implements MemoryStore {
     } catch (error) {
       // The server's max-select-buckets, learnt from its refusal: counted again in
       // buckets few enough (each longer, so the page's OFFSET within one is larger).
-      const limit = bucketLimit(error);
+      const limit = refusedLimit(error, 'max-select-buckets');
       if (limit === undefined || limit === this.maxCountBuckets) throw error;
       this.maxCountBuckets = limit;
       bucketSeconds = this.countBucketSeconds(fromSeconds, toSeconds);

@@ -24,10 +24,17 @@ export function quote(value: string): string {
 
 const hostFilter = (host: string | undefined): string => (host === undefined ? '' : ` AND "host" = ${quote(host)}`);
 
-/** The newest point of each host (or of `host`) at or after `fromSeconds`. */
-export function newestQuery(fromSeconds: number, host?: string): string {
-  return `SELECT last("used") FROM "${MEASUREMENT}" WHERE time >= ${fromSeconds}s${hostFilter(host)} GROUP BY "host"`;
+/** Each of `hosts`: a list rather than a regular expression, which would have to escape them. */
+const hostsFilter = (hosts: readonly string[]): string => ` AND (${hosts.map((host) => `"host" = ${quote(host)}`).join(' OR ')})`;
+
+/** The newest point of each host (or of `host`, or of each of `hosts`) at or after `fromSeconds`. */
+export function newestQuery(fromSeconds: number, host?: string | readonly string[]): string {
+  const filter = typeof host === 'object' ? hostsFilter(host) : hostFilter(host);
+  return `SELECT last("used") FROM "${MEASUREMENT}" WHERE time >= ${fromSeconds}s${filter} GROUP BY "host"`;
 }
+
+/** Every host with points, as one series of ["host", host] rows: a list of names InfluxDB keeps apart from the points, so it scans none. */
+export const HOSTS_QUERY = `SHOW TAG VALUES FROM "${MEASUREMENT}" WITH KEY = "host"`;
 
 /** The oldest point of `host` at or before `toSeconds`. */
 export function oldestQuery(host: string, toSeconds: number): string {

@@ -34,14 +34,14 @@ export class InfluxServer {
   /**
    * `auth` turns InfluxDB's authentication on, as a production server has it;
    * `queryTimeout` sets its own limit on a query's time (none by default), and
-   * `maxRowLimit` and `maxSelectBuckets` its limits on answers; `tls` serves https
+   * `maxRowLimit`, `maxSelectBuckets` and `maxSelectSeries` its limits on answers; `tls` serves https
    * with that certificate instead of http (query() then cannot reach it).
    */
-  static async start({ auth = false, queryTimeout = '0s', tls, maxRowLimit = 0, maxSelectBuckets = 0 }: InfluxServerOptions = {}): Promise<InfluxServer> {
+  static async start({ auth = false, queryTimeout = '0s', tls, maxRowLimit = 0, maxSelectBuckets = 0, maxSelectSeries = 0 }: InfluxServerOptions = {}): Promise<InfluxServer> {
     const dir = await mkdtemp(join(tmpdir(), 'mt-influxd-'));
     const [httpPort, rpcPort] = [await freePort(), await freePort()];
     const configPath = join(dir, 'influxdb.conf');
-    await writeFile(configPath, influxdConfig(dir, httpPort, rpcPort, { auth, queryTimeout, tls, maxRowLimit, maxSelectBuckets }));
+    await writeFile(configPath, influxdConfig(dir, httpPort, rpcPort, { auth, queryTimeout, tls, maxRowLimit, maxSelectBuckets, maxSelectSeries }));
     const admin = auth ? { username: 'admin', password: randomBytes(9).toString('hex') } : undefined;
     const server = new InfluxServer(dir, httpPort, configPath, admin, tls);
     await server.resume();
@@ -124,6 +124,8 @@ export interface InfluxServerOptions {
   readonly maxRowLimit?: number;
   /** GROUP BY time buckets past which a query is refused (0: no limit, InfluxDB's default). */
   readonly maxSelectBuckets?: number;
+  /** Series past which a query is refused (0: no limit, InfluxDB's default). */
+  readonly maxSelectSeries?: number;
 }
 
 export interface InfluxCredentials {
@@ -173,7 +175,7 @@ function influxdConfig(
   dir: string,
   httpPort: number,
   rpcPort: number,
-  { auth, queryTimeout, tls, maxRowLimit, maxSelectBuckets }: Required<Omit<InfluxServerOptions, 'tls'>> & Pick<InfluxServerOptions, 'tls'>,
+  { auth, queryTimeout, tls, maxRowLimit, maxSelectBuckets, maxSelectSeries }: Required<Omit<InfluxServerOptions, 'tls'>> & Pick<InfluxServerOptions, 'tls'>,
 ): string {
   return `reporting-disabled = true
 bind-address = "127.0.0.1:${rpcPort}"
@@ -189,6 +191,7 @@ bind-address = "127.0.0.1:${rpcPort}"
 [coordinator]
   query-timeout = "${queryTimeout}"
   max-select-buckets = ${maxSelectBuckets}
+  max-select-series = ${maxSelectSeries}
 
 [retention]
   enabled = false

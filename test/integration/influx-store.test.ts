@@ -29,11 +29,11 @@ describe('InfluxStore (a real influxd, InfluxQL over HTTP)', function () {
     });
   });
 
-  describe('on an InfluxDB that limits answers: whole ones cut past 3 rows, 30 time buckets a query ([http] max-row-limit, [coordinator] max-select-buckets)', () => {
+  describe('on an InfluxDB that limits answers: whole ones cut past 3 rows, 30 time buckets and 2 series a query ([http] max-row-limit, [coordinator] max-select-buckets and max-select-series)', () => {
     let cutting: InfluxServer;
     before(async function () {
       this.timeout(60_000);
-      cutting = await privateInflux(this, { maxRowLimit: 3, maxSelectBuckets: 30 });
+      cutting = await privateInflux(this, { maxRowLimit: 3, maxSelectBuckets: 30, maxSelectSeries: 2 });
     });
     after(async () => cutting?.destroy());
     storeContract({

@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import { StoreRequestError, StoreUnavailableError } from '../../../errors.js';
-import { bucketLimit, chunkRecords, cutShort, joinChunks, seriesOf } from '../../../storage/influx-json.js';
+import { chunkRecords, cutShort, joinChunks, refusedLimit, seriesOf } from '../../../storage/influx-json.js';
 
 /** A piece of InfluxDB 1.x's chunked answer, as influxd writes it (epoch=s). */
 function piece(values: string, extra = ''): string {
@@ -94,7 +94,7 @@ describe('cutShort: an answer cut at max-row-limit', () => {
   });
 });
 
-describe("bucketLimit: InfluxDB's max-select-buckets, read from its refusal", () => {
+describe("refusedLimit: InfluxDB's max-select-buckets and max-select-series, read from its refusal", () => {
   const refusal = (error: string): unknown => {
     try {
       seriesOf({ error });
@@ -105,8 +105,11 @@ describe("bucketLimit: InfluxDB's max-select-buckets, read from its refusal", ()
   };
 
   it('reads the limit from the refusal seriesOf throws, and from nothing else', () => {
-    expect(bucketLimit(refusal('max-select-buckets limit exceeded: (141/100)'))).to.equal(100);
-    expect(bucketLimit(refusal('max-select-series limit exceeded: (5/2)'))).to.equal(undefined);
-    expect(bucketLimit(new StoreUnavailableError('InfluxDB refused the query: max-select-buckets limit exceeded: (141/100)'))).to.equal(undefined);
+    expect(refusedLimit(refusal('max-select-buckets limit exceeded: (141/100)'), 'max-select-buckets')).to.equal(100);
+    expect(refusedLimit(refusal('max-select-series limit exceeded: (5/2)'), 'max-select-series')).to.equal(2);
+    expect(refusedLimit(refusal('max-select-series limit exceeded: (5/2)'), 'max-select-buckets')).to.equal(undefined);
+    expect(refusedLimit(refusal('max-select-buckets limit exceeded: (141/100)'), 'max-select-series')).to.equal(undefined);
+    expect(refusedLimit(refusal('max-select-point limit exceeed: (141/100)'), 'max-select-buckets')).to.equal(undefined);
+    expect(refusedLimit(new StoreUnavailableError('InfluxDB refused the query: max-select-buckets limit exceeded: (141/100)'), 'max-select-buckets')).to.equal(undefined);
   });
 });

@@ -17,6 +17,12 @@ describe('InfluxQL and line protocol text', () => {
     expect(newestQuery(0, "x' OR '1'='1")).to.include(`"host" = 'x\\' OR \\'1\\'=\\'1'`);
   });
 
+  it("asks for a group of hosts' newest points as one condition, each host quoted", () => {
+    expect(newestQuery(100, ['a', "o'neil"])).to.equal(
+      `SELECT last("used") FROM "memory" WHERE time >= 100s AND ("host" = 'a' OR "host" = 'o\\'neil') GROUP BY "host"`,
+    );
+  });
+
   it('bounds every page query in time on both sides', () => {
     expect(pageQuery('h', 100, 200, 10, 3)).to.equal(
       `SELECT "total", "free", "used" FROM "memory" WHERE time >= 100s AND time <= 200s AND "host" = 'h' ORDER BY time DESC LIMIT 10 OFFSET 3`,
