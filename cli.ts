@@ -14,8 +14,9 @@ Commands:
   collect             the collector alone (npm run collector)
   import FILE         import history into the configured store, from CSV or JSON
                       lines (timestamp,total,free,used[,host]) or InfluxDB line
-                      protocol; idempotent. Options: --format csv|jsonl|lp (default:
-                      by the file's extension), --host NAME (for rows without one)
+                      protocol, gzipped or not (FILE -: standard input); idempotent.
+                      Options: --format csv|jsonl|lp (default: by the file's
+                      extension), --host NAME (for rows without one)
   healthcheck [api|collector]
                       exit 0 when the local API answers /healthz, or when the
                       collector finished a run recently (the Docker HEALTHCHECK)
@@ -110,9 +111,10 @@ async function healthcheck(args: readonly string[], config: Config): Promise<num
 }
 
 /**
- * Exit codes: 0 all imported, 1 some points were not (bad lines, or points older
- * than the store's retention policy keeps; the rest is imported), 2 usage or a file
- * it cannot read at all (nothing imported), 3 store.
+ * Exit codes: 0 all imported, 1 some points were not (bad lines, points older
+ * than the store's retention policy keeps, or input that could not be read to its
+ * end; the rest is imported), 2 usage or input it cannot read at all (nothing
+ * imported), 3 store.
  */
 async function runImport(args: readonly string[], config: Config): Promise<number> {
   let parsed;
@@ -122,35 +124,37 @@ async function runImport(args: readonly string[], config: Config): Promise<numbe
     console.error(`${(error as Error).message}\n\n${USAGE}`);
     return 2;
   }
-  const [{ formatOf }, { checkImportFile, importFile }, { openStore }] = await Promise.all([import('./importer/parse.js'), import('./importer/run.js'), import('./storage/index.js')]);
+  const [{ formatOf }, { importPoints }, { openImportSource, STDIN }, { openStore }] = await Promise.all([
+    import('./importer/parse.js'),
+    import('./importer/run.js'),
+    import('./importer/source.js'),
+    import('./storage/index.js'),
+  ]);
   const file = parsed.positionals[0];
-  const format = parsed.values.format ?? (file === undefined ? undefined : formatOf(file));
+  const format = parsed.values.format ?? (file === undefined || file === STDIN ? undefined : formatOf(file));
   if (file === undefined || (format !== 'csv' && format !== 'jsonl' && format !== 'lp')) {
-    console.error(file === undefined ? `import needs a FILE.\n\n${USAGE}` : `Cannot tell the format of ${file}: give --format csv, jsonl or lp.`);
+    const what = file === STDIN ? 'standard input' : file;
+    console.error(what === undefined ? `import needs a FILE.\n\n${USAGE}` : `Cannot tell the format of ${what}: give --format csv, jsonl or lp.`);
     return 2;
   }
   const started = Date.now();
   try {
-    // Before the store is opened: a SQLite file would be made for nothing.
-    await checkImportFile(file);
-  } catch (error) {
-    console.error(`${(error as Error).message}.`);
-    return 2;
-  }
-  const store = await openStore(config.store);
-  try {
-    const summary = await importFile(file, store, {
+    const source = await openImportSource(file);
+    const summary = await importPoints(source, () => openStore(config.store), {
       format,
       defaultHost: parsed.values.host ?? config.collector.host,
-      onBadLine: (line, reason) => console.error(`${file}:${line}: ${reason}`),
+      onBadLine: (line, reason) => console.error(`${source.name}:${line}: ${reason}`),
       onProgress: (lines, points) => process.stderr.write(`… ${points.toLocaleString('en')} points imported, line ${lines.toLocaleString('en')}\n`),
     });
+    if (summary.unreadable !== undefined) console.error(`${source.name}:${summary.unreadable.afterLine + 1}: cannot read further: ${summary.unreadable.reason}`);
     console.log(
-      `Imported ${summary.points.toLocaleString('en')} point${summary.points === 1 ? '' : 's'} for ${summary.hosts} host${summary.hosts === 1 ? '' : 's'} from ${file} ` +
+      `Imported ${summary.points.toLocaleString('en')} point${summary.points === 1 ? '' : 's'} for ${summary.hosts} host${summary.hosts === 1 ? '' : 's'} from ${source.name} ` +
         `in ${((Date.now() - started) / 1_000).toFixed(1)} s: ${summary.lines.toLocaleString('en')} line${summary.lines === 1 ? '' : 's'}, ${summary.bad} bad, ${summary.skipped} skipped` +
-        (summary.beyondRetention > 0 ? `, ${summary.beyondRetention.toLocaleString('en')} dropped by the store as older than its retention policy.` : '.'),
+        (summary.beyondRetention > 0 ? `, ${summary.beyondRetention.toLocaleString('en')} dropped by the store as older than its retention policy` : '') +
+        (summary.unreadable !== undefined ? `; the rest of ${source.name} could not be read` : '') +
+        '.',
     );
-    return summary.bad > 0 || summary.beyondRetention > 0 ? 1 : 0;
+    return summary.bad > 0 || summary.beyondRetention > 0 || summary.unreadable !== undefined ? 1 : 0;
   } catch (error) {
     if (error instanceof ImportFileError) {
       console.error(`${error.message}.`);
@@ -158,8 +162,6 @@ async function runImport(args: readonly string[], config: Config): Promise<numbe
     }
     console.error(`Import stopped: ${(error as Error).message}. Points imported so far stay; importing again is safe.`);
     return 3;
-  } finally {
-    await store.close();
   }
 }
 

@@ -45,8 +45,9 @@ export class StoreRequestError extends AppError {
 }
 
 /**
- * A file the import cannot read at all, so nothing of it is imported: missing or
- * unreadable, UTF-16 text, or a CSV file whose header lacks the needed columns.
+ * Input the import cannot read at all, so nothing of it is imported: a file missing
+ * or unreadable, UTF-16 text, gzip data that is not, a terminal for standard input,
+ * or CSV whose header lacks the needed columns.
  */
 export class ImportFileError extends AppError {
   readonly code = 'IMPORT_FILE_UNREADABLE';

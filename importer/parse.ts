@@ -14,11 +14,12 @@ export type LineResult =
 
 const FIELDS = ['timestamp', 'total', 'free', 'used'] as const;
 
-/** The format of a file by its name: .csv, .jsonl/.ndjson/.json, .lp/.line/.txt. */
+/** The format of a file by its name: .csv, .jsonl/.ndjson/.json, .lp/.line/.txt, each also with .gz after it. */
 export function formatOf(path: string): ImportFormat | undefined {
-  if (/\.csv$/i.test(path)) return 'csv';
-  if (/\.(jsonl|ndjson|json)$/i.test(path)) return 'jsonl';
-  if (/\.(lp|line|txt)$/i.test(path)) return 'lp';
+  const name = path.replace(/\.gz$/i, '');
+  if (/\.csv$/i.test(name)) return 'csv';
+  if (/\.(jsonl|ndjson|json)$/i.test(name)) return 'jsonl';
+  if (/\.(lp|line|txt)$/i.test(name)) return 'lp';
   return undefined;
 }
 

@@ -1,9 +1,8 @@
-import { createReadStream } from 'node:fs';
-import { open } from 'node:fs/promises';
 import { createInterface } from 'node:readline';
 import { ImportFileError } from '../errors.js';
 import type { MemoryStore, MemoryPoint } from '../storage/types.js';
 import { CsvLines, parseJsonLine, parseLineProtocol, type ImportFormat, type LineResult } from './parse.js';
+import type { ImportSource } from './source.js';
 
 export interface ImportSummary {
   readonly lines: number;
@@ -14,6 +13,8 @@ export interface ImportSummary {
   readonly hosts: number;
   readonly bad: number;
   readonly skipped: number;
+  /** Why the input could not be read past `afterLine` (a cut gzip file, a read error): the points before it are imported. */
+  readonly unreadable: { readonly afterLine: number; readonly reason: string } | undefined;
 }
 
 export interface ImportOptions {
@@ -28,51 +29,27 @@ export interface ImportOptions {
 const BATCH = 5_000;
 const PROGRESS_EVERY_MS = 2_000;
 
-/** Byte order marks of UTF-16 text (little- and big-endian), which the import does not read. */
-const UTF16_MARKS: ReadonlyArray<readonly [number, number]> = [
-  [0xff, 0xfe],
-  [0xfe, 0xff],
-];
-
 /**
- * Throws ImportFileError for a file the import cannot read at all (missing, not
- * readable, UTF-16 text as Windows PowerShell 5 writes by default), before anything
- * else is opened: every line of it would be bad.
+ * Streams points into the store, in batches. A point already there (same host and
+ * timestamp) is overwritten with the same values: importing twice changes nothing.
+ * Bad lines are reported with their number and skipped; a CSV header without the
+ * needed columns (the first line that is not blank) ends the import with
+ * ImportFileError. The store is opened for the first batch and closed here, so
+ * input without a single point never touches it.
  */
-export async function checkImportFile(path: string): Promise<void> {
-  let first: Buffer;
-  try {
-    const file = await open(path);
-    try {
-      ({ buffer: first } = await file.read({ buffer: Buffer.alloc(2), position: 0 }));
-    } finally {
-      await file.close();
-    }
-  } catch (error) {
-    throw new ImportFileError(`cannot read ${path}: ${(error as Error).message}`, { cause: error });
-  }
-  if (UTF16_MARKS.some(([a, b]) => first[0] === a && first[1] === b)) {
-    throw new ImportFileError(`${path} is UTF-16 text: save it as UTF-8 (iconv -f UTF-16 -t UTF-8)`);
-  }
-}
-
-/**
- * Streams a file of points into the store, in batches. A point already there (same
- * host and timestamp) is overwritten with the same values: importing twice changes
- * nothing. Bad lines are reported with their number and skipped; a CSV header
- * without the needed columns (the first line that is not blank) ends the import
- * with ImportFileError before anything is written.
- */
-export async function importFile(path: string, store: MemoryStore, options: ImportOptions): Promise<ImportSummary> {
+export async function importPoints(source: ImportSource, openStore: () => Promise<MemoryStore>, options: ImportOptions): Promise<ImportSummary> {
   const csv = new CsvLines(options.defaultHost);
   const parse = (line: string): LineResult =>
     options.format === 'csv' ? csv.parse(line) : options.format === 'jsonl' ? parseJsonLine(line, options.defaultHost) : parseLineProtocol(line, options.defaultHost);
   const hosts = new Set<string>();
+  let store: MemoryStore | undefined;
   let batch: MemoryPoint[] = [];
   let [lines, points, beyondRetention, bad, skipped] = [0, 0, 0, 0, 0];
+  let unreadable: ImportSummary['unreadable'];
   let lastProgress = Date.now();
   const flush = async (): Promise<void> => {
     if (batch.length === 0) return;
+    store ??= await openStore();
     const receipt = await store.write(batch);
     points += batch.length - receipt.beyondRetention;
     beyondRetention += receipt.beyondRetention;
@@ -82,24 +59,39 @@ export async function importFile(path: string, store: MemoryStore, options: Impo
       lastProgress = Date.now();
     }
   };
-  for await (const text of createInterface({ input: createReadStream(path, 'utf8'), crlfDelay: Infinity })) {
-    lines++;
-    // A UTF-8 byte order mark (as Excel and Windows editors write) is not part of the data.
-    const line = lines === 1 && text.startsWith('\uFEFF') ? text.slice(1) : text;
-    const result = parse(line);
-    if (result.kind === 'point') {
-      batch.push(result.point);
-      hosts.add(result.point.host);
-      if (batch.length >= BATCH) await flush();
-    } else if (result.kind === 'unreadable') {
-      throw new ImportFileError(`${path}:${lines}: ${result.reason}`);
-    } else if (result.kind === 'bad') {
-      bad++;
-      options.onBadLine(lines, result.reason);
-    } else {
-      skipped++;
+  const input = createInterface({ input: source.bytes, crlfDelay: Infinity })[Symbol.asyncIterator]();
+  try {
+    for (;;) {
+      let next: IteratorResult<string>;
+      try {
+        next = await input.next();
+      } catch (error) {
+        // The input failed, not the store: the points read before it are still imported.
+        unreadable = { afterLine: lines, reason: (error as Error).message };
+        break;
+      }
+      if (next.done) break;
+      lines++;
+      // A UTF-8 byte order mark (as Excel and Windows editors write) is not part of the data.
+      const line = lines === 1 && next.value.startsWith('\uFEFF') ? next.value.slice(1) : next.value;
+      const result = parse(line);
+      if (result.kind === 'point') {
+        batch.push(result.point);
+        hosts.add(result.point.host);
+        if (batch.length >= BATCH) await flush();
+      } else if (result.kind === 'unreadable') {
+        throw new ImportFileError(`${source.name}:${lines}: ${result.reason}`);
+      } else if (result.kind === 'bad') {
+        bad++;
+        options.onBadLine(lines, result.reason);
+      } else {
+        skipped++;
+      }
     }
+    await flush();
+  } finally {
+    source.bytes.destroy();
+    await store?.close();
   }
-  await flush();
-  return { lines, points, beyondRetention, hosts: hosts.size, bad, skipped };
+  return { lines, points, beyondRetention, hosts: hosts.size, bad, skipped, unreadable };
 }

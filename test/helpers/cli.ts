@@ -12,13 +12,14 @@ export interface CliProcess {
 /**
  * Starts `node [nodeOptions] dist/cli.js args` as a user would: with only PATH and
  * `env` in its environment, so that nothing of the test run's own (INFLUX_URL,
- * REQUIRE_*) reaches it.
+ * REQUIRE_*) reaches it. Its standard input is `input` when given, else nothing.
  */
-export function startCli(args: readonly string[], env: Readonly<Record<string, string>>, nodeOptions: readonly string[] = []): CliProcess {
+export function startCli(args: readonly string[], env: Readonly<Record<string, string>>, nodeOptions: readonly string[] = [], input?: Buffer): CliProcess {
   const child = spawn(process.execPath, [...nodeOptions, join(process.cwd(), 'dist', 'cli.js'), ...args], {
     env: { PATH: process.env.PATH, ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
+    stdio: [input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'],
   });
+  child.stdin?.end(input);
   let [stdout, stderr] = ['', ''];
   child.stdout!.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
   child.stderr!.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
@@ -26,8 +27,8 @@ export function startCli(args: readonly string[], env: Readonly<Record<string, s
 }
 
 /** Runs the CLI to its end: its exit code and all it wrote ('close' comes after its output is read, 'exit' may not). */
-export async function runCli(args: readonly string[], env: Readonly<Record<string, string>>): Promise<{ code: number; stdout: string; stderr: string }> {
-  const cli = startCli(args, env);
+export async function runCli(args: readonly string[], env: Readonly<Record<string, string>>, input?: Buffer): Promise<{ code: number; stdout: string; stderr: string }> {
+  const cli = startCli(args, env, [], input);
   const [code] = (await once(cli.child, 'close')) as [number];
   return { code, stdout: cli.stdout(), stderr: cli.stderr() };
 }

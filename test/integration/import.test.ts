@@ -3,12 +3,16 @@ import { existsSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { gzipSync } from 'node:zlib';
 import { listRecords } from '../../storage/index.js';
 import { InfluxStore } from '../../storage/influx.js';
 import { SqliteStore } from '../../storage/sqlite.js';
 import { runCli } from '../helpers/cli.js';
 import { privateInflux, sharedInflux } from '../helpers/influx-fixture.js';
 import { writeNotADatabase } from '../helpers/sqlite-files.js';
+
+/** Points the import writes at a time (importer/run.ts): a cut file must be read past more than one batch. */
+const BATCH_POINTS = 5_000;
 
 describe('memory-tracker import (the CLI, real stores)', function () {
   this.timeout(60_000);
@@ -130,7 +134,7 @@ describe('memory-tracker import (the CLI, real stores)', function () {
     await store.close();
   });
 
-  it('refuses a file it cannot read at all with exit code 2 and one line (a missing or UTF-16 one before it opens the store)', async () => {
+  it('refuses a file it cannot read at all with exit code 2 and one line, without opening the store', async () => {
     const utf16 = join(dir, 'powershell.csv');
     await writeFile(utf16, Buffer.concat([Buffer.from([0xff, 0xfe]), Buffer.from('timestamp,total,free,used\r\n1647033600,8192,2048,6144\r\n', 'utf16le')]));
     const missing = join(dir, 'missing.csv');
@@ -147,9 +151,65 @@ describe('memory-tracker import (the CLI, real stores)', function () {
       expect(run.code, run.stderr).to.equal(2);
       expect(run.stderr).to.match(message);
       expect(run.stdout).to.equal('');
-      // The header is read after the store is opened, and nothing is written to it.
-      if (file !== header) expect(existsSync(path), `${path} made for nothing`).to.equal(false);
+      expect(existsSync(path), `${path} made for nothing`).to.equal(false);
     }
+  });
+
+  it('reads gzip data, told by its first bytes, whatever the name', async () => {
+    const lines = ['# DML', '# CONTEXT-DATABASE: memory_tracker', 'memory,host=gz total=8192i,free=2048i,used=6144i 1647033600000000000'];
+    const compressed = join(dir, 'export.lp.gz');
+    await writeFile(compressed, gzipSync(lines.join('\n')));
+    const misnamed = join(dir, 'compressed.csv');
+    await writeFile(misnamed, gzipSync('timestamp,total,free,used,host\n1647033660,8192,1024,7168,gz\n'));
+    const env = { SQLITE_PATH: join(dir, 'gzip.sqlite') };
+    for (const file of [compressed, misnamed]) {
+      const run = await runCli(['import', file], env);
+      expect(run.code, run.stderr).to.equal(0);
+      expect(run.stdout).to.include(`Imported 1 point for 1 host from ${file}`);
+    }
+    const store = SqliteStore.open({ kind: 'sqlite', path: env.SQLITE_PATH, timeoutMs: 1_000 });
+    expect(await listRecords(store, { host: 'gz', limit: 10, skip: 0 })).to.deep.equal([
+      { timestamp: 1647033600, total: 8192, free: 2048, used: 6144 },
+      { timestamp: 1647033660, total: 8192, free: 1024, used: 7168 },
+    ]);
+    await store.close();
+  });
+
+  it('imports a cut gzip file as far as it can be read, never the cut line, says where it stopped, and exits 1', async () => {
+    const count = 12_000;
+    const text = Array.from({ length: count }, (_, i) => `{"timestamp":${1_647_033_600 + 60 * i},"total":65536,"free":${1_000 + i},"used":${64_536 - i},"host":"cut"}`).join('\n');
+    const whole = gzipSync(text);
+    const file = join(dir, 'cut.jsonl.gz');
+    await writeFile(file, whole.subarray(0, Math.floor(whole.length * 0.7)));
+    const env = { SQLITE_PATH: join(dir, 'cut.sqlite') };
+    const run = await runCli(['import', file], env);
+    expect(run.code, run.stderr).to.equal(1);
+    const imported = Number(/^Imported ([\d,]+) points/.exec(run.stdout)?.[1]?.replace(/,/g, ''));
+    expect(imported).to.be.above(BATCH_POINTS).and.below(count);
+    expect(run.stderr).to.equal(`${file}:${imported + 1}: cannot read further: unexpected end of file\n`);
+    expect(run.stdout).to.include(`${imported.toLocaleString('en')} lines, 0 bad, 0 skipped; the rest of ${file} could not be read.`);
+    const store = SqliteStore.open({ kind: 'sqlite', path: env.SQLITE_PATH, timeoutMs: 1_000 });
+    const stored = await listRecords(store, { host: 'cut', limit: 99_999, skip: 0 });
+    await store.close();
+    // Every whole line, and nothing of the cut one.
+    expect(stored).to.deep.equal(Array.from({ length: imported }, (_, i) => ({ timestamp: 1_647_033_600 + 60 * i, total: 65_536, free: 1_000 + i, used: 64_536 - i })));
+  });
+
+  it('reads standard input for -, whose format --format must give', async () => {
+    const env = { SQLITE_PATH: join(dir, 'stdin.sqlite') };
+    const points = gzipSync('{"timestamp":1647033600,"total":4096,"free":96,"used":4000}\n');
+    const unknown = await runCli(['import', '-'], env, points);
+    expect(unknown.code).to.equal(2);
+    expect(unknown.stderr).to.equal('Cannot tell the format of standard input: give --format csv, jsonl or lp.\n');
+    const run = await runCli(['import', '-', '--format', 'jsonl', '--host', 'piped'], env, points);
+    expect(run.code, run.stderr).to.equal(0);
+    expect(run.stdout).to.match(/^Imported 1 point for 1 host from \(standard input\) in /);
+    const bad = await runCli(['import', '-', '--format', 'csv'], env, Buffer.from('timestamp,total,free,used\n1647033660,8192,x,1\n'));
+    expect(bad.code).to.equal(1);
+    expect(bad.stderr).to.equal('(standard input):2: free is not a whole number of MiB: "x"\n');
+    const store = SqliteStore.open({ kind: 'sqlite', path: env.SQLITE_PATH, timeoutMs: 1_000 });
+    expect(await listRecords(store, { host: 'piped', limit: 10, skip: 0 })).to.deep.equal([{ timestamp: 1647033600, total: 4096, free: 96, used: 4000 }]);
+    await store.close();
   });
 
   it('refuses a file whose format it cannot tell, and prints its version and help', async () => {

@@ -6,6 +6,7 @@ const point = (timestamp: number, host = 'default') => ({ kind: 'point', point: 
 describe('import parsing', () => {
   it('tells formats by extension', () => {
     expect(['a.csv', 'a.jsonl', 'a.ndjson', 'a.lp', 'a.txt', 'a.bin'].map(formatOf)).to.deep.equal(['csv', 'jsonl', 'jsonl', 'lp', 'lp', undefined]);
+    expect(['export.lp.gz', 'a.CSV.GZ', 'a.gz', 'a.gz.csv'].map(formatOf)).to.deep.equal(['lp', 'csv', undefined, 'csv']);
   });
 
   const timestamps: Array<[unknown, number | undefined]> = [

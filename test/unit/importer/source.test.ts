@@ -1,0 +1,59 @@
+import { expect } from 'chai';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Readable } from 'node:stream';
+import { text } from 'node:stream/consumers';
+import { gzipSync } from 'node:zlib';
+import { openImportSource } from '../../../importer/source.js';
+import { failureOf } from '../../helpers/failure.js';
+
+/** Standard input as the import would find it: these pieces, from a pipe or a terminal. */
+function stdinOf(pieces: readonly Buffer[], isTTY = false): NodeJS.ReadStream {
+  return Object.assign(Readable.from(pieces, { objectMode: false }), { isTTY }) as unknown as NodeJS.ReadStream;
+}
+
+describe('openImportSource: the bytes the import reads', () => {
+  let dir: string;
+  before(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'mt-source-'));
+  });
+  after(async () => rm(dir, { recursive: true, force: true }));
+
+  it('passes plain text through whole, and names a file by its path', async () => {
+    const file = join(dir, 'plain.csv');
+    await writeFile(file, 'timestamp,total,free,used\n1,2,1,1\n');
+    const source = await openImportSource(file);
+    expect(source.name).to.equal(file);
+    expect(await text(source.bytes)).to.equal('timestamp,total,free,used\n1,2,1,1\n');
+  });
+
+  it('decompresses gzip told by its first two bytes, even when they come one at a time', async () => {
+    const compressed = gzipSync('memory,host=a total=2i,free=1i,used=1i 1\n');
+    const pieces = [compressed.subarray(0, 1), compressed.subarray(1, 2), compressed.subarray(2)];
+    const source = await openImportSource('-', stdinOf(pieces));
+    expect(source.name).to.equal('(standard input)');
+    expect(await text(source.bytes)).to.equal('memory,host=a total=2i,free=1i,used=1i 1\n');
+  });
+
+  it('reads empty input and a single byte as they are', async () => {
+    expect(await text((await openImportSource('-', stdinOf([]))).bytes)).to.equal('');
+    expect(await text((await openImportSource('-', stdinOf([Buffer.from('x')]))).bytes)).to.equal('x');
+  });
+
+  it('refuses UTF-16 text, compressed or not, a terminal, gzip that is not, and a missing file, as IMPORT_FILE_UNREADABLE', async () => {
+    const utf16 = Buffer.concat([Buffer.from([0xff, 0xfe]), Buffer.from('timestamp\r\n', 'utf16le')]);
+    const refusals: Array<[() => Promise<unknown>, string]> = [
+      [() => openImportSource('-', stdinOf([utf16])), '(standard input) is UTF-16 text: save it as UTF-8 (iconv -f UTF-16 -t UTF-8)'],
+      [() => openImportSource('-', stdinOf([gzipSync(utf16)])), '(standard input) is UTF-16 text: save it as UTF-8 (iconv -f UTF-16 -t UTF-8)'],
+      [() => openImportSource('-', stdinOf([], true)), '- reads standard input, which is a terminal here: pipe the points into it (… | import - --format lp)'],
+      [() => openImportSource('-', stdinOf([Buffer.from([0x1f, 0x8b, 0, 0, 0, 0])])), 'cannot decompress (standard input): unknown compression method'],
+      [() => openImportSource(join(dir, 'missing.lp')), `cannot read ${join(dir, 'missing.lp')}: ENOENT: no such file or directory, open '${join(dir, 'missing.lp')}'`],
+    ];
+    for (const [opening, message] of refusals) {
+      const error = (await failureOf(opening())) as { code?: string; message?: string };
+      expect(error.code, message).to.equal('IMPORT_FILE_UNREADABLE');
+      expect(error.message).to.equal(message);
+    }
+  });
+});
