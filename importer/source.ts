@@ -1,5 +1,6 @@
 import { createReadStream } from 'node:fs';
-import { Readable } from 'node:stream';
+import { once } from 'node:events';
+import { pipeline, Readable } from 'node:stream';
 import { createGunzip } from 'node:zlib';
 import { ImportFileError } from '../errors.js';
 
@@ -34,8 +35,9 @@ export async function openImportSource(file: string, stdin: NodeJS.ReadStream = 
   if (file === STDIN && stdin.isTTY) throw new ImportFileError(`${STDIN} reads standard input, which is a terminal here: pipe the points into it (… | import ${STDIN} --format lp)`);
   let bytes = await peeked(file === STDIN ? stdin : createReadStream(file), (reason) => `cannot read ${name}: ${reason}`);
   if (startsWith(bytes.first, GZIP_MAGIC)) {
-    const gunzip = createGunzip();
-    bytes.stream.on('error', (error) => gunzip.destroy(error)).pipe(gunzip);
+    // pipeline: a failure of either ends both, and so does the import's end (which
+    // destroys the last), so that no file or pipe is left open behind it.
+    const gunzip = pipeline(bytes.stream, createGunzip(), () => undefined);
     bytes = await peeked(gunzip, (reason) => `cannot decompress ${name}: ${reason}`);
   }
   if (UTF16_MARKS.some((mark) => startsWith(bytes.first, mark))) {
@@ -46,28 +48,32 @@ export async function openImportSource(file: string, stdin: NodeJS.ReadStream = 
 }
 
 /**
- * A stream's first bytes (at least as many as a mark is long, unless it is
- * shorter), read ahead, and a stream of all its bytes, those included.
+ * A stream's first bytes (as many as a mark is long, unless it is shorter), read
+ * ahead, and the stream with them put back: the same stream, so that ending it
+ * closes its file or pipe at once.
  */
 async function peeked(source: Readable, failure: (reason: string) => string): Promise<{ first: Buffer; stream: Readable }> {
-  const pieces = source[Symbol.asyncIterator]() as AsyncIterator<Buffer>;
   const head: Buffer[] = [];
-  let ended = false;
+  let length = 0;
   try {
-    while (!ended && Buffer.concat(head).length < GZIP_MAGIC.length) {
-      const next = await pieces.next();
-      if (next.done) ended = true;
-      else head.push(next.value);
+    while (length < GZIP_MAGIC.length && !source.readableEnded) {
+      const piece = source.read() as Buffer | null;
+      if (piece !== null) {
+        head.push(piece);
+        length += piece.length;
+        continue;
+      }
+      const waiting = new AbortController();
+      await Promise.race([once(source, 'readable', { signal: waiting.signal }), once(source, 'end', { signal: waiting.signal })]).finally(() => waiting.abort());
     }
   } catch (error) {
+    source.destroy();
     throw new ImportFileError(failure((error as Error).message), { cause: error });
   }
-  async function* all(): AsyncGenerator<Buffer> {
-    yield* head;
-    if (ended) return;
-    for (let next = await pieces.next(); !next.done; next = await pieces.next()) yield next.value;
-  }
-  return { first: Buffer.concat(head), stream: Readable.from(all(), { objectMode: false }) };
+  const first = Buffer.concat(head);
+  if (source.readableEnded) return { first, stream: Readable.from(length > 0 ? [first] : [], { objectMode: false }) };
+  if (length > 0) source.unshift(first);
+  return { first, stream: source };
 }
 
 function startsWith(bytes: Buffer, prefix: readonly number[]): boolean {

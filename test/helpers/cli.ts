@@ -1,6 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { join } from 'node:path';
+import type { Readable } from 'node:stream';
 
 /** The built CLI as a child process, with what it has written so far. */
 export interface CliProcess {
@@ -12,14 +13,16 @@ export interface CliProcess {
 /**
  * Starts `node [nodeOptions] dist/cli.js args` as a user would: with only PATH and
  * `env` in its environment, so that nothing of the test run's own (INFLUX_URL,
- * REQUIRE_*) reaches it. Its standard input is `input` when given, else nothing.
+ * REQUIRE_*) reaches it. Its standard input is `input` when given (a stream's for as
+ * long as the stream lasts), else nothing.
  */
-export function startCli(args: readonly string[], env: Readonly<Record<string, string>>, nodeOptions: readonly string[] = [], input?: Buffer): CliProcess {
+export function startCli(args: readonly string[], env: Readonly<Record<string, string>>, nodeOptions: readonly string[] = [], input?: Buffer | Readable): CliProcess {
   const child = spawn(process.execPath, [...nodeOptions, join(process.cwd(), 'dist', 'cli.js'), ...args], {
     env: { PATH: process.env.PATH, ...env },
     stdio: [input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'],
   });
-  child.stdin?.end(input);
+  if (Buffer.isBuffer(input)) child.stdin!.end(input);
+  else input?.pipe(child.stdin!);
   let [stdout, stderr] = ['', ''];
   child.stdout!.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
   child.stderr!.on('data', (chunk: Buffer) => (stderr += chunk.toString()));

@@ -1,13 +1,15 @@
 import { expect } from 'chai';
 import { existsSync } from 'node:fs';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { once } from 'node:events';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { PassThrough } from 'node:stream';
 import { gzipSync } from 'node:zlib';
 import { listRecords } from '../../storage/index.js';
 import { InfluxStore } from '../../storage/influx.js';
 import { SqliteStore } from '../../storage/sqlite.js';
-import { runCli } from '../helpers/cli.js';
+import { runCli, startCli } from '../helpers/cli.js';
 import { privateInflux, sharedInflux } from '../helpers/influx-fixture.js';
 import { writeNotADatabase } from '../helpers/sqlite-files.js';
 
@@ -210,6 +212,26 @@ describe('memory-tracker import (the CLI, real stores)', function () {
     const store = SqliteStore.open({ kind: 'sqlite', path: env.SQLITE_PATH, timeoutMs: 1_000 });
     expect(await listRecords(store, { host: 'piped', limit: 10, skip: 0 })).to.deep.equal([{ timestamp: 1647033600, total: 4096, free: 96, used: 4000 }]);
     await store.close();
+  });
+
+  it('stops reading standard input when the store fails, rather than wait for the rest of it', async () => {
+    const notAFile = join(dir, 'a-directory.sqlite');
+    await mkdir(notAFile);
+    const input = new PassThrough();
+    // More than a batch, so the store is opened and fails while the input is still open.
+    input.write(`timestamp,total,free,used\n${Array.from({ length: 6_000 }, (_, i) => `${1_647_033_600 + 60 * i},8192,2048,6144\n`).join('')}`);
+    try {
+      const cli = startCli(['import', '-', '--format', 'csv'], { SQLITE_PATH: notAFile }, [], input);
+      // A bound on a hang, not a speed: the process ends at once or waits for ever.
+      const hung = setTimeout(() => cli.child.kill('SIGKILL'), 20_000);
+      const [code, signal] = (await once(cli.child, 'close')) as [number | null, string | null];
+      clearTimeout(hung);
+      expect(signal, 'still waiting for the rest of standard input').to.equal(null);
+      expect(code, cli.stderr()).to.equal(3);
+      expect(cli.stderr()).to.match(/^Import stopped: .*importing again is safe\.\n$/);
+    } finally {
+      input.end();
+    }
   });
 
   it('refuses a file whose format it cannot tell, and prints its version and help', async () => {
