@@ -13,28 +13,53 @@ export interface HttpRequest {
 }
 
 /**
+ * How long an idle connection is kept for the next request: less than the idle
+ * timeouts of servers and of what may stand between (InfluxDB 2.x's 3 minutes, a
+ * Swarm service address's 15, a proxy's minute or less), past which a connection is
+ * closed, or silently forgotten, under a request about to use it. Node's own agent
+ * for https keeps 5 s; undici keeps 4 s, for the same reason.
+ */
+const IDLE_CONNECTION_MS = 4_000;
+
+/**
  * A small HTTP client on node:http with keep-alive. Not fetch: each collector run
  * is a new worker thread, and loading fetch's implementation there cost about
  * 240 ms of CPU per run against about 35 ms for node:http when profiled.
  */
 export class HttpClient {
-  private readonly agent = new Agent({ keepAlive: true, maxSockets: 32 });
+  private readonly agent = new Agent({ keepAlive: true, maxSockets: 32, timeout: IDLE_CONNECTION_MS });
   private https: Promise<typeof import('node:https')> | undefined;
 
-  /** Sends a request and resolves with the response as soon as its head is in: the body is the caller's to read. */
-  async open(url: URL, { method, headers = {}, body, signal }: HttpRequest): Promise<IncomingMessage> {
+  /**
+   * Sends a request and resolves with the response as soon as its head is in: the
+   * body is the caller's to read. A kept connection that the server closed as the
+   * request went out (a reset on a reused socket, as Node's documentation of
+   * `reusedSocket` describes) is not the server's failure: the request is sent once
+   * more, on a new connection. Both stores' requests may be repeated: a query reads,
+   * and writing a point again overwrites it with the same values.
+   */
+  async open(url: URL, request: HttpRequest): Promise<IncomingMessage> {
+    try {
+      return await this.openOnce(url, request);
+    } catch (error) {
+      if (!(error instanceof StaleConnectionError)) throw error;
+      return this.openOnce(url, request, { fresh: true });
+    }
+  }
+
+  private async openOnce(url: URL, { method, headers = {}, body, signal }: HttpRequest, { fresh = false } = {}): Promise<IncomingMessage> {
     signal.throwIfAborted();
     // TLS is loaded only for an https:// store.
     const send = url.protocol === 'https:' ? (await (this.https ??= import('node:https'))).request : httpRequest;
     const agent = url.protocol === 'https:' ? undefined : this.agent;
     const payload = body === undefined ? undefined : Buffer.from(body, 'utf8');
+    const allHeaders = payload === undefined ? headers : { ...headers, 'Content-Length': String(payload.length) };
     return new Promise((resolve, reject) => {
-      const request = send(
-        url,
-        { method, agent, signal, headers: payload === undefined ? headers : { ...headers, 'Content-Length': String(payload.length) } },
-        resolve,
-      );
-      request.on('error', reject);
+      // `fresh`: a connection of its own, closed after the answer, rather than the next kept one, which may be as stale.
+      const request = send(url, { method, agent: fresh ? false : agent, signal, headers: allHeaders }, resolve);
+      request.on('error', (error: NodeJS.ErrnoException) => {
+        reject(request.reusedSocket && error.code === 'ECONNRESET' ? new StaleConnectionError(error) : error);
+      });
       request.end(payload);
     });
   }
@@ -47,6 +72,13 @@ export class HttpClient {
 
   close(): void {
     this.agent.destroy();
+  }
+}
+
+/** A kept connection reset under a request: the server had closed it. */
+class StaleConnectionError extends Error {
+  constructor(reset: Error) {
+    super(reset.message, { cause: reset });
   }
 }
 

@@ -1,0 +1,88 @@
+import { expect } from 'chai';
+import { once } from 'node:events';
+import { createServer as createHttpServer } from 'node:http';
+import { createServer, type AddressInfo, type Server, type Socket } from 'node:net';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { HttpClient } from '../../../storage/http.js';
+import { failureOf } from '../../helpers/failure.js';
+
+/**
+ * A server on 127.0.0.1 that answers the first request of each connection and keeps
+ * it open, then closes it under the next one without an answer: as a server whose
+ * idle timeout ends a kept connection just as a request goes out on it. With
+ * `answers`, it answers only that many requests in all, and closes the rest.
+ */
+async function closingServer({ answers = Infinity } = {}): Promise<{ server: Server; url: URL; connections: () => number }> {
+  let connections = 0;
+  let answered = 0;
+  const server = createServer((socket: Socket) => {
+    connections++;
+    let requests = 0;
+    socket.on('data', () => {
+      if (requests++ > 0 || answered >= answers) {
+        socket.resetAndDestroy();
+        return;
+      }
+      answered++;
+      socket.write('HTTP/1.1 200 OK\r\nContent-Length: 2\r\nConnection: keep-alive\r\n\r\nok');
+    });
+    socket.on('error', () => {
+      // The client's side of a reset.
+    });
+  });
+  server.listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  const { port } = server.address() as AddressInfo;
+  return { server, url: new URL(`http://127.0.0.1:${port}/query`), connections: () => connections };
+}
+
+describe('HttpClient: keep-alive connections', () => {
+  let client: HttpClient;
+  let server: Server | undefined;
+  beforeEach(() => {
+    client = new HttpClient();
+  });
+  afterEach(() => {
+    client.close();
+    server?.close();
+  });
+
+  it('sends a request again, on a new connection, when the server closed the kept one under it', async () => {
+    const closing = await closingServer();
+    server = closing.server;
+    const request = { method: 'GET' as const, signal: AbortSignal.timeout(5_000) };
+    expect(await client.send(closing.url, request)).to.deep.equal({ status: 200, body: 'ok' });
+    expect(await client.send(closing.url, request)).to.deep.equal({ status: 200, body: 'ok' });
+    expect(closing.connections()).to.equal(2);
+  });
+
+  it('sends it again only once, and not at all what failed on a new connection', async () => {
+    const closing = await closingServer({ answers: 1 });
+    server = closing.server;
+    const request = { method: 'GET' as const, signal: AbortSignal.timeout(5_000) };
+    expect(await client.send(closing.url, request)).to.deep.equal({ status: 200, body: 'ok' });
+    expect(((await failureOf(client.send(closing.url, request))) as NodeJS.ErrnoException).code).to.equal('ECONNRESET');
+    expect(closing.connections()).to.equal(2);
+    // A new connection (the agent keeps none now) closed under its first request: not sent again.
+    expect(((await failureOf(client.send(closing.url, request))) as NodeJS.ErrnoException).code).to.equal('ECONNRESET');
+    expect(closing.connections()).to.equal(3);
+  });
+
+  it('closes a connection idle for 4 s rather than keep it until a server or a proxy between forgets it', async function () {
+    this.timeout(15_000);
+    let connections = 0;
+    const keeping = createHttpServer((_request, response) => response.end('ok'));
+    keeping.keepAliveTimeout = 60_000;
+    keeping.on('connection', () => connections++);
+    server = keeping.listen(0, '127.0.0.1');
+    await once(keeping, 'listening');
+    const url = new URL(`http://127.0.0.1:${(keeping.address() as AddressInfo).port}/query`);
+    const request = { method: 'GET' as const, signal: AbortSignal.timeout(5_000) };
+    await client.send(url, request);
+    await client.send(url, { ...request, signal: AbortSignal.timeout(5_000) });
+    expect(connections, 'kept while in use').to.equal(1);
+    await sleep(5_000);
+    await client.send(url, { ...request, signal: AbortSignal.timeout(5_000) });
+    expect(connections).to.equal(2);
+  });
+});
