@@ -14,9 +14,10 @@ Commands:
   collect             the collector alone (npm run collector)
   import FILE         import history into the configured store, from CSV or JSON
                       lines (timestamp,total,free,used[,host]) or InfluxDB line
-                      protocol, gzipped or not (FILE -: standard input); idempotent.
-                      Options: --format csv|jsonl|lp (default: by the file's
-                      extension), --host NAME (for rows without one)
+                      protocol, gzipped or not (FILE -: standard input), or from a
+                      SQLite database (the original service's or the embedded
+                      store's); idempotent. Options: --format csv|jsonl|lp (default:
+                      by the file's extension), --host NAME (for rows without one)
   healthcheck [api|collector]
                       exit 0 when the local API answers /healthz, or when the
                       collector finished a run recently (the Docker HEALTHCHECK)
@@ -124,34 +125,31 @@ async function runImport(args: readonly string[], config: Config): Promise<numbe
     console.error(`${(error as Error).message}\n\n${USAGE}`);
     return 2;
   }
-  const [{ formatOf }, { importPoints }, { openImportSource, STDIN }, { openStore }] = await Promise.all([
-    import('./importer/parse.js'),
+  const [{ importPoints }, { isImportFormat, openImportInput }, { openStore }] = await Promise.all([
     import('./importer/run.js'),
-    import('./importer/source.js'),
+    import('./importer/input.js'),
     import('./storage/index.js'),
   ]);
   const file = parsed.positionals[0];
-  const format = parsed.values.format ?? (file === undefined || file === STDIN ? undefined : formatOf(file));
-  if (file === undefined || (format !== 'csv' && format !== 'jsonl' && format !== 'lp')) {
-    const what = file === STDIN ? 'standard input' : file;
-    console.error(what === undefined ? `import needs a FILE.\n\n${USAGE}` : `Cannot tell the format of ${what}: give --format csv, jsonl or lp.`);
+  const format = parsed.values.format;
+  if (file === undefined || (format !== undefined && !isImportFormat(format))) {
+    console.error(file === undefined ? `import needs a FILE.\n\n${USAGE}` : `--format takes csv, jsonl or lp, not ${JSON.stringify(format)}.`);
     return 2;
   }
   const started = Date.now();
   try {
-    const source = await openImportSource(file);
-    const summary = await importPoints(source, () => openStore(config.store), {
-      format,
-      defaultHost: parsed.values.host ?? config.collector.host,
-      onBadLine: (line, reason) => console.error(`${source.name}:${line}: ${reason}`),
-      onProgress: (lines, points) => process.stderr.write(`… ${points.toLocaleString('en')} points imported, line ${lines.toLocaleString('en')}\n`),
+    const input = await openImportInput(file, format, parsed.values.host ?? config.collector.host);
+    const { name, unit } = input;
+    const summary = await importPoints(input, () => openStore(config.store), {
+      onBad: (position, reason) => console.error(`${name}:${position}: ${reason}`),
+      onProgress: (read, points) => process.stderr.write(`… ${points.toLocaleString('en')} points imported, ${unit} ${read.toLocaleString('en')}\n`),
     });
-    if (summary.unreadable !== undefined) console.error(`${source.name}:${summary.unreadable.afterLine + 1}: cannot read further: ${summary.unreadable.reason}`);
+    if (summary.unreadable !== undefined) console.error(`${name}:${summary.unreadable.after + 1}: cannot read further: ${summary.unreadable.reason}`);
     console.log(
-      `Imported ${summary.points.toLocaleString('en')} point${summary.points === 1 ? '' : 's'} for ${summary.hosts} host${summary.hosts === 1 ? '' : 's'} from ${source.name} ` +
-        `in ${((Date.now() - started) / 1_000).toFixed(1)} s: ${summary.lines.toLocaleString('en')} line${summary.lines === 1 ? '' : 's'}, ${summary.bad} bad, ${summary.skipped} skipped` +
+      `Imported ${counted(summary.points, 'point')} for ${counted(summary.hosts, 'host')} from ${name} ` +
+        `in ${((Date.now() - started) / 1_000).toFixed(1)} s: ${counted(summary.read, unit)}, ${summary.bad} bad, ${summary.skipped} skipped` +
         (summary.beyondRetention > 0 ? `, ${summary.beyondRetention.toLocaleString('en')} dropped by the store as older than its retention policy` : '') +
-        (summary.unreadable !== undefined ? `; the rest of ${source.name} could not be read` : '') +
+        (summary.unreadable !== undefined ? `; the rest of ${name} could not be read` : '') +
         '.',
     );
     return summary.bad > 0 || summary.beyondRetention > 0 || summary.unreadable !== undefined ? 1 : 0;
@@ -163,6 +161,11 @@ async function runImport(args: readonly string[], config: Config): Promise<numbe
     console.error(`Import stopped: ${(error as Error).message}. Points imported so far stay; importing again is safe.`);
     return 3;
   }
+}
+
+/** `count` and `noun`, plural but for one: "1 point", "5,000 points". */
+function counted(count: number, noun: string): string {
+  return `${count.toLocaleString('en')} ${noun}${count === 1 ? '' : 's'}`;
 }
 
 function waitForSignal(logger: Logger): Promise<void> {

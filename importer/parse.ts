@@ -46,8 +46,8 @@ function integer(value: unknown): number | undefined {
   return typeof value === 'number' && Number.isSafeInteger(value) ? value : undefined;
 }
 
-/** A point from named values, or why not. */
-function toPoint(values: Readonly<Record<string, unknown>>, defaultHost: string): LineResult {
+/** A point from named values (timestamp, total, free, used, and host or else `defaultHost`), or why not. */
+export function pointFrom(values: Readonly<Record<string, unknown>>, defaultHost: string): LineResult {
   const timestamp = parseTimestamp(values.timestamp);
   if (timestamp === undefined) return { kind: 'bad', reason: `timestamp is not a time: ${JSON.stringify(values.timestamp)}` };
   const numbers: Record<string, number> = {};
@@ -79,7 +79,7 @@ export class CsvLines {
       return { kind: 'skip' };
     }
     if (cells.length !== this.columns.length) return { kind: 'bad', reason: `${cells.length} cells where the header has ${this.columns.length}` };
-    return toPoint(Object.fromEntries(this.columns.map((column, i) => [column, cells[i]])), this.defaultHost);
+    return pointFrom(Object.fromEntries(this.columns.map((column, i) => [column, cells[i]])), this.defaultHost);
   }
 }
 
@@ -92,7 +92,7 @@ export function parseJsonLine(line: string, defaultHost: string): LineResult {
     return { kind: 'bad', reason: 'not JSON' };
   }
   if (value === null || typeof value !== 'object' || Array.isArray(value)) return { kind: 'bad', reason: 'not a JSON object' };
-  return toPoint(value as Record<string, unknown>, defaultHost);
+  return pointFrom(value as Record<string, unknown>, defaultHost);
 }
 
 /**
@@ -119,7 +119,7 @@ export function parseLineProtocol(line: string, defaultHost: string): LineResult
     if (value === undefined) return { kind: 'bad', reason: `field "${pair}" has no value` };
     values[unescape(key!)] = /^\d+i?$/.test(value) ? Number(value.replace(/i$/, '')) : /^\d+\.0*$/.test(value) ? Number(value) : value;
   }
-  return toPoint(values, defaultHost);
+  return pointFrom(values, defaultHost);
 }
 
 function splitUnescaped(text: string, separator: string): string[] {

@@ -1,11 +1,20 @@
-import { createInterface } from 'node:readline';
 import { ImportFileError } from '../errors.js';
 import type { MemoryStore, MemoryPoint } from '../storage/types.js';
-import { CsvLines, parseJsonLine, parseLineProtocol, type ImportFormat, type LineResult } from './parse.js';
-import type { ImportSource } from './source.js';
+import type { LineResult } from './parse.js';
+
+/** What the import reads, as one result per line (of text) or row (of a SQLite table). */
+export interface ImportInput {
+  /** The file's name, or `(standard input)`. */
+  readonly name: string;
+  readonly unit: 'line' | 'row';
+  readonly results: AsyncIterator<LineResult>;
+  /** Lets go of the file, pipe or database, read to its end or not. */
+  close(): Promise<void>;
+}
 
 export interface ImportSummary {
-  readonly lines: number;
+  /** Lines or rows read. */
+  readonly read: number;
   /** Points the store stored. */
   readonly points: number;
   /** Points the store dropped as older than its retention policy keeps (InfluxDB). */
@@ -13,17 +22,15 @@ export interface ImportSummary {
   readonly hosts: number;
   readonly bad: number;
   readonly skipped: number;
-  /** Why the input could not be read past `afterLine` (a cut gzip file, a read error): the points before it are imported. */
-  readonly unreadable: { readonly afterLine: number; readonly reason: string } | undefined;
+  /** Why the input could not be read past line or row `after` (a cut gzip file, a read error): what came before is imported. */
+  readonly unreadable: { readonly after: number; readonly reason: string } | undefined;
 }
 
 export interface ImportOptions {
-  readonly format: ImportFormat;
-  readonly defaultHost: string;
-  /** Told each bad line; the import goes on. */
-  readonly onBadLine: (lineNumber: number, reason: string) => void;
+  /** Told each bad line or row; the import goes on. */
+  readonly onBad: (position: number, reason: string) => void;
   /** Told now and then how far it got. */
-  readonly onProgress: (lines: number, points: number) => void;
+  readonly onProgress: (read: number, points: number) => void;
 }
 
 const BATCH = 5_000;
@@ -32,19 +39,16 @@ const PROGRESS_EVERY_MS = 2_000;
 /**
  * Streams points into the store, in batches. A point already there (same host and
  * timestamp) is overwritten with the same values: importing twice changes nothing.
- * Bad lines are reported with their number and skipped; a CSV header without the
- * needed columns (the first line that is not blank) ends the import with
- * ImportFileError. The store is opened for the first batch and closed here, so
+ * Bad lines or rows are reported with their number and skipped; a CSV header
+ * without the needed columns (the first line that is not blank) ends the import
+ * with ImportFileError. The store is opened for the first batch and closed here, so
  * input without a single point never touches it.
  */
-export async function importPoints(source: ImportSource, openStore: () => Promise<MemoryStore>, options: ImportOptions): Promise<ImportSummary> {
-  const csv = new CsvLines(options.defaultHost);
-  const parse = (line: string): LineResult =>
-    options.format === 'csv' ? csv.parse(line) : options.format === 'jsonl' ? parseJsonLine(line, options.defaultHost) : parseLineProtocol(line, options.defaultHost);
+export async function importPoints(input: ImportInput, openStore: () => Promise<MemoryStore>, options: ImportOptions): Promise<ImportSummary> {
   const hosts = new Set<string>();
   let store: MemoryStore | undefined;
   let batch: MemoryPoint[] = [];
-  let [lines, points, beyondRetention, bad, skipped] = [0, 0, 0, 0, 0];
+  let [read, points, beyondRetention, bad, skipped] = [0, 0, 0, 0, 0];
   let unreadable: ImportSummary['unreadable'];
   let lastProgress = Date.now();
   const flush = async (): Promise<void> => {
@@ -55,43 +59,40 @@ export async function importPoints(source: ImportSource, openStore: () => Promis
     beyondRetention += receipt.beyondRetention;
     batch = [];
     if (Date.now() - lastProgress >= PROGRESS_EVERY_MS) {
-      options.onProgress(lines, points);
+      options.onProgress(read, points);
       lastProgress = Date.now();
     }
   };
-  const input = createInterface({ input: source.bytes, crlfDelay: Infinity })[Symbol.asyncIterator]();
   try {
     for (;;) {
-      let next: IteratorResult<string>;
+      let next: IteratorResult<LineResult>;
       try {
-        next = await input.next();
+        next = await input.results.next();
       } catch (error) {
         // The input failed, not the store: the points read before it are still imported.
-        unreadable = { afterLine: lines, reason: (error as Error).message };
+        unreadable = { after: read, reason: (error as Error).message };
         break;
       }
       if (next.done) break;
-      lines++;
-      // A UTF-8 byte order mark (as Excel and Windows editors write) is not part of the data.
-      const line = lines === 1 && next.value.startsWith('\uFEFF') ? next.value.slice(1) : next.value;
-      const result = parse(line);
+      read++;
+      const result = next.value;
       if (result.kind === 'point') {
         batch.push(result.point);
         hosts.add(result.point.host);
         if (batch.length >= BATCH) await flush();
       } else if (result.kind === 'unreadable') {
-        throw new ImportFileError(`${source.name}:${lines}: ${result.reason}`);
+        throw new ImportFileError(`${input.name}:${read}: ${result.reason}`);
       } else if (result.kind === 'bad') {
         bad++;
-        options.onBadLine(lines, result.reason);
+        options.onBad(read, result.reason);
       } else {
         skipped++;
       }
     }
     await flush();
   } finally {
-    source.bytes.destroy();
+    await input.close();
     await store?.close();
   }
-  return { lines, points, beyondRetention, hosts: hosts.size, bad, skipped, unreadable };
+  return { read, points, beyondRetention, hosts: hosts.size, bad, skipped, unreadable };
 }

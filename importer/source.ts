@@ -7,12 +7,22 @@ import { ImportFileError } from '../errors.js';
 /** The FILE argument that names standard input, as most command-line tools take it. */
 export const STDIN = '-';
 
-/** What the import reads: its bytes, as UTF-8 text, and its name for messages. */
-export interface ImportSource {
+/** Text the import reads: its bytes, as UTF-8, and its name for messages. */
+export interface TextSource {
+  readonly kind: 'text';
   /** The file's name, or `(standard input)` as grep and sed call it. */
   readonly name: string;
   readonly bytes: Readable;
 }
+
+/** A SQLite database file, read by its path (a database is not read front to back). */
+export interface SqliteSource {
+  readonly kind: 'sqlite';
+  readonly path: string;
+}
+
+/** The first bytes of every SQLite database file. */
+const SQLITE_HEADER = [...Buffer.from('SQLite format 3\0', 'latin1')];
 
 /** The first bytes of gzip data, whatever the file is named (`influx_inspect export -compress` writes it). */
 const GZIP_MAGIC = [0x1f, 0x8b] as const;
@@ -25,30 +35,37 @@ const UTF16_MARKS: ReadonlyArray<readonly [number, number]> = [
 
 /**
  * Opens `file` (standard input for `-`) for the import: gzip data is decompressed,
- * told by its first bytes. Only the first piece is read here, enough to throw
- * ImportFileError for input the import cannot read at all (missing or unreadable,
- * not gzip after all, UTF-16 text as Windows PowerShell 5 writes by default, a
- * terminal) before a store is opened for it.
+ * and a SQLite database file is handed back by its path, each told by its first
+ * bytes. Only the first piece is read here, enough to throw ImportFileError for
+ * input the import cannot read at all (missing or unreadable, not gzip after all,
+ * UTF-16 text as Windows PowerShell 5 writes by default, a terminal, a database
+ * that is not a file) before a store is opened for it.
  */
-export async function openImportSource(file: string, stdin: NodeJS.ReadStream = process.stdin): Promise<ImportSource> {
+export async function openImportSource(file: string, stdin: NodeJS.ReadStream = process.stdin): Promise<TextSource | SqliteSource> {
   const name = file === STDIN ? '(standard input)' : file;
   if (file === STDIN && stdin.isTTY) throw new ImportFileError(`${STDIN} reads standard input, which is a terminal here: pipe the points into it (… | import ${STDIN} --format lp)`);
   let bytes = await peeked(file === STDIN ? stdin : createReadStream(file), (reason) => `cannot read ${name}: ${reason}`);
-  if (startsWith(bytes.first, GZIP_MAGIC)) {
+  const compressed = startsWith(bytes.first, GZIP_MAGIC);
+  if (compressed) {
     // pipeline: a failure of either ends both, and so does the import's end (which
     // destroys the last), so that no file or pipe is left open behind it.
     const gunzip = pipeline(bytes.stream, createGunzip(), () => undefined);
     bytes = await peeked(gunzip, (reason) => `cannot decompress ${name}: ${reason}`);
   }
+  if (startsWith(bytes.first, SQLITE_HEADER)) {
+    bytes.stream.destroy();
+    if (file !== STDIN && !compressed) return { kind: 'sqlite', path: file };
+    throw new ImportFileError(`${name} is a SQLite database, which the import reads from an uncompressed file: give its path`);
+  }
   if (UTF16_MARKS.some((mark) => startsWith(bytes.first, mark))) {
     bytes.stream.destroy();
     throw new ImportFileError(`${name} is UTF-16 text: save it as UTF-8 (iconv -f UTF-16 -t UTF-8)`);
   }
-  return { name, bytes: bytes.stream };
+  return { kind: 'text', name, bytes: bytes.stream };
 }
 
 /**
- * A stream's first bytes (as many as a mark is long, unless it is shorter), read
+ * A stream's first bytes (as many as the longest mark, unless it is shorter), read
  * ahead, and the stream with them put back: the same stream, so that ending it
  * closes its file or pipe at once.
  */
@@ -56,7 +73,7 @@ async function peeked(source: Readable, failure: (reason: string) => string): Pr
   const head: Buffer[] = [];
   let length = 0;
   try {
-    while (length < GZIP_MAGIC.length && !source.readableEnded) {
+    while (length < SQLITE_HEADER.length && !source.readableEnded) {
       const piece = source.read() as Buffer | null;
       if (piece !== null) {
         head.push(piece);

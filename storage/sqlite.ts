@@ -39,8 +39,8 @@ export const ADDON_PATH = ((): string | undefined => {
   }
 })();
 
-/** A connection to the file at `path`. */
-function connect(path: string, options: Omit<Database.Options, 'nativeBinding'>): Database.Database {
+/** A connection to the file at `path`, through the driver as this file loads it: for whoever else reads a SQLite file (the import). */
+export function connectSqlite(path: string, options: Omit<Database.Options, 'nativeBinding'>): Database.Database {
   if (ADDON_PATH === undefined) return new (require('better-sqlite3') as typeof Database)(path, options);
   return new Database(path, { ...options, nativeBinding: ADDON_PATH });
 }
@@ -231,7 +231,7 @@ function anotherDatabase(db: Database.Database, path: string, options?: { cause?
 /** Opens the file at the configured path, creating it and its schema where needed. */
 function openFile(config: SqliteStoreConfig): { connection: Connection; file: FileIdentity } {
   mkdirSync(dirname(config.path), { recursive: true });
-  const db = connect(config.path, { timeout: config.timeoutMs });
+  const db = connectSqlite(config.path, { timeout: config.timeoutMs });
   try {
     // Every collector run opens the file afresh: skip the DDL once it is in place.
     const current = db.pragma('user_version', { simple: true }) === SCHEMA_VERSION;
@@ -382,7 +382,7 @@ export class SqliteStore implements MemoryStore {
    * from the same snapshot, whatever the collector writes meanwhile.
    */
   private streamPage(host: string | undefined, limit: number, skip: number): JsonBody {
-    const reader = connect(this.config.path, { readonly: true, fileMustExist: true, timeout: this.config.timeoutMs });
+    const reader = connectSqlite(this.config.path, { readonly: true, fileMustExist: true, timeout: this.config.timeoutMs });
     try {
       reader.pragma(`cache_size = -${STREAM_CACHE_KIB}`);
       reader.exec('BEGIN');

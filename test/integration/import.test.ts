@@ -1,3 +1,4 @@
+import Database from 'better-sqlite3';
 import { expect } from 'chai';
 import { existsSync } from 'node:fs';
 import { once } from 'node:events';
@@ -234,10 +235,80 @@ describe('memory-tracker import (the CLI, real stores)', function () {
     }
   });
 
+  it("imports the original service's SQLite database (its memory_log table), whatever the file's name", async () => {
+    const original = join(dir, 'original.db');
+    const db = new Database(original);
+    db.exec('CREATE TABLE memory_log (id INTEGER PRIMARY KEY, timestamp INTEGER NOT NULL, total INTEGER, free INTEGER, used INTEGER)');
+    const insert = db.prepare('INSERT INTO memory_log (timestamp, total, free, used) VALUES (?, ?, ?, ?)');
+    for (const row of [
+      [1647033600, 8192, 2048, 6144],
+      [1647033700, 8192, 1024, 7168],
+      [1647033800, null, 1000, 7192],
+      [1647033900, 8192.0, 1000, 7192],
+    ]) {
+      insert.run(...row);
+    }
+    db.close();
+    const env = { SQLITE_PATH: join(dir, 'from-original.sqlite') };
+    const run = await runCli(['import', original, '--host', 'legacy'], env);
+    expect(run.code, run.stderr).to.equal(1);
+    expect(run.stderr).to.equal(`${original}:3: total is not a whole number of MiB: null\n`);
+    expect(run.stdout).to.match(/^Imported 3 points for 1 host from \S+original\.db in [\d.]+ s: 4 rows, 1 bad, 0 skipped\.\n$/);
+    const store = SqliteStore.open({ kind: 'sqlite', path: env.SQLITE_PATH, timeoutMs: 1_000 });
+    expect(await listRecords(store, { host: 'legacy', limit: 10, skip: 0 })).to.deep.equal([
+      { timestamp: 1647033600, total: 8192, free: 2048, used: 6144 },
+      { timestamp: 1647033700, total: 8192, free: 1024, used: 7168 },
+      { timestamp: 1647033900, total: 8192, free: 1000, used: 7192 },
+    ]);
+    await store.close();
+  });
+
+  it("carries the embedded store's history, every host, into a real influxd", async function () {
+    const influx = await sharedInflux(this);
+    const config = influx.storeConfig();
+    const path = join(dir, 'embedded.sqlite');
+    const embedded = SqliteStore.open({ kind: 'sqlite', path, timeoutMs: 1_000 });
+    const points = ['web-1', 'db 2'].flatMap((host, h) =>
+      Array.from({ length: 7_000 }, (_, i) => ({ host, timestamp: 1_647_033_600 + 60 * i, total: 16_384, free: 1_000 + i + h, used: 15_384 - i - h })),
+    );
+    await embedded.write(points);
+    await embedded.close();
+    const run = await runCli(['import', path], { STORE: 'influxdb', INFLUX_URL: config.url, INFLUX_DATABASE: config.database });
+    expect(run.code, run.stderr).to.equal(0);
+    expect(run.stdout).to.include('Imported 14,000 points for 2 hosts from');
+    expect(run.stdout).to.include('14,000 rows, 0 bad, 0 skipped.');
+    const store = new InfluxStore(config);
+    for (const host of ['web-1', 'db 2']) {
+      const expected = points.filter((point) => point.host === host).map(({ host: _, ...record }) => record);
+      expect(await listRecords(store, { host, limit: 99_999, skip: 0 }), host).to.deep.equal(expected);
+    }
+    await store.close();
+  });
+
+  it('refuses a SQLite database without a history table with exit code 2, naming its tables, without opening the store', async () => {
+    const other = join(dir, 'other.sqlite');
+    const db = new Database(other);
+    db.exec('CREATE TABLE users (name TEXT); CREATE TABLE memory_log (timestamp INTEGER, total INTEGER)');
+    db.close();
+    const path = join(dir, 'not-made.sqlite');
+    const run = await runCli(['import', other], { SQLITE_PATH: path });
+    expect(run.code).to.equal(2);
+    expect(run.stderr).to.equal(
+      `${other} is a SQLite database without a history table: neither memory_log (timestamp,total,free,used[,host]) nor memory (host,time,total,free,used) (tables: memory_log, users).\n`,
+    );
+    expect(existsSync(path), `${path} made for nothing`).to.equal(false);
+  });
+
   it('refuses a file whose format it cannot tell, and prints its version and help', async () => {
-    const unknown = await runCli(['import', join(dir, 'data.bin')], {});
+    const data = join(dir, 'data.bin');
+    await writeFile(data, '1647033600 8192\n');
+    const unknown = await runCli(['import', data], { SQLITE_PATH: join(dir, 'unknown.sqlite') });
     expect(unknown.code).to.equal(2);
-    expect(unknown.stderr).to.include('--format');
+    expect(unknown.stderr).to.equal(`Cannot tell the format of ${data}: give --format csv, jsonl or lp.\n`);
+    const wrong = await runCli(['import', data, '--format', 'xml'], { SQLITE_PATH: join(dir, 'unknown.sqlite') });
+    expect(wrong.code).to.equal(2);
+    expect(wrong.stderr).to.equal('--format takes csv, jsonl or lp, not "xml".\n');
+    expect(existsSync(join(dir, 'unknown.sqlite'))).to.equal(false);
     expect((await runCli(['--version'], {})).stdout.trim()).to.match(/^\d+\.\d+\.\d+$/);
     expect((await runCli(['--help'], {})).stdout).to.include('import FILE');
   });

@@ -1,16 +1,23 @@
 import { expect } from 'chai';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { text } from 'node:stream/consumers';
 import { gzipSync } from 'node:zlib';
-import { openImportSource } from '../../../importer/source.js';
+import { openImportSource, type TextSource } from '../../../importer/source.js';
+import { SqliteStore } from '../../../storage/sqlite.js';
 import { failureOf } from '../../helpers/failure.js';
 
 /** Standard input as the import would find it: these pieces, from a pipe or a terminal. */
 function stdinOf(pieces: readonly Buffer[], isTTY = false): NodeJS.ReadStream {
   return Object.assign(Readable.from(pieces, { objectMode: false }), { isTTY }) as unknown as NodeJS.ReadStream;
+}
+
+/** The source, which must be text. */
+function textSource(source: Awaited<ReturnType<typeof openImportSource>>): TextSource {
+  if (source.kind !== 'text') throw new Error(`expected text, got ${source.kind}`);
+  return source;
 }
 
 describe('openImportSource: the bytes the import reads', () => {
@@ -23,7 +30,7 @@ describe('openImportSource: the bytes the import reads', () => {
   it('passes plain text through whole, and names a file by its path', async () => {
     const file = join(dir, 'plain.csv');
     await writeFile(file, 'timestamp,total,free,used\n1,2,1,1\n');
-    const source = await openImportSource(file);
+    const source = textSource(await openImportSource(file));
     expect(source.name).to.equal(file);
     expect(await text(source.bytes)).to.equal('timestamp,total,free,used\n1,2,1,1\n');
   });
@@ -31,14 +38,27 @@ describe('openImportSource: the bytes the import reads', () => {
   it('decompresses gzip told by its first two bytes, even when they come one at a time', async () => {
     const compressed = gzipSync('memory,host=a total=2i,free=1i,used=1i 1\n');
     const pieces = [compressed.subarray(0, 1), compressed.subarray(1, 2), compressed.subarray(2)];
-    const source = await openImportSource('-', stdinOf(pieces));
+    const source = textSource(await openImportSource('-', stdinOf(pieces)));
     expect(source.name).to.equal('(standard input)');
     expect(await text(source.bytes)).to.equal('memory,host=a total=2i,free=1i,used=1i 1\n');
   });
 
   it('reads empty input and a single byte as they are', async () => {
-    expect(await text((await openImportSource('-', stdinOf([]))).bytes)).to.equal('');
-    expect(await text((await openImportSource('-', stdinOf([Buffer.from('x')]))).bytes)).to.equal('x');
+    expect(await text(textSource(await openImportSource('-', stdinOf([]))).bytes)).to.equal('');
+    expect(await text(textSource(await openImportSource('-', stdinOf([Buffer.from('x')]))).bytes)).to.equal('x');
+  });
+
+  it('hands a SQLite database file back by its path, whatever its name, and refuses one it would have to read front to back', async () => {
+    const path = join(dir, 'history.db');
+    const store = SqliteStore.open({ kind: 'sqlite', path, timeoutMs: 1_000 });
+    await store.close();
+    expect(await openImportSource(path)).to.deep.equal({ kind: 'sqlite', path });
+    const database = await readFile(path);
+    for (const input of [database, gzipSync(database)]) {
+      const error = (await failureOf(openImportSource('-', stdinOf([input])))) as { code?: string; message?: string };
+      expect(error.code).to.equal('IMPORT_FILE_UNREADABLE');
+      expect(error.message).to.equal('(standard input) is a SQLite database, which the import reads from an uncompressed file: give its path');
+    }
   });
 
   it('refuses UTF-16 text, compressed or not, a terminal, gzip that is not, and a missing file, as IMPORT_FILE_UNREADABLE', async () => {
