@@ -1,4 +1,7 @@
 import type Database from 'better-sqlite3';
+import { copyFileSync, existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { basename, join } from 'node:path';
 import { ImportFileError } from '../errors.js';
 import { connectSqlite } from '../storage/sqlite.js';
 import { pointFrom, type LineResult } from './parse.js';
@@ -14,25 +17,39 @@ const TIME_COLUMNS = ['timestamp', 'time'] as const;
 const VALUE_COLUMNS = ['total', 'free', 'used'] as const;
 
 /**
+ * What SQLite answers for a database in WAL mode (the embedded store's) whose
+ * directory it may not write: reading one needs its `-shm` file, made beside it.
+ */
+const NEEDS_WRITABLE_DIRECTORY = /^SQLITE_READONLY_(DIRECTORY|CANTINIT)$/;
+
+/**
  * The rows of a SQLite file's history table, read-only, a result per row in the
- * table's own order. Throws ImportFileError for a file that cannot be opened as a
- * database, or that has no such table.
+ * table's own order. A WAL-mode file in a directory that cannot be written (a
+ * read-only mount) is read from a copy in the temporary directory. Throws
+ * ImportFileError for a file that cannot be read as a database, or that has no
+ * such table.
  */
 export function sqliteInput(path: string, defaultHost: string): ImportInput {
-  let db: Database.Database;
-  let select: string;
+  let copyDir: string | undefined;
+  let opened: { db: Database.Database; select: string };
   try {
-    db = connectSqlite(path, { readonly: true, fileMustExist: true });
+    opened = openHistory(path, path);
   } catch (error) {
-    throw new ImportFileError(`cannot open ${path} as a SQLite database: ${(error as Error).message}`, { cause: error });
+    const code = (error as { cause?: { code?: unknown } }).cause?.code;
+    if (!(typeof code === 'string' && NEEDS_WRITABLE_DIRECTORY.test(code))) throw error;
+    copyDir = mkdtempSync(join(tmpdir(), 'mt-import-'));
+    try {
+      const copy = join(copyDir, basename(path));
+      copyFileSync(path, copy);
+      // Points committed but not yet moved into the file itself are in its -wal.
+      if (existsSync(`${path}-wal`)) copyFileSync(`${path}-wal`, `${copy}-wal`);
+      opened = openHistory(copy, path);
+    } catch (copyError) {
+      rmSync(copyDir, { recursive: true, force: true });
+      throw copyError instanceof ImportFileError ? copyError : new ImportFileError(`cannot copy ${path} to read it: ${(copyError as Error).message}`, { cause: copyError });
+    }
   }
-  try {
-    select = historySelect(db, path);
-  } catch (error) {
-    db.close();
-    if (error instanceof ImportFileError) throw error;
-    throw new ImportFileError(`cannot read ${path} as a SQLite database: ${(error as Error).message}`, { cause: error });
-  }
+  const { db, select } = opened;
   async function* rows(): AsyncGenerator<LineResult> {
     for (const row of db.prepare<[], Record<string, unknown>>(select).iterate()) yield pointFrom(row, defaultHost);
   }
@@ -45,8 +62,26 @@ export function sqliteInput(path: string, defaultHost: string): ImportInput {
       // The statement first: a connection will not close under one still reading.
       await results.return(undefined);
       db.close();
+      if (copyDir !== undefined) rmSync(copyDir, { recursive: true, force: true });
     },
   };
+}
+
+/** The database at `path` (named `name` in messages), opened read-only, and the SELECT of its history. */
+function openHistory(path: string, name: string): { db: Database.Database; select: string } {
+  let db: Database.Database;
+  try {
+    db = connectSqlite(path, { readonly: true, fileMustExist: true });
+  } catch (error) {
+    throw new ImportFileError(`cannot open ${name} as a SQLite database: ${(error as Error).message}`, { cause: error });
+  }
+  try {
+    return { db, select: historySelect(db, name) };
+  } catch (error) {
+    db.close();
+    if (error instanceof ImportFileError) throw error;
+    throw new ImportFileError(`cannot read ${name} as a SQLite database: ${(error as Error).message}`, { cause: error });
+  }
 }
 
 /** The SELECT of the first history table the file has, its columns named as the import's other formats name them. */

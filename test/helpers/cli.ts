@@ -10,16 +10,26 @@ export interface CliProcess {
   stderr(): string;
 }
 
+/** How the CLI is started, besides its arguments and environment. */
+export interface CliOptions {
+  /** Node's own options, before the script. */
+  readonly nodeOptions?: readonly string[];
+  /** Its standard input (a stream's for as long as the stream lasts); else nothing. */
+  readonly input?: Buffer | Readable;
+  /** Another user to run it as (the test run must be root to give one). */
+  readonly user?: { readonly uid: number; readonly gid: number };
+}
+
 /**
  * Starts `node [nodeOptions] dist/cli.js args` as a user would: with only PATH and
  * `env` in its environment, so that nothing of the test run's own (INFLUX_URL,
- * REQUIRE_*) reaches it. Its standard input is `input` when given (a stream's for as
- * long as the stream lasts), else nothing.
+ * REQUIRE_*) reaches it.
  */
-export function startCli(args: readonly string[], env: Readonly<Record<string, string>>, nodeOptions: readonly string[] = [], input?: Buffer | Readable): CliProcess {
+export function startCli(args: readonly string[], env: Readonly<Record<string, string>>, { nodeOptions = [], input, user }: CliOptions = {}): CliProcess {
   const child = spawn(process.execPath, [...nodeOptions, join(process.cwd(), 'dist', 'cli.js'), ...args], {
     env: { PATH: process.env.PATH, ...env },
     stdio: [input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'],
+    ...user,
   });
   if (Buffer.isBuffer(input)) child.stdin!.end(input);
   else input?.pipe(child.stdin!);
@@ -30,8 +40,8 @@ export function startCli(args: readonly string[], env: Readonly<Record<string, s
 }
 
 /** Runs the CLI to its end: its exit code and all it wrote ('close' comes after its output is read, 'exit' may not). */
-export async function runCli(args: readonly string[], env: Readonly<Record<string, string>>, input?: Buffer): Promise<{ code: number; stdout: string; stderr: string }> {
-  const cli = startCli(args, env, [], input);
+export async function runCli(args: readonly string[], env: Readonly<Record<string, string>>, options: CliOptions = {}): Promise<{ code: number; stdout: string; stderr: string }> {
+  const cli = startCli(args, env, options);
   const [code] = (await once(cli.child, 'close')) as [number];
   return { code, stdout: cli.stdout(), stderr: cli.stderr() };
 }

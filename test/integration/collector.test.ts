@@ -289,7 +289,7 @@ describe('Collector (Bree worker threads, a real influxd, COLLECT_INTERVAL=1s)',
 
   describe('as a process (npm run collector)', () => {
     const cli = (args: string[], env: Record<string, string>, nodeOptions: string[] = []): ChildProcess =>
-      startCli(args, { STORE: 'influxdb', COLLECT_INTERVAL: '1s', NODE_NAME: HOST, LOG_LEVEL: 'info', DATA_DIR: join(dir, 'process'), ...env }, nodeOptions).child;
+      startCli(args, { STORE: 'influxdb', COLLECT_INTERVAL: '1s', NODE_NAME: HOST, LOG_LEVEL: 'info', DATA_DIR: join(dir, 'process'), ...env }, { nodeOptions }).child;
     const spawnCollector = (env: Record<string, string>, nodeOptions: string[] = []): ChildProcess => cli(['collect'], env, nodeOptions);
     const healthcheck = async (env: Record<string, string> = {}): Promise<number> => {
       const [code] = await once(cli(['healthcheck', 'collector'], env), 'exit');

@@ -2,7 +2,7 @@ import Database from 'better-sqlite3';
 import { expect } from 'chai';
 import { existsSync } from 'node:fs';
 import { once } from 'node:events';
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
@@ -13,6 +13,7 @@ import { SqliteStore } from '../../storage/sqlite.js';
 import { runCli, startCli } from '../helpers/cli.js';
 import { privateInflux, sharedInflux } from '../helpers/influx-fixture.js';
 import { writeNotADatabase } from '../helpers/sqlite-files.js';
+import { point } from './store-contract.js';
 
 /** Points the import writes at a time (importer/run.ts): a cut file must be read past more than one batch. */
 const BATCH_POINTS = 5_000;
@@ -201,13 +202,13 @@ describe('memory-tracker import (the CLI, real stores)', function () {
   it('reads standard input for -, whose format --format must give', async () => {
     const env = { SQLITE_PATH: join(dir, 'stdin.sqlite') };
     const points = gzipSync('{"timestamp":1647033600,"total":4096,"free":96,"used":4000}\n');
-    const unknown = await runCli(['import', '-'], env, points);
+    const unknown = await runCli(['import', '-'], env, { input: points });
     expect(unknown.code).to.equal(2);
     expect(unknown.stderr).to.equal('Cannot tell the format of standard input: give --format csv, jsonl or lp.\n');
-    const run = await runCli(['import', '-', '--format', 'jsonl', '--host', 'piped'], env, points);
+    const run = await runCli(['import', '-', '--format', 'jsonl', '--host', 'piped'], env, { input: points });
     expect(run.code, run.stderr).to.equal(0);
     expect(run.stdout).to.match(/^Imported 1 point for 1 host from \(standard input\) in /);
-    const bad = await runCli(['import', '-', '--format', 'csv'], env, Buffer.from('timestamp,total,free,used\n1647033660,8192,x,1\n'));
+    const bad = await runCli(['import', '-', '--format', 'csv'], env, { input: Buffer.from('timestamp,total,free,used\n1647033660,8192,x,1\n') });
     expect(bad.code).to.equal(1);
     expect(bad.stderr).to.equal('(standard input):2: free is not a whole number of MiB: "x"\n');
     const store = SqliteStore.open({ kind: 'sqlite', path: env.SQLITE_PATH, timeoutMs: 1_000 });
@@ -222,7 +223,7 @@ describe('memory-tracker import (the CLI, real stores)', function () {
     // More than a batch, so the store is opened and fails while the input is still open.
     input.write(`timestamp,total,free,used\n${Array.from({ length: 6_000 }, (_, i) => `${1_647_033_600 + 60 * i},8192,2048,6144\n`).join('')}`);
     try {
-      const cli = startCli(['import', '-', '--format', 'csv'], { SQLITE_PATH: notAFile }, [], input);
+      const cli = startCli(['import', '-', '--format', 'csv'], { SQLITE_PATH: notAFile }, { input });
       // A bound on a hang, not a speed: the process ends at once or waits for ever.
       const hung = setTimeout(() => cli.child.kill('SIGKILL'), 20_000);
       const [code, signal] = (await once(cli.child, 'close')) as [number | null, string | null];
@@ -283,6 +284,36 @@ describe('memory-tracker import (the CLI, real stores)', function () {
       expect(await listRecords(store, { host, limit: 99_999, skip: 0 }), host).to.deep.equal(expected);
     }
     await store.close();
+  });
+
+  it("reads the embedded store's file from a directory it may not write (a read-only mount), through a copy it then removes", async () => {
+    // Root writes anywhere: the import then runs as nobody, as a container's user would.
+    const user = process.getuid?.() === 0 ? { uid: 65_534, gid: 65_534 } : undefined;
+    const shared = await mkdtemp(join(tmpdir(), 'mt-import-ro-'));
+    try {
+      const [readOnly, writable, temporary] = ['ro', 'out', 'tmp'].map((name) => join(shared, name)) as [string, string, string];
+      for (const path of [readOnly, writable, temporary]) await mkdir(path);
+      const path = join(readOnly, 'memory-tracker.sqlite');
+      const embedded = SqliteStore.open({ kind: 'sqlite', path, timeoutMs: 1_000 });
+      await embedded.write([point('ro', 1_647_033_600), point('ro', 1_647_033_660)]);
+      await embedded.close();
+      await chmod(shared, 0o755);
+      await chmod(readOnly, 0o555);
+      await chmod(writable, 0o777);
+      await chmod(temporary, 0o777);
+      const env = { SQLITE_PATH: join(writable, 'copy.sqlite'), TMPDIR: temporary };
+      const run = await runCli(['import', path], env, { user });
+      expect(run.code, run.stderr).to.equal(0);
+      expect(run.stdout).to.include('Imported 2 points for 1 host');
+      expect(await readdir(readOnly)).to.deep.equal(['memory-tracker.sqlite']);
+      expect(await readdir(temporary), 'the copy is removed').to.deep.equal([]);
+      const store = SqliteStore.open({ kind: 'sqlite', path: env.SQLITE_PATH, timeoutMs: 1_000 });
+      expect(await listRecords(store, { host: 'ro', limit: 10, skip: 0 })).to.deep.equal([point('ro', 1_647_033_600), point('ro', 1_647_033_660)].map(({ host: _, ...record }) => record));
+      await store.close();
+    } finally {
+      await chmod(join(shared, 'ro'), 0o755).catch(() => undefined);
+      await rm(shared, { recursive: true, force: true });
+    }
   });
 
   it('refuses a SQLite database without a history table with exit code 2, naming its tables, without opening the store', async () => {
