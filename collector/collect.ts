@@ -22,6 +22,11 @@ export interface RunReport {
   readonly storeError?: string;
   /** Its error's code: STORE_REFUSED (credentials, rights) is for an operator to end. */
   readonly storeErrorCode?: string;
+  /**
+   * Why the spool could not take this run's point (a full or read-only disk), when
+   * the store took it and everything spooled before it all the same.
+   */
+  readonly spoolError?: string;
 }
 
 export interface CollectOptions {
@@ -52,8 +57,17 @@ export async function deliver(point: MemoryPoint, { store, spool, signal, replay
     }
   }
 
-  // Older points wait: the new one joins the queue, durably, before any replay.
-  const dropped = spool.append(pending, [point]);
+  // Older points wait: the new one joins the queue, durably, before any replay. A
+  // spool that cannot take it (a full or read-only disk) must not keep the queue
+  // from a store that works: it is sent all the same, and the run fails (the point
+  // lost) only if the store does not take all of it either.
+  let dropped = 0;
+  let spoolFailure: unknown;
+  try {
+    dropped = spool.append(pending, [point]);
+  } catch (error) {
+    spoolFailure = error;
+  }
   const queue = [...pending.points, point].slice(dropped);
   let sent = 0;
   let beyondRetention = 0;
@@ -67,7 +81,15 @@ export async function deliver(point: MemoryPoint, { store, spool, signal, replay
   } catch (error) {
     failure = describe(error);
   }
-  if (sent > 0) spool.replace(queue.slice(sent));
+  if (spoolFailure !== undefined && sent < queue.length) throw spoolFailure;
+  if (sent > 0) {
+    try {
+      spool.replace(queue.slice(sent));
+    } catch (error) {
+      // All delivered: what the spool still holds is only sent again, harmlessly.
+      if (spoolFailure === undefined) throw error;
+    }
+  }
   const fromSpool = Math.min(sent, queue.length - 1);
   return {
     written: sent - beyondRetention,
@@ -77,6 +99,7 @@ export async function deliver(point: MemoryPoint, { store, spool, signal, replay
     dropped,
     skippedLines: pending.skippedLines,
     ...failure,
+    ...(spoolFailure === undefined ? {} : { spoolError: (spoolFailure as Error).message }),
   };
 }
 

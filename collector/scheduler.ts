@@ -220,6 +220,9 @@ class RunLog {
     if (report.dropped > 0) this.log.warn({ dropped: report.dropped, spooled: report.spooled }, 'spool full, dropped the oldest points');
     if (report.beyondRetention > 0) this.log.warn({ dropped: report.beyondRetention }, 'store dropped points older than its retention policy');
     if (report.skippedLines > 0) this.log.warn({ skippedLines: report.skippedLines }, 'skipped torn or invalid spool lines');
+    if (report.spoolError !== undefined) {
+      this.log.warn({ reason: report.spoolError }, 'spool cannot be written: the spooled points and the new one went to the store directly, but a store outage now would lose points');
+    }
     if (report.replayed > 0) this.log.info({ replayed: report.replayed, spooled: report.spooled }, `replayed ${report.replayed} points`);
     if (message.cancelled && report.storeError !== undefined) {
       // The stop aborted the run's writes: that says nothing of the store's state.

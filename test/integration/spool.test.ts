@@ -1,4 +1,6 @@
 import { expect } from 'chai';
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
 import { appendFile, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { deliver } from '../../collector/collect.js';
@@ -6,8 +8,9 @@ import { Spool } from '../../collector/spool.js';
 import { InfluxStore } from '../../storage/influx.js';
 import { SqliteStore } from '../../storage/sqlite.js';
 import type { MemoryPoint } from '../../storage/types.js';
+import type { InfluxStoreConfig } from '../../config.js';
 import { caseDirs } from '../helpers/case-dirs.js';
-import { privateInflux } from '../helpers/influx-fixture.js';
+import { privateInflux, sharedInflux } from '../helpers/influx-fixture.js';
 import { freePort } from '../helpers/ports.js';
 import { listRecords } from '../../storage/index.js';
 
@@ -58,6 +61,52 @@ describe('Spool and delivery (real files, real stores)', function () {
     expect(await listRecords(store, { limit: 10, skip: 0 })).to.have.length(1);
     expect(spool.read().points).to.deep.equal([]);
     await store.close();
+  });
+
+  it('on a full disk, still delivers what is spooled and the new point to a store that takes them; with the store down too, leaves the spool as it was', async function () {
+    const influx = await sharedInflux(this);
+    const config = influx.storeConfig();
+    const spoolDir = fresh();
+    const spool = new Spool(spoolDir, 1_000);
+    spool.append(spool.read(), [at(60), at(120)]);
+    const before = await readFile(spool.path, 'utf8');
+    // The delivery in a process whose file size limit is 0: every write fails as on a
+    // full disk, while a file can still be made, renamed or emptied.
+    const deliverOnFullDisk = async (store: InfluxStoreConfig, point: MemoryPoint): Promise<{ code: number; out: string; err: string }> => {
+      const script = `
+        const { deliver } = await import(${JSON.stringify(new URL('../../collector/collect.js', import.meta.url).href)});
+        const { Spool } = await import(${JSON.stringify(new URL('../../collector/spool.js', import.meta.url).href)});
+        const { InfluxStore } = await import(${JSON.stringify(new URL('../../storage/influx.js', import.meta.url).href)});
+        const store = new InfluxStore(${JSON.stringify(store)});
+        try {
+          const report = await deliver(${JSON.stringify(point)}, { store, spool: new Spool(${JSON.stringify(spoolDir)}, 1000), signal: new AbortController().signal, replayUntilMs: Date.now() + 10000 });
+          console.log(JSON.stringify(report));
+        } catch (error) {
+          console.log(JSON.stringify({ thrown: error.code }));
+        } finally {
+          await store.close();
+        }`;
+      const child = spawn('bash', ['-c', `trap '' XFSZ; ulimit -f 0; exec "${process.execPath}" --input-type=module -e "$0"`, script], { stdio: ['ignore', 'pipe', 'pipe'] });
+      let [out, err] = ['', ''];
+      child.stdout.on('data', (chunk: Buffer) => (out += chunk.toString()));
+      child.stderr.on('data', (chunk: Buffer) => (err += chunk.toString()));
+      const [code] = (await once(child, 'close')) as [number];
+      return { code, out, err };
+    };
+
+    const down = await deliverOnFullDisk({ ...config, url: `http://127.0.0.1:${await freePort()}`, timeoutMs: 500 }, at(180));
+    expect(down.code, down.err).to.equal(0);
+    expect(JSON.parse(down.out), 'neither the store nor the spool took the point: the run fails').to.deep.equal({ thrown: 'EFBIG' });
+    expect(await readFile(spool.path, 'utf8')).to.equal(before);
+
+    const up = await deliverOnFullDisk(config, at(240));
+    expect(up.code, up.err).to.equal(0);
+    expect(JSON.parse(up.out)).to.deep.include({ written: 3, replayed: 2, spooled: 0 });
+    expect(JSON.parse(up.out).spoolError).to.match(/^EFBIG/);
+    const store = new InfluxStore(config);
+    expect((await listRecords(store, { host: 'h', limit: 10, skip: 0 })).map((record) => record.timestamp)).to.deep.equal([60, 120, 240]);
+    await store.close();
+    expect(spool.read().points, 'emptied, as nothing is left to send').to.deep.equal([]);
   });
 
   it('spools while the store is down, then replays everything in order and empties the spool', async () => {
