@@ -1,5 +1,5 @@
 import type { MemoryPoint, MemoryStore } from '../storage/types.js';
-import type { Spool } from './spool.js';
+import type { Spool, SpoolContents } from './spool.js';
 
 /** What one run did; the scheduler turns changes of state into log lines. */
 export interface RunReport {
@@ -23,8 +23,8 @@ export interface RunReport {
   /** Its error's code: STORE_REFUSED (credentials, rights) is for an operator to end. */
   readonly storeErrorCode?: string;
   /**
-   * Why the spool could not take this run's point (a full or read-only disk), when
-   * the store took it and everything spooled before it all the same.
+   * Why the spool could not be read or take this run's points (a full or read-only
+   * disk), when the store took them, and everything spooled before them, all the same.
    */
   readonly spoolError?: string;
 }
@@ -42,33 +42,67 @@ export interface CollectOptions {
 export const REPLAY_BATCH = 1_000;
 
 /**
- * Delivers `point`, after everything still spooled, oldest first. Before it
- * returns, every point is either acknowledged by the store or fsynced in the spool.
+ * Points that neither the store nor the spool took (the store failing while the
+ * spool's disk is full or read-only): the caller holds them for the next run.
  */
-export async function deliver(point: MemoryPoint, { store, spool, signal, replayUntilMs }: CollectOptions): Promise<RunReport> {
-  const pending = spool.read();
+export class UnsavedPointsError extends Error {
+  readonly code = 'POINTS_UNSAVED';
+
+  constructor(
+    readonly points: readonly MemoryPoint[],
+    spoolError: unknown,
+    storeError: string | undefined,
+  ) {
+    const store = storeError === undefined ? 'the store' : `the store (${storeError})`;
+    super(`neither ${store} nor the spool (${(spoolError as Error).message}) took ${points.length} point${points.length === 1 ? '' : 's'}`, { cause: spoolError });
+  }
+}
+
+/**
+ * Delivers `points` (a run's own, after any that earlier runs could neither store
+ * nor spool), after everything still spooled, oldest first. Before it returns,
+ * every point is either acknowledged by the store or fsynced in the spool; when
+ * neither takes some of `points`, it throws UnsavedPointsError with them.
+ */
+export async function deliver(points: readonly MemoryPoint[], { store, spool, signal, replayUntilMs }: CollectOptions): Promise<RunReport> {
+  let pending: SpoolContents;
+  let unreadable: unknown;
+  try {
+    pending = spool.read();
+  } catch (error) {
+    // A spool that cannot be read (its directory not one, no rights, a failing disk)
+    // must not keep the points from a store that works either.
+    unreadable = error;
+    pending = { points: [], skippedLines: 0, clean: true };
+  }
   if (pending.points.length === 0 && pending.clean) {
     try {
-      const { beyondRetention } = await store.write([point], { signal });
-      return { written: 1 - beyondRetention, beyondRetention, replayed: 0, spooled: 0, dropped: 0, skippedLines: 0 };
+      const { beyondRetention } = await store.write(points, { signal });
+      const report = { written: points.length - beyondRetention, beyondRetention, replayed: 0, spooled: 0, dropped: 0, skippedLines: 0 };
+      return unreadable === undefined ? report : { ...report, spoolError: (unreadable as Error).message };
     } catch (error) {
-      const dropped = spool.append(pending, [point]);
-      return { written: 0, beyondRetention: 0, replayed: 0, spooled: 1, dropped, skippedLines: 0, ...describe(error) };
+      let dropped: number;
+      try {
+        dropped = spool.append(pending, points);
+      } catch (spoolError) {
+        throw new UnsavedPointsError(points, spoolError, describe(error).storeError);
+      }
+      return { written: 0, beyondRetention: 0, replayed: 0, spooled: points.length - dropped, dropped, skippedLines: 0, ...describe(error) };
     }
   }
 
-  // Older points wait: the new one joins the queue, durably, before any replay. A
-  // spool that cannot take it (a full or read-only disk) must not keep the queue
-  // from a store that works: it is sent all the same, and the run fails (the point
-  // lost) only if the store does not take all of it either.
+  // Older points wait: the new ones join the queue, durably, before any replay. A
+  // spool that cannot take them (a full or read-only disk) must not keep the queue
+  // from a store that works: it is sent all the same, and what the store does not
+  // take of the new points is unsaved only then.
   let dropped = 0;
   let spoolFailure: unknown;
   try {
-    dropped = spool.append(pending, [point]);
+    dropped = spool.append(pending, points);
   } catch (error) {
     spoolFailure = error;
   }
-  const queue = [...pending.points, point].slice(dropped);
+  const queue = [...pending.points, ...points].slice(dropped);
   let sent = 0;
   let beyondRetention = 0;
   let failure: StoreFailure | undefined;
@@ -81,7 +115,10 @@ export async function deliver(point: MemoryPoint, { store, spool, signal, replay
   } catch (error) {
     failure = describe(error);
   }
-  if (spoolFailure !== undefined && sent < queue.length) throw spoolFailure;
+  if (spoolFailure !== undefined && sent < queue.length) {
+    // The spooled points not sent stay spooled, as they were: only new ones are unsaved.
+    throw new UnsavedPointsError(points.slice(Math.max(0, sent - pending.points.length)), spoolFailure, failure?.storeError);
+  }
   if (sent > 0) {
     try {
       spool.replace(queue.slice(sent));
@@ -90,7 +127,7 @@ export async function deliver(point: MemoryPoint, { store, spool, signal, replay
       if (spoolFailure === undefined) throw error;
     }
   }
-  const fromSpool = Math.min(sent, queue.length - 1);
+  const fromSpool = Math.max(0, Math.min(sent, queue.length - points.length));
   return {
     written: sent - beyondRetention,
     beyondRetention,

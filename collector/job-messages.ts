@@ -1,4 +1,5 @@
 import type { CollectorConfig, StoreConfig } from '../config.js';
+import type { MemoryPoint } from '../storage/types.js';
 import type { RunReport } from './collect.js';
 
 /** What the scheduler hands each run (Bree's workerData): the run's entry is its store's. */
@@ -7,6 +8,8 @@ export interface JobInput<K extends StoreConfig['kind'] = StoreConfig['kind']> {
   readonly store: Extract<StoreConfig, { kind: K }>;
   /** The tick this run samples for: the point's timestamp. */
   readonly tickMs: number;
+  /** Points of earlier runs that neither the store nor the spool took, oldest first: delivered before this run's. */
+  readonly held: readonly MemoryPoint[];
 }
 
 /** What a run tells the scheduler, before Bree's own 'done' or 'cancelled'. */
@@ -18,4 +21,11 @@ export type JobMessage =
       /** The collector's stop cancelled the run: a store error in the report is the cancellation's. */
       readonly cancelled: boolean;
     }
-  | { readonly type: 'failed'; readonly tickMs: number; readonly code: string; readonly message: string };
+  | {
+      readonly type: 'failed';
+      readonly tickMs: number;
+      readonly code: string;
+      readonly message: string;
+      /** The held points and this run's that neither the store nor the spool took: the scheduler holds them for the next run. */
+      readonly unsaved: readonly MemoryPoint[];
+    };

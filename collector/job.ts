@@ -8,7 +8,7 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import type { StoreConfig } from '../config.js';
 import type { MemoryStore } from '../storage/index.js';
-import { deliver } from './collect.js';
+import { deliver, UnsavedPointsError } from './collect.js';
 import type { JobInput, JobMessage } from './job-messages.js';
 import { readSample } from './sample.js';
 import { Spool } from './spool.js';
@@ -30,7 +30,7 @@ export interface JobStore<K extends StoreConfig['kind']> {
 // bundle's own), and CommonJS has none. A rejection still ends the thread with an
 // error, which Bree reports.
 export async function runJob<K extends StoreConfig['kind']>({ open, collectBeforeEnd = false }: JobStore<K>): Promise<void> {
-  const { collector, store: storeConfig, tickMs } = workerData as JobInput<K>;
+  const { collector, store: storeConfig, tickMs, held } = workerData as JobInput<K>;
   const port = parentPort!;
   const cancel = new AbortController();
   port.on('message', (message) => {
@@ -43,11 +43,13 @@ export async function runJob<K extends StoreConfig['kind']>({ open, collectBefor
   const signal = AbortSignal.any([cancel.signal, AbortSignal.timeout(Math.max(1, Math.floor(collector.timeoutMs * 0.75)))]);
 
   const store = await open(storeConfig);
+  // What a failure leaves unsaved: the held points, and this run's once sampled.
+  let points = held;
   try {
-    const point = readSample(collector.procRoot, collector.host, Math.floor(tickMs / 1_000));
+    points = [...held, readSample(collector.procRoot, collector.host, Math.floor(tickMs / 1_000))];
     const releaseSpool = await lockSpool(collector.spoolDir, `host ${collector.host}`, collector.timeoutMs, signal);
     try {
-      const report = await deliver(point, {
+      const report = await deliver(points, {
         store,
         spool: new Spool(collector.spoolDir, collector.spoolMaxPoints),
         signal,
@@ -58,7 +60,9 @@ export async function runJob<K extends StoreConfig['kind']>({ open, collectBefor
       releaseSpool();
     }
   } catch (error) {
-    post({ type: 'failed', tickMs, code: (error as { code?: string }).code ?? 'UNEXPECTED', message: (error as Error).message });
+    // Some may have reached the store or the spool before the failure: sent again, they are overwritten with the same values.
+    const unsaved = error instanceof UnsavedPointsError ? error.points : points;
+    post({ type: 'failed', tickMs, code: (error as { code?: string }).code ?? 'UNEXPECTED', message: (error as Error).message, unsaved });
   } finally {
     await store.close();
   }

@@ -8,6 +8,7 @@ import type { CollectorConfig, StoreConfig } from '../config.js';
 import type { Logger } from '../log.js';
 import type { RunReport } from './collect.js';
 import type { JobInput, JobMessage } from './job-messages.js';
+import { heldAfter } from './held.js';
 import { emptyStats, type CollectorStats } from './stats.js';
 import { clockSetBack, tickAfterMs, tickTakenAtMs } from './ticks.js';
 
@@ -54,7 +55,7 @@ export async function startCollector(
   // Threads started from now on have `gc`, which a run on SQLite calls before it
   // ends (job.ts). The flag reaches only contexts created after it is set.
   setFlagsFromString('--expose-gc');
-  const input: { -readonly [K in keyof JobInput]: JobInput[K] } = { collector, store, tickMs: 0 };
+  const input: { -readonly [K in keyof JobInput]: JobInput[K] } = { collector, store, tickMs: 0, held: [] };
   const stats = emptyStats();
   const state = new RunLog(log, stats);
   const bree = new Bree({
@@ -76,7 +77,16 @@ export async function startCollector(
     ],
     workerMessageHandler: ({ message }: { message: unknown }) => {
       if (typeof message !== 'object' || message === null) return;
-      state.record(message as JobMessage);
+      const jobMessage = message as JobMessage;
+      state.record(jobMessage);
+      // The next run delivers what this one could not save, before its own point.
+      const delivered = jobMessage.type === 'report' ? input.held.length : 0;
+      const held = heldAfter(jobMessage, collector.spoolMaxPoints);
+      input.held = held.points;
+      stats.pointsHeld = held.points.length;
+      stats.pointsDropped += held.dropped;
+      if (held.dropped > 0) log.warn({ dropped: held.dropped, held: held.points.length }, 'points held in memory past SPOOL_MAX_POINTS, dropped the oldest');
+      if (delivered > 0) log.info({ delivered }, 'points held in memory delivered');
       void beat(collector.heartbeatPath).catch((error: unknown) => log.warn({ err: error }, 'cannot write the heartbeat file'));
     },
     errorHandler: (error: unknown) => {
@@ -142,6 +152,7 @@ export async function startCollector(
         await bree.stop(JOB);
         clearTimeout(grace);
       }
+      if (input.held.length > 0) log.error({ lost: input.held.length }, 'stopped with points neither the store nor the spool took: they are lost');
       log.info('collector stopped');
     },
   };
@@ -194,6 +205,7 @@ function storeStateOf(report: RunReport): StoreState | undefined {
 class RunLog {
   private storeState: StoreState | undefined;
   private runsFailing = false;
+  private spoolFailing = false;
 
   constructor(
     private readonly log: Logger,
@@ -220,9 +232,10 @@ class RunLog {
     if (report.dropped > 0) this.log.warn({ dropped: report.dropped, spooled: report.spooled }, 'spool full, dropped the oldest points');
     if (report.beyondRetention > 0) this.log.warn({ dropped: report.beyondRetention }, 'store dropped points older than its retention policy');
     if (report.skippedLines > 0) this.log.warn({ skippedLines: report.skippedLines }, 'skipped torn or invalid spool lines');
-    if (report.spoolError !== undefined) {
-      this.log.warn({ reason: report.spoolError }, 'spool cannot be written: the spooled points and the new one went to the store directly, but a store outage now would lose points');
+    if (report.spoolError !== undefined && !this.spoolFailing) {
+      this.log.warn({ reason: report.spoolError }, 'spool cannot be read or written: points go to the store directly, and while it fails they are held in memory only (lost if the process ends)');
     }
+    this.spoolFailing = report.spoolError !== undefined;
     if (report.replayed > 0) this.log.info({ replayed: report.replayed, spooled: report.spooled }, `replayed ${report.replayed} points`);
     if (message.cancelled && report.storeError !== undefined) {
       // The stop aborted the run's writes: that says nothing of the store's state.

@@ -7,9 +7,11 @@ export interface CollectorStats {
   pointsDropped: number;
   pointsBeyondRetention: number;
   spoolDepth: number;
+  /** Points neither the store nor the spool took, held in memory for the next run. */
+  pointsHeld: number;
   lastWriteSeconds: number;
 }
 
 export function emptyStats(): CollectorStats {
-  return { runs: 0, failures: 0, pointsWritten: 0, pointsSpooled: 0, pointsDropped: 0, pointsBeyondRetention: 0, spoolDepth: 0, lastWriteSeconds: 0 };
+  return { runs: 0, failures: 0, pointsWritten: 0, pointsSpooled: 0, pointsDropped: 0, pointsBeyondRetention: 0, spoolDepth: 0, pointsHeld: 0, lastWriteSeconds: 0 };
 }

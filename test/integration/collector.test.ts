@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import type { ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
@@ -106,6 +106,38 @@ describe('Collector (Bree worker threads, a real influxd, COLLECT_INTERVAL=1s)',
       expect(new Spool(join(dir, 'outage', 'spool'), 10_000).read().points).to.deep.equal([]);
       const messages = lines().map((line) => String(line.msg));
       expect(messages.filter((msg) => msg === 'store unreachable, spooling')).to.have.length(1);
+    } finally {
+      await influx.destroy();
+    }
+  });
+
+  it('holds in memory the points neither the store nor the spool can take, and delivers them, in order, once the store is back', async function () {
+    const influx: InfluxServer = await privateInflux(this);
+    try {
+      const storeConfig: InfluxStoreConfig = { ...influx.storeConfig(), collectIntervalMs: 1_000 };
+      const store = new InfluxStore(storeConfig);
+      const base = join(dir, 'unspoolable');
+      await mkdir(base, { recursive: true });
+      // A spool directory under a file: it can be neither made, nor read, nor written.
+      await writeFile(join(base, 'a-file'), '');
+      const config: CollectorConfig = { ...collectorConfig(base), spoolDir: join(base, 'a-file', 'spool') };
+      const { logger, lines } = capturingLogger();
+      await influx.stop();
+      const collector = await startCollector(config, storeConfig, logger);
+      running.push(collector);
+      await waitFor('three points held', async () => (collector.stats.pointsHeld >= 3 ? true : undefined));
+      const resumedSeconds = Math.floor(Date.now() / 1_000);
+      await influx.resume();
+      await waitFor('the held points delivered', async () => (lines().some((line) => line.msg === 'points held in memory delivered') ? true : undefined));
+      await collector.stop();
+      const timestamps = await storedTimestamps(store);
+      expect(timestamps.filter((timestamp) => timestamp <= resumedSeconds), 'the points taken while nothing could save them').to.have.length.of.at.least(3);
+      expectContiguousSeconds(timestamps);
+      expect(collector.stats.pointsHeld).to.equal(0);
+      const messages = lines().map((line) => String(line.msg));
+      expect(messages.filter((msg) => /^collector run failed: neither the store \(InfluxDB at \S+ unreachable\) nor the spool \(ENOTDIR/.test(msg))).to.have.length(1);
+      expect(messages.filter((msg) => msg.startsWith('spool cannot be read or written'))).to.have.length(1);
+      expect(messages).not.to.include('stopped with points neither the store nor the spool took: they are lost');
     } finally {
       await influx.destroy();
     }
@@ -341,6 +373,7 @@ describe('Collector (Bree worker threads, a real influxd, COLLECT_INTERVAL=1s)',
           return /^memory_tracker_points_written_total [1-9]/m.test(body) ? body : undefined;
         });
         expect(text).to.match(/^memory_tracker_spool_depth 0$/m);
+        expect(text).to.match(/^memory_tracker_points_held 0$/m);
         expect(text).to.match(/^memory_tracker_points_beyond_retention_total 0$/m);
         expect(text).to.match(/^memory_tracker_last_successful_write_timestamp_seconds [1-9]\d{9}$/m);
         expect(text).to.include('memory_tracker_process_resident_memory_bytes');

@@ -93,7 +93,7 @@ describe('Spool lock (real files)', () => {
         const release = await lockSpool(spoolDir, `host ${host}`, 10_000, AbortSignal.timeout(5_000));
         try {
           const point: MemoryPoint = { host, timestamp: tick * 60, total: 100, free: 40, used: 60 };
-          await deliver(point, { store: flaky, spool: new Spool(spoolDir, 10_000), signal: never, replayUntilMs: Date.now() + 5_000 });
+          await deliver([point], { store: flaky, spool: new Spool(spoolDir, 10_000), signal: never, replayUntilMs: Date.now() + 5_000 });
         } finally {
           release();
         }

@@ -56,7 +56,7 @@ describe('Spool and delivery (real files, real stores)', function () {
     const root = fresh();
     const store = SqliteStore.open({ kind: 'sqlite', path: join(root, 'db.sqlite'), timeoutMs: 1_000 });
     const spool = new Spool(join(root, 'spool'), 100);
-    const report = await deliver(at(60), { store, spool, signal: new AbortController().signal, replayUntilMs: Date.now() + 5_000 });
+    const report = await deliver([at(60)], { store, spool, signal: new AbortController().signal, replayUntilMs: Date.now() + 5_000 });
     expect(report).to.deep.equal({ written: 1, beyondRetention: 0, replayed: 0, spooled: 0, dropped: 0, skippedLines: 0 });
     expect(await listRecords(store, { limit: 10, skip: 0 })).to.have.length(1);
     expect(spool.read().points).to.deep.equal([]);
@@ -79,10 +79,10 @@ describe('Spool and delivery (real files, real stores)', function () {
         const { InfluxStore } = await import(${JSON.stringify(new URL('../../storage/influx.js', import.meta.url).href)});
         const store = new InfluxStore(${JSON.stringify(store)});
         try {
-          const report = await deliver(${JSON.stringify(point)}, { store, spool: new Spool(${JSON.stringify(spoolDir)}, 1000), signal: new AbortController().signal, replayUntilMs: Date.now() + 10000 });
+          const report = await deliver([${JSON.stringify(point)}], { store, spool: new Spool(${JSON.stringify(spoolDir)}, 1000), signal: new AbortController().signal, replayUntilMs: Date.now() + 10000 });
           console.log(JSON.stringify(report));
         } catch (error) {
-          console.log(JSON.stringify({ thrown: error.code }));
+          console.log(JSON.stringify({ thrown: error.code, unsaved: error.points, message: error.message }));
         } finally {
           await store.close();
         }`;
@@ -96,7 +96,10 @@ describe('Spool and delivery (real files, real stores)', function () {
 
     const down = await deliverOnFullDisk({ ...config, url: `http://127.0.0.1:${await freePort()}`, timeoutMs: 500 }, at(180));
     expect(down.code, down.err).to.equal(0);
-    expect(JSON.parse(down.out), 'neither the store nor the spool took the point: the run fails').to.deep.equal({ thrown: 'EFBIG' });
+    const unsaved = JSON.parse(down.out) as { thrown: string; unsaved: MemoryPoint[]; message: string };
+    expect(unsaved.thrown, 'neither the store nor the spool took the point: the run fails').to.equal('POINTS_UNSAVED');
+    expect(unsaved.unsaved, 'the new point, for the caller to hold; the spooled ones stay spooled').to.deep.equal([at(180)]);
+    expect(unsaved.message).to.match(/^neither the store \(InfluxDB at \S+ unreachable\) nor the spool \(EFBIG: file too large, write\) took 1 point$/);
     expect(await readFile(spool.path, 'utf8')).to.equal(before);
 
     const up = await deliverOnFullDisk(config, at(240));
@@ -115,12 +118,12 @@ describe('Spool and delivery (real files, real stores)', function () {
     const down = new InfluxStore({ kind: 'influxdb', url: `http://127.0.0.1:${await freePort()}`, database: 'x', username: undefined, password: undefined, token: undefined, timeoutMs: 500, collectIntervalMs: 60_000, readCacheMs: 0 });
     const options = { spool, signal: new AbortController().signal, replayUntilMs: Date.now() + 10_000 };
     for (const t of [60, 120, 180]) {
-      const report = await deliver(at(t), { ...options, store: down });
+      const report = await deliver([at(t)], { ...options, store: down });
       expect(report.storeError).to.be.a('string');
       expect(report.spooled).to.equal(t / 60);
     }
     const store = SqliteStore.open({ kind: 'sqlite', path: join(root, 'db.sqlite'), timeoutMs: 1_000 });
-    const report = await deliver(at(240), { ...options, store });
+    const report = await deliver([at(240)], { ...options, store });
     expect(report).to.deep.equal({ written: 4, beyondRetention: 0, replayed: 3, spooled: 0, dropped: 0, skippedLines: 0 });
     expect((await listRecords(store, { limit: 10, skip: 0 })).map((r) => r.timestamp)).to.deep.equal([60, 120, 180, 240]);
     expect(await readFile(spool.path, 'utf8')).to.equal('');
@@ -136,10 +139,10 @@ describe('Spool and delivery (real files, real stores)', function () {
       const spool = new Spool(join(fresh(), 'spool'), 100);
       const options = { store, spool, signal: new AbortController().signal, replayUntilMs: Date.now() + 10_000 };
       const now = Math.floor(Date.now() / 1_000);
-      expect(await deliver(at(now - 7_200), options)).to.deep.equal({ written: 0, beyondRetention: 1, replayed: 0, spooled: 0, dropped: 0, skippedLines: 0 });
+      expect(await deliver([at(now - 7_200)], options)).to.deep.equal({ written: 0, beyondRetention: 1, replayed: 0, spooled: 0, dropped: 0, skippedLines: 0 });
       expect(spool.read().points).to.deep.equal([]);
       spool.append(spool.read(), [at(now - 7_200), at(now - 7_140), at(now - 60)]);
-      expect(await deliver(at(now), options)).to.deep.equal({ written: 2, beyondRetention: 2, replayed: 3, spooled: 0, dropped: 0, skippedLines: 0 });
+      expect(await deliver([at(now)], options)).to.deep.equal({ written: 2, beyondRetention: 2, replayed: 3, spooled: 0, dropped: 0, skippedLines: 0 });
       expect(spool.read().points).to.deep.equal([]);
       expect((await listRecords(store, { host: 'h', limit: 10, skip: 0 })).map((r) => r.timestamp)).to.deep.equal([now - 60, now]);
     } finally {
@@ -154,7 +157,7 @@ describe('Spool and delivery (real files, real stores)', function () {
     spool.append(spool.read(), [at(60)]);
     const cancelled = new AbortController();
     cancelled.abort();
-    const report = await deliver(at(120), { store, spool, signal: cancelled.signal, replayUntilMs: Date.now() + 5_000 });
+    const report = await deliver([at(120)], { store, spool, signal: cancelled.signal, replayUntilMs: Date.now() + 5_000 });
     expect(report.spooled).to.equal(2);
     expect(spool.read().points).to.deep.equal([at(60), at(120)]);
     await store.close();
