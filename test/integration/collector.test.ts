@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import type { ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
-import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm, utimes, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
@@ -140,6 +140,36 @@ describe('Collector (Bree worker threads, a real influxd, COLLECT_INTERVAL=1s)',
       expect(messages).not.to.include('stopped with points neither the store nor the spool took: they are lost');
     } finally {
       await influx.destroy();
+    }
+  });
+
+  it('holds the points of runs kept out of the spool by another collector\'s lock, and delivers them once it is let go', async function () {
+    const influx = await sharedInflux(this);
+    const storeConfig: InfluxStoreConfig = { ...influx.storeConfig(), collectIntervalMs: 1_000 };
+    const store = new InfluxStore(storeConfig);
+    const base = join(dir, 'locked');
+    const config = collectorConfig(base);
+    await mkdir(config.spoolDir, { recursive: true });
+    // Another collector on the same SPOOL_DIR, its run going on: its lock stays fresh.
+    const lock = join(config.spoolDir, 'points.lock');
+    await writeFile(lock, 'host other, pid 1\n');
+    const fresh = setInterval(() => void utimes(lock, new Date(), new Date()).catch(() => undefined), 100);
+    try {
+      const { logger, lines } = capturingLogger();
+      const collector = await startCollector(config, storeConfig, logger);
+      running.push(collector);
+      await waitFor('two points held', async () => (collector.stats.pointsHeld >= 2 ? true : undefined));
+      const releasedSeconds = Math.floor(Date.now() / 1_000);
+      clearInterval(fresh);
+      await rm(lock);
+      await waitFor('the held points delivered', async () => (lines().some((line) => line.msg === 'points held in memory delivered') ? true : undefined));
+      await collector.stop();
+      const timestamps = await storedTimestamps(store);
+      expect(timestamps.filter((timestamp) => timestamp <= releasedSeconds), 'the points of the runs the lock kept out').to.have.length.of.at.least(2);
+      expectContiguousSeconds(timestamps);
+      expect(lines().map((line) => String(line.msg)).filter((msg) => msg.startsWith('collector run failed: the spool in'))).to.have.length(1);
+    } finally {
+      clearInterval(fresh);
     }
   });
 
