@@ -75,7 +75,9 @@ export async function deliver(points: readonly MemoryPoint[], { store, spool, si
     unreadable = error;
     pending = { points: [], skippedLines: 0, clean: true };
   }
-  if (pending.points.length === 0 && pending.clean) {
+  // Straight to the store, with nothing queued before them and few enough for one
+  // write (many points held through a long failure go the batched way).
+  if (pending.points.length === 0 && pending.clean && points.length <= REPLAY_BATCH) {
     try {
       const { beyondRetention } = await store.write(points, { signal });
       const report = { written: points.length - beyondRetention, beyondRetention, replayed: 0, spooled: 0, dropped: 0, skippedLines: 0 };

@@ -112,6 +112,21 @@ describe('Spool and delivery (real files, real stores)', function () {
     expect(spool.read().points, 'emptied, as nothing is left to send').to.deep.equal([]);
   });
 
+  it('sends many points at once (held through a long failure) in batches of 1,000, spooled first', async () => {
+    const root = fresh();
+    const sqlite = SqliteStore.open({ kind: 'sqlite', path: join(root, 'db.sqlite'), timeoutMs: 1_000 });
+    const writes: number[] = [];
+    const store = { write: async (points: readonly MemoryPoint[]) => (writes.push(points.length), sqlite.write(points)) };
+    const spool = new Spool(join(root, 'spool'), 10_000);
+    const points = Array.from({ length: 2_500 }, (_, i) => at(60 * (i + 1)));
+    const report = await deliver(points, { store, spool, signal: new AbortController().signal, replayUntilMs: Date.now() + 10_000 });
+    expect(writes).to.deep.equal([1_000, 1_000, 500]);
+    expect(report).to.deep.equal({ written: 2_500, beyondRetention: 0, replayed: 0, spooled: 0, dropped: 0, skippedLines: 0 });
+    expect(await listRecords(sqlite, { limit: 99_999, skip: 0 })).to.have.length(2_500);
+    expect(spool.read().points).to.deep.equal([]);
+    await sqlite.close();
+  });
+
   it('spools while the store is down, then replays everything in order and empties the spool', async () => {
     const root = fresh();
     const spool = new Spool(join(root, 'spool'), 1_000);
