@@ -78,7 +78,8 @@ export async function startCollector(
     workerMessageHandler: ({ message }: { message: unknown }) => {
       if (typeof message !== 'object' || message === null) return;
       const jobMessage = message as JobMessage;
-      state.record(jobMessage);
+      // The run was handed the held points, and took its own.
+      state.record(jobMessage, input.held.length + 1);
       // The next run delivers what this one could not save, before its own point.
       const delivered = jobMessage.type === 'report' ? input.held.length : 0;
       const held = heldAfter(jobMessage, collector.spoolMaxPoints);
@@ -212,7 +213,8 @@ class RunLog {
     private readonly stats: CollectorStats,
   ) {}
 
-  record(message: JobMessage): void {
+  /** `runPoints`: the points the run had to deliver, held ones included. */
+  record(message: JobMessage, runPoints: number): void {
     if (message.type === 'failed') {
       this.stats.failures++;
       if (!this.runsFailing) this.log.error({ code: message.code, tickMs: message.tickMs }, `collector run failed: ${message.message}`);
@@ -227,7 +229,7 @@ class RunLog {
     this.stats.pointsDropped += report.dropped;
     this.stats.pointsBeyondRetention += report.beyondRetention;
     this.stats.spoolDepth = report.spooled;
-    if (report.storeError !== undefined) this.stats.pointsSpooled++;
+    if (report.storeError !== undefined) this.stats.pointsSpooled += runPoints;
     if (report.written > 0) this.stats.lastWriteSeconds = Math.floor(Date.now() / 1_000);
     if (report.dropped > 0) this.log.warn({ dropped: report.dropped, spooled: report.spooled }, 'spool full, dropped the oldest points');
     if (report.beyondRetention > 0) this.log.warn({ dropped: report.beyondRetention }, 'store dropped points older than its retention policy');

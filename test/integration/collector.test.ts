@@ -111,7 +111,7 @@ describe('Collector (Bree worker threads, a real influxd, COLLECT_INTERVAL=1s)',
     }
   });
 
-  it('holds in memory the points neither the store nor the spool can take, and delivers them, in order, once the store is back', async function () {
+  it('holds in memory the points neither the store nor the spool can take, spools them once it can, and stores them all, in order, once the store is back', async function () {
     const influx: InfluxServer = await privateInflux(this);
     try {
       const storeConfig: InfluxStoreConfig = { ...influx.storeConfig(), collectIntervalMs: 1_000 };
@@ -119,25 +119,54 @@ describe('Collector (Bree worker threads, a real influxd, COLLECT_INTERVAL=1s)',
       const base = join(dir, 'unspoolable');
       await mkdir(base, { recursive: true });
       // A spool directory under a file: it can be neither made, nor read, nor written.
+      const blocking = join(base, 'spool-parent');
+      await writeFile(blocking, '');
+      const config: CollectorConfig = { ...collectorConfig(base), spoolDir: join(blocking, 'spool') };
+      const { logger, lines } = capturingLogger();
+      await influx.stop();
+      const collector = await startCollector(config, storeConfig, logger);
+      running.push(collector);
+      await waitFor('three points held', async () => (collector.stats.pointsHeld >= 3 ? true : undefined));
+      const heldUntilSeconds = Math.floor(Date.now() / 1_000);
+      // The spool can be made now: the held points go there with the next run's.
+      await rm(blocking);
+      await waitFor('the held points spooled', async () => (collector.stats.pointsHeld === 0 && collector.stats.spoolDepth >= 4 ? true : undefined));
+      expect(collector.stats.pointsSpooled, 'every point that went to the spool, the held ones included').to.equal(collector.stats.spoolDepth);
+      await influx.resume();
+      await waitFor('the spool replayed', async () => (lines().some((line) => /^replayed \d+ points$/.test(String(line.msg))) ? true : undefined));
+      await collector.stop();
+      const timestamps = await storedTimestamps(store);
+      expect(timestamps.filter((timestamp) => timestamp <= heldUntilSeconds), 'the points taken while nothing could save them').to.have.length.of.at.least(3);
+      expectContiguousSeconds(timestamps);
+      const messages = lines().map((line) => String(line.msg));
+      expect(messages.filter((msg) => /^collector run failed: neither the store \(InfluxDB at \S+ unreachable\) nor the spool \(ENOTDIR/.test(msg))).to.have.length(1);
+      expect(messages).not.to.include('stopped with points neither the store nor the spool took: they are lost');
+    } finally {
+      await influx.destroy();
+    }
+  });
+
+  it('delivers held points straight to a store that is back while the spool stays unusable, warning once that the spool cannot be used', async function () {
+    const influx: InfluxServer = await privateInflux(this);
+    try {
+      const storeConfig: InfluxStoreConfig = { ...influx.storeConfig(), collectIntervalMs: 1_000 };
+      const store = new InfluxStore(storeConfig);
+      const base = join(dir, 'unspoolable-for-good');
+      await mkdir(base, { recursive: true });
       await writeFile(join(base, 'a-file'), '');
       const config: CollectorConfig = { ...collectorConfig(base), spoolDir: join(base, 'a-file', 'spool') };
       const { logger, lines } = capturingLogger();
       await influx.stop();
       const collector = await startCollector(config, storeConfig, logger);
       running.push(collector);
-      await waitFor('three points held', async () => (collector.stats.pointsHeld >= 3 ? true : undefined));
-      const resumedSeconds = Math.floor(Date.now() / 1_000);
+      await waitFor('two points held', async () => (collector.stats.pointsHeld >= 2 ? true : undefined));
       await influx.resume();
       await waitFor('the held points delivered', async () => (lines().some((line) => line.msg === 'points held in memory delivered') ? true : undefined));
+      await waitFor('two more runs', async () => ((await storedTimestamps(store)).length >= 5 ? true : undefined));
       await collector.stop();
-      const timestamps = await storedTimestamps(store);
-      expect(timestamps.filter((timestamp) => timestamp <= resumedSeconds), 'the points taken while nothing could save them').to.have.length.of.at.least(3);
-      expectContiguousSeconds(timestamps);
-      expect(collector.stats.pointsHeld).to.equal(0);
+      expectContiguousSeconds(await storedTimestamps(store));
       const messages = lines().map((line) => String(line.msg));
-      expect(messages.filter((msg) => /^collector run failed: neither the store \(InfluxDB at \S+ unreachable\) nor the spool \(ENOTDIR/.test(msg))).to.have.length(1);
       expect(messages.filter((msg) => msg.startsWith('spool cannot be read or written'))).to.have.length(1);
-      expect(messages).not.to.include('stopped with points neither the store nor the spool took: they are lost');
     } finally {
       await influx.destroy();
     }
