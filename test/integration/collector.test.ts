@@ -111,21 +111,28 @@ describe('Collector (Bree worker threads, a real influxd, COLLECT_INTERVAL=1s)',
     }
   });
 
+  /**
+   * A collector on `influx`, which is stopped first, whose spool directory lies under
+   * a plain file (`blocking`): until that file is removed, the spool can be neither
+   * made, nor read, nor written.
+   */
+  async function startUnspoolable(influx: InfluxServer, name: string): Promise<{ collector: Collector; store: InfluxStore; lines: ReturnType<typeof capturingLogger>['lines']; blocking: string }> {
+    const storeConfig: InfluxStoreConfig = { ...influx.storeConfig(), collectIntervalMs: 1_000 };
+    const base = join(dir, name);
+    await mkdir(base, { recursive: true });
+    const blocking = join(base, 'spool-parent');
+    await writeFile(blocking, '');
+    const { logger, lines } = capturingLogger();
+    await influx.stop();
+    const collector = await startCollector({ ...collectorConfig(base), spoolDir: join(blocking, 'spool') }, storeConfig, logger);
+    running.push(collector);
+    return { collector, store: new InfluxStore(storeConfig), lines, blocking };
+  }
+
   it('holds in memory the points neither the store nor the spool can take, spools them once it can, and stores them all, in order, once the store is back', async function () {
     const influx: InfluxServer = await privateInflux(this);
     try {
-      const storeConfig: InfluxStoreConfig = { ...influx.storeConfig(), collectIntervalMs: 1_000 };
-      const store = new InfluxStore(storeConfig);
-      const base = join(dir, 'unspoolable');
-      await mkdir(base, { recursive: true });
-      // A spool directory under a file: it can be neither made, nor read, nor written.
-      const blocking = join(base, 'spool-parent');
-      await writeFile(blocking, '');
-      const config: CollectorConfig = { ...collectorConfig(base), spoolDir: join(blocking, 'spool') };
-      const { logger, lines } = capturingLogger();
-      await influx.stop();
-      const collector = await startCollector(config, storeConfig, logger);
-      running.push(collector);
+      const { collector, store, lines, blocking } = await startUnspoolable(influx, 'unspoolable');
       await waitFor('three points held', async () => (collector.stats.pointsHeld >= 3 ? true : undefined));
       const heldUntilSeconds = Math.floor(Date.now() / 1_000);
       // The spool can be made now: the held points go there with the next run's.
@@ -149,16 +156,7 @@ describe('Collector (Bree worker threads, a real influxd, COLLECT_INTERVAL=1s)',
   it('delivers held points straight to a store that is back while the spool stays unusable, warning once that the spool cannot be used', async function () {
     const influx: InfluxServer = await privateInflux(this);
     try {
-      const storeConfig: InfluxStoreConfig = { ...influx.storeConfig(), collectIntervalMs: 1_000 };
-      const store = new InfluxStore(storeConfig);
-      const base = join(dir, 'unspoolable-for-good');
-      await mkdir(base, { recursive: true });
-      await writeFile(join(base, 'a-file'), '');
-      const config: CollectorConfig = { ...collectorConfig(base), spoolDir: join(base, 'a-file', 'spool') };
-      const { logger, lines } = capturingLogger();
-      await influx.stop();
-      const collector = await startCollector(config, storeConfig, logger);
-      running.push(collector);
+      const { collector, store, lines } = await startUnspoolable(influx, 'unspoolable-for-good');
       await waitFor('two points held', async () => (collector.stats.pointsHeld >= 2 ? true : undefined));
       await influx.resume();
       await waitFor('the held points delivered', async () => (lines().some((line) => line.msg === 'points held in memory delivered') ? true : undefined));

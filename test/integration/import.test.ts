@@ -7,13 +7,23 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
 import { gzipSync } from 'node:zlib';
-import { listRecords } from '../../storage/index.js';
+import { listRecords, type MemoryRecord } from '../../storage/index.js';
 import { InfluxStore } from '../../storage/influx.js';
 import { SqliteStore } from '../../storage/sqlite.js';
 import { runCli, startCli } from '../helpers/cli.js';
 import { privateInflux, sharedInflux } from '../helpers/influx-fixture.js';
 import { writeNotADatabase } from '../helpers/sqlite-files.js';
 import { point } from './store-contract.js';
+
+/** Every record the SQLite store at `path` holds for `host`, oldest first, read as the API reads them. */
+async function storedRecords(path: string, host: string): Promise<MemoryRecord[]> {
+  const store = SqliteStore.open({ kind: 'sqlite', path, timeoutMs: 1_000 });
+  try {
+    return await listRecords(store, { host, limit: 99_999, skip: 0 });
+  } finally {
+    await store.close();
+  }
+}
 
 /** Points the import writes at a time (importer/run.ts): a cut file must be read past more than one batch. */
 const BATCH_POINTS = 5_000;
@@ -40,13 +50,11 @@ describe('memory-tracker import (the CLI, real stores)', function () {
     expect(first.stdout).to.match(/^Imported 3 points for 1 host from .* 7 lines, 2 bad, 2 skipped\.\n$/);
     const second = await runCli(['import', file], env);
     expect(second.stdout).to.include('Imported 3 points');
-    const store = SqliteStore.open({ kind: 'sqlite', path: env.SQLITE_PATH, timeoutMs: 1_000 });
-    expect(await listRecords(store, { host: 'legacy', limit: 10, skip: 0 })).to.deep.equal([
+    expect(await storedRecords(env.SQLITE_PATH, 'legacy')).to.deep.equal([
       { timestamp: 1647033600, total: 8192, free: 2048, used: 6144 },
       { timestamp: 1647033700, total: 8192, free: 1024, used: 7168 },
       { timestamp: 1647033900, total: 8192, free: 1000, used: 7192 },
     ]);
-    await store.close();
   });
 
   it('imports JSON lines with hosts, and --host for rows without one', async () => {
@@ -130,12 +138,10 @@ describe('memory-tracker import (the CLI, real stores)', function () {
       expect(run.code, run.stderr).to.equal(0);
       expect(run.stdout).to.include('Imported 1 point for 1 host');
     }
-    const store = SqliteStore.open({ kind: 'sqlite', path: env.SQLITE_PATH, timeoutMs: 1_000 });
-    expect(await listRecords(store, { host: 'win', limit: 10, skip: 0 })).to.deep.equal([
+    expect(await storedRecords(env.SQLITE_PATH, 'win')).to.deep.equal([
       { timestamp: 1647033600, total: 8192, free: 2048, used: 6144 },
       { timestamp: 1647033660, total: 8192, free: 1024, used: 7168 },
     ]);
-    await store.close();
   });
 
   it('refuses a file it cannot read at all with exit code 2 and one line, without opening the store', async () => {
@@ -171,12 +177,10 @@ describe('memory-tracker import (the CLI, real stores)', function () {
       expect(run.code, run.stderr).to.equal(0);
       expect(run.stdout).to.include(`Imported 1 point for 1 host from ${file}`);
     }
-    const store = SqliteStore.open({ kind: 'sqlite', path: env.SQLITE_PATH, timeoutMs: 1_000 });
-    expect(await listRecords(store, { host: 'gz', limit: 10, skip: 0 })).to.deep.equal([
+    expect(await storedRecords(env.SQLITE_PATH, 'gz')).to.deep.equal([
       { timestamp: 1647033600, total: 8192, free: 2048, used: 6144 },
       { timestamp: 1647033660, total: 8192, free: 1024, used: 7168 },
     ]);
-    await store.close();
   });
 
   it('imports a cut gzip file as far as it can be read, never the cut line, says where it stopped, and exits 1', async () => {
@@ -192,11 +196,8 @@ describe('memory-tracker import (the CLI, real stores)', function () {
     expect(imported).to.be.above(BATCH_POINTS).and.below(count);
     expect(run.stderr).to.equal(`${file}:${imported + 1}: cannot read further: unexpected end of file\n`);
     expect(run.stdout).to.include(`${imported.toLocaleString('en')} lines, 0 bad, 0 skipped; the rest of ${file} could not be read.`);
-    const store = SqliteStore.open({ kind: 'sqlite', path: env.SQLITE_PATH, timeoutMs: 1_000 });
-    const stored = await listRecords(store, { host: 'cut', limit: 99_999, skip: 0 });
-    await store.close();
     // Every whole line, and nothing of the cut one.
-    expect(stored).to.deep.equal(Array.from({ length: imported }, (_, i) => ({ timestamp: 1_647_033_600 + 60 * i, total: 65_536, free: 1_000 + i, used: 64_536 - i })));
+    expect(await storedRecords(env.SQLITE_PATH, 'cut')).to.deep.equal(Array.from({ length: imported }, (_, i) => ({ timestamp: 1_647_033_600 + 60 * i, total: 65_536, free: 1_000 + i, used: 64_536 - i })));
   });
 
   it('reads standard input for -, whose format --format must give', async () => {
@@ -211,9 +212,7 @@ describe('memory-tracker import (the CLI, real stores)', function () {
     const bad = await runCli(['import', '-', '--format', 'csv'], env, { input: Buffer.from('timestamp,total,free,used\n1647033660,8192,x,1\n') });
     expect(bad.code).to.equal(1);
     expect(bad.stderr).to.equal('(standard input):2: free is not a whole number of MiB: "x"\n');
-    const store = SqliteStore.open({ kind: 'sqlite', path: env.SQLITE_PATH, timeoutMs: 1_000 });
-    expect(await listRecords(store, { host: 'piped', limit: 10, skip: 0 })).to.deep.equal([{ timestamp: 1647033600, total: 4096, free: 96, used: 4000 }]);
-    await store.close();
+    expect(await storedRecords(env.SQLITE_PATH, 'piped')).to.deep.equal([{ timestamp: 1647033600, total: 4096, free: 96, used: 4000 }]);
   });
 
   it('stops reading standard input when the store fails, rather than wait for the rest of it', async () => {
@@ -255,13 +254,11 @@ describe('memory-tracker import (the CLI, real stores)', function () {
     expect(run.code, run.stderr).to.equal(1);
     expect(run.stderr).to.equal(`${original}:3: total is not a whole number of MiB: null\n`);
     expect(run.stdout).to.match(/^Imported 3 points for 1 host from \S+original\.db in [\d.]+ s: 4 rows, 1 bad, 0 skipped\.\n$/);
-    const store = SqliteStore.open({ kind: 'sqlite', path: env.SQLITE_PATH, timeoutMs: 1_000 });
-    expect(await listRecords(store, { host: 'legacy', limit: 10, skip: 0 })).to.deep.equal([
+    expect(await storedRecords(env.SQLITE_PATH, 'legacy')).to.deep.equal([
       { timestamp: 1647033600, total: 8192, free: 2048, used: 6144 },
       { timestamp: 1647033700, total: 8192, free: 1024, used: 7168 },
       { timestamp: 1647033900, total: 8192, free: 1000, used: 7192 },
     ]);
-    await store.close();
   });
 
   it("carries the embedded store's history, every host, into a real influxd", async function () {
@@ -307,9 +304,7 @@ describe('memory-tracker import (the CLI, real stores)', function () {
       expect(run.stdout).to.include('Imported 2 points for 1 host');
       expect(await readdir(readOnly)).to.deep.equal(['memory-tracker.sqlite']);
       expect(await readdir(temporary), 'the copy is removed').to.deep.equal([]);
-      const store = SqliteStore.open({ kind: 'sqlite', path: env.SQLITE_PATH, timeoutMs: 1_000 });
-      expect(await listRecords(store, { host: 'ro', limit: 10, skip: 0 })).to.deep.equal([point('ro', 1_647_033_600), point('ro', 1_647_033_660)].map(({ host: _, ...record }) => record));
-      await store.close();
+      expect(await storedRecords(env.SQLITE_PATH, 'ro')).to.deep.equal([point('ro', 1_647_033_600), point('ro', 1_647_033_660)].map(({ host: _, ...record }) => record));
     } finally {
       await chmod(join(shared, 'ro'), 0o755).catch(() => undefined);
       await rm(shared, { recursive: true, force: true });
