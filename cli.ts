@@ -12,12 +12,13 @@ Commands:
   all                 the API and the collector together (npm start)
   serve               the API alone (npm run api)
   collect             the collector alone (npm run collector)
-  import FILE         import history into the configured store, from CSV or JSON
-                      lines (timestamp,total,free,used[,host]) or InfluxDB line
-                      protocol, gzipped or not (FILE -: standard input), or from a
-                      SQLite database (the original service's or the embedded
-                      store's); idempotent. Options: --format csv|jsonl|lp (default:
-                      by the file's extension), --host NAME (for rows without one)
+  import FILE         import history into the configured store, from CSV, JSON
+                      lines or arrays (timestamp,total,free,used[,host]; the API's
+                      own pages) or InfluxDB line protocol, gzipped or not (FILE -:
+                      standard input), or from a SQLite database (the original
+                      service's or the embedded store's); idempotent. Options:
+                      --format csv|json|lp (default: by the file's extension),
+                      --host NAME (for rows without one)
   healthcheck [api|collector]
                       exit 0 when the local API answers /healthz, or when the
                       collector finished a run recently (the Docker HEALTHCHECK)
@@ -125,15 +126,16 @@ async function runImport(args: readonly string[], config: Config): Promise<numbe
     console.error(`${(error as Error).message}\n\n${USAGE}`);
     return 2;
   }
-  const [{ importPoints }, { isImportFormat, openImportInput }, { openStore }] = await Promise.all([
+  const [{ importPoints }, { importFormatNamed, openImportInput }, { openStore }] = await Promise.all([
     import('./importer/run.js'),
     import('./importer/input.js'),
     import('./storage/index.js'),
   ]);
   const file = parsed.positionals[0];
-  const format = parsed.values.format;
-  if (file === undefined || (format !== undefined && !isImportFormat(format))) {
-    console.error(file === undefined ? `import needs a FILE.\n\n${USAGE}` : `--format takes csv, jsonl or lp, not ${JSON.stringify(format)}.`);
+  const formatName = parsed.values.format;
+  const format = formatName === undefined ? undefined : importFormatNamed(formatName);
+  if (file === undefined || (formatName !== undefined && format === undefined)) {
+    console.error(file === undefined ? `import needs a FILE.\n\n${USAGE}` : `--format takes csv, json, jsonl or lp, not ${JSON.stringify(formatName)}.`);
     return 2;
   }
   const started = Date.now();

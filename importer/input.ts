@@ -1,15 +1,17 @@
 import { createInterface } from 'node:readline';
 import { ImportFileError } from '../errors.js';
-import { CsvLines, formatOf, parseJsonLine, parseLineProtocol, type ImportFormat, type LineResult } from './parse.js';
+import { jsonArrayElements } from './json-array.js';
+import { CsvLines, formatOf, jsonRecord, parseJsonLine, parseLineProtocol, type ImportFormat, type LineResult } from './parse.js';
 import type { ImportInput } from './run.js';
 import { sqliteInput } from './sqlite-input.js';
-import { openImportSource, STDIN, type TextSource } from './source.js';
+import { openImportSource, startsWithArray, STDIN, type TextSource } from './source.js';
 
-const FORMATS: readonly string[] = ['csv', 'jsonl', 'lp'] satisfies ImportFormat[];
+/** The formats `--format` names: `json` is `jsonl`'s other name, JSON lines or arrays alike. */
+const FORMAT_NAMES: Readonly<Record<string, ImportFormat>> = { csv: 'csv', json: 'jsonl', jsonl: 'jsonl', lp: 'lp' };
 
-/** Whether `format` names one of the text formats, as `--format` takes them. */
-export function isImportFormat(format: string | undefined): format is ImportFormat {
-  return format !== undefined && FORMATS.includes(format);
+/** The text format `--format` names, or undefined for a name it does not take. */
+export function importFormatNamed(name: string): ImportFormat | undefined {
+  return Object.hasOwn(FORMAT_NAMES, name) ? FORMAT_NAMES[name] : undefined;
 }
 
 /**
@@ -23,9 +25,36 @@ export async function openImportInput(file: string, format: ImportFormat | undef
   const textFormat = format ?? (file === STDIN ? undefined : formatOf(file));
   if (textFormat === undefined) {
     source.bytes.destroy();
-    throw new ImportFileError(`Cannot tell the format of ${file === STDIN ? 'standard input' : file}: give --format csv, jsonl or lp`);
+    throw new ImportFileError(`Cannot tell the format of ${file === STDIN ? 'standard input' : file}: give --format csv, json or lp`);
+  }
+  if (textFormat === 'jsonl') {
+    const json = await startsWithArray(source);
+    if (json.array) return jsonArrayInput(json.source, defaultHost);
+    return textInput(json.source, textFormat, defaultHost);
   }
   return textInput(source, textFormat, defaultHost);
+}
+
+/**
+ * JSON arrays of records, as the API answers pages (and the original service did),
+ * `sqlite3 -json` prints a table, or pages appended to one file: a result per
+ * element, numbered across the arrays. An element that is not JSON ends the input
+ * there (as a cut file does), the elements before it imported: after it, where the
+ * next element begins cannot be trusted.
+ */
+function jsonArrayInput(source: TextSource, defaultHost: string): ImportInput {
+  async function* results(): AsyncGenerator<LineResult> {
+    for await (const text of jsonArrayElements(source.bytes.setEncoding('utf8'))) {
+      let value: unknown;
+      try {
+        value = JSON.parse(text);
+      } catch (error) {
+        throw new Error(`not JSON (${(error as Error).message})`, { cause: error });
+      }
+      yield jsonRecord(value, defaultHost);
+    }
+  }
+  return { name: source.name, unit: 'record', results: results(), close: async () => void source.bytes.destroy() };
 }
 
 /** Text in one of the line formats, a result per line. */

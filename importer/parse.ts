@@ -91,6 +91,11 @@ export function parseJsonLine(line: string, defaultHost: string): LineResult {
   } catch {
     return { kind: 'bad', reason: 'not JSON' };
   }
+  return jsonRecord(value, defaultHost);
+}
+
+/** A point from a parsed JSON value, an object with the keys `pointFrom` takes, or why not. */
+export function jsonRecord(value: unknown, defaultHost: string): LineResult {
   if (value === null || typeof value !== 'object' || Array.isArray(value)) return { kind: 'bad', reason: 'not a JSON object' };
   return pointFrom(value as Record<string, unknown>, defaultHost);
 }

@@ -2,18 +2,18 @@ import { ImportFileError } from '../errors.js';
 import type { MemoryStore, MemoryPoint } from '../storage/types.js';
 import type { LineResult } from './parse.js';
 
-/** What the import reads, as one result per line (of text) or row (of a SQLite table). */
+/** What the import reads, as one result per line (of text), record (of a JSON array) or row (of a SQLite table). */
 export interface ImportInput {
   /** The file's name, or `(standard input)`. */
   readonly name: string;
-  readonly unit: 'line' | 'row';
+  readonly unit: 'line' | 'record' | 'row';
   readonly results: AsyncIterator<LineResult>;
   /** Lets go of the file, pipe or database, read to its end or not. */
   close(): Promise<void>;
 }
 
 export interface ImportSummary {
-  /** Lines or rows read. */
+  /** Lines, records or rows read. */
   readonly read: number;
   /** Points the store stored. */
   readonly points: number;

@@ -44,13 +44,13 @@ const UTF16_MARKS: ReadonlyArray<readonly [number, number]> = [
 export async function openImportSource(file: string, stdin: NodeJS.ReadStream = process.stdin): Promise<TextSource | SqliteSource> {
   const name = file === STDIN ? '(standard input)' : file;
   if (file === STDIN && stdin.isTTY) throw new ImportFileError(`${STDIN} reads standard input, which is a terminal here: pipe the points into it (… | import ${STDIN} --format lp)`);
-  let bytes = await peeked(file === STDIN ? stdin : createReadStream(file), (reason) => `cannot read ${name}: ${reason}`);
+  let bytes = await peeked(file === STDIN ? stdin : createReadStream(file), hasMagicLength, (reason) => `cannot read ${name}: ${reason}`);
   const compressed = startsWith(bytes.first, GZIP_MAGIC);
   if (compressed) {
     // pipeline: a failure of either ends both, and so does the import's end (which
     // destroys the last), so that no file or pipe is left open behind it.
     const gunzip = pipeline(bytes.stream, createGunzip(), () => undefined);
-    bytes = await peeked(gunzip, (reason) => `cannot decompress ${name}: ${reason}`);
+    bytes = await peeked(gunzip, hasMagicLength, (reason) => `cannot decompress ${name}: ${reason}`);
   }
   if (startsWith(bytes.first, SQLITE_HEADER)) {
     bytes.stream.destroy();
@@ -65,19 +65,45 @@ export async function openImportSource(file: string, stdin: NodeJS.ReadStream = 
 }
 
 /**
- * A stream's first bytes (as many as the longest mark, unless it is shorter), read
- * ahead, and the stream with them put back: the same stream, so that ending it
- * closes its file or pipe at once.
+ * Whether text starts, after a UTF-8 byte order mark and blanks, with `[`: JSON
+ * arrays (the API's own answers, `sqlite3 -json`) rather than JSON lines. Reads
+ * ahead to the first other character; the source handed back has it all still.
  */
-async function peeked(source: Readable, failure: (reason: string) => string): Promise<{ first: Buffer; stream: Readable }> {
-  const head: Buffer[] = [];
-  let length = 0;
+export async function startsWithArray(source: TextSource): Promise<{ readonly array: boolean; readonly source: TextSource }> {
+  const bytes = await peeked(source.bytes, (head) => firstSignificantByte(head) !== undefined, (reason) => `cannot read ${source.name}: ${reason}`);
+  return { array: firstSignificantByte(bytes.first) === OPEN_BRACKET, source: { ...source, bytes: bytes.stream } };
+}
+
+const UTF8_MARK = [0xef, 0xbb, 0xbf] as const;
+const JSON_BLANKS: ReadonlySet<number> = new Set([0x20, 0x09, 0x0a, 0x0d]);
+const OPEN_BRACKET = 0x5b;
+
+/**
+ * The first byte after a byte order mark and blanks, or undefined when `head` has
+ * none yet. (A source's first bytes were read whole before, as many as a mark needs.)
+ */
+function firstSignificantByte(head: Buffer): number | undefined {
+  const from = startsWith(head, UTF8_MARK) ? UTF8_MARK.length : 0;
+  for (let index = from; index < head.length; index++) if (!JSON_BLANKS.has(head[index]!)) return head[index];
+  return undefined;
+}
+
+function hasMagicLength(head: Buffer): boolean {
+  return head.length >= SQLITE_HEADER.length;
+}
+
+/**
+ * A stream's first bytes (read until `enough` says so, or to its end), read ahead,
+ * and the stream with them put back: the same stream, so that ending it closes its
+ * file or pipe at once.
+ */
+async function peeked(source: Readable, enough: (head: Buffer) => boolean, failure: (reason: string) => string): Promise<{ first: Buffer; stream: Readable }> {
+  let first = Buffer.alloc(0);
   try {
-    while (length < SQLITE_HEADER.length && !source.readableEnded) {
+    while (!enough(first) && !source.readableEnded) {
       const piece = source.read() as Buffer | null;
       if (piece !== null) {
-        head.push(piece);
-        length += piece.length;
+        first = Buffer.concat([first, piece]);
         continue;
       }
       const waiting = new AbortController();
@@ -87,9 +113,8 @@ async function peeked(source: Readable, failure: (reason: string) => string): Pr
     source.destroy();
     throw new ImportFileError(failure((error as Error).message), { cause: error });
   }
-  const first = Buffer.concat(head);
-  if (source.readableEnded) return { first, stream: Readable.from(length > 0 ? [first] : [], { objectMode: false }) };
-  if (length > 0) source.unshift(first);
+  if (source.readableEnded) return { first, stream: Readable.from(first.length > 0 ? [first] : [], { objectMode: false }) };
+  if (first.length > 0) source.unshift(first);
   return { first, stream: source };
 }
 

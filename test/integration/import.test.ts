@@ -7,11 +7,15 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
 import { gzipSync } from 'node:zlib';
+import { startApi } from '../../api/server.js';
 import { listRecords, type MemoryRecord } from '../../storage/index.js';
 import { InfluxStore } from '../../storage/influx.js';
 import { SqliteStore } from '../../storage/sqlite.js';
+import { testListen } from '../helpers/api.js';
 import { runCli, startCli } from '../helpers/cli.js';
+import { request } from '../helpers/http.js';
 import { privateInflux, sharedInflux } from '../helpers/influx-fixture.js';
+import { capturingLogger } from '../helpers/logger.js';
 import { writeNotADatabase } from '../helpers/sqlite-files.js';
 import { point } from './store-contract.js';
 
@@ -67,6 +71,59 @@ describe('memory-tracker import (the CLI, real stores)', function () {
     const store = SqliteStore.open({ kind: 'sqlite', path: env.SQLITE_PATH, timeoutMs: 1_000 });
     expect((await store.listHosts()).map(({ host }) => host)).to.have.members(['db-1', 'db-2']);
     await store.close();
+  });
+
+  it("imports the API's own pages, JSON arrays, appended to one file or piped in", async () => {
+    const source = SqliteStore.open({ kind: 'sqlite', path: join(dir, 'served.sqlite'), timeoutMs: 1_000 });
+    const served = Array.from({ length: 6 }, (_, i) => point('served', 1_647_033_600 + 60 * i, 4_000 + i));
+    await source.write(served);
+    const api = await startApi(testListen(), source, capturingLogger().logger);
+    let pages: string[];
+    try {
+      const page = async (query: string): Promise<string> => (await request(api.port, 'GET', `/memory-logs/?${query}`)).body;
+      pages = [await page('limit=3&skip=3'), await page('limit=3')];
+    } finally {
+      await api.close();
+      await source.close();
+    }
+    const file = join(dir, 'pages.json');
+    await writeFile(file, pages.join(''));
+    const env = { SQLITE_PATH: join(dir, 'pages.sqlite') };
+    const run = await runCli(['import', file, '--host', 'copy'], env);
+    expect(run.code, run.stderr).to.equal(0);
+    expect(run.stdout).to.match(/^Imported 6 points for 1 host from .* 6 records, 0 bad, 0 skipped\.\n$/);
+    const piped = await runCli(['import', '-', '--format', 'json', '--host', 'piped'], env, { input: Buffer.from(pages[1]!) });
+    expect(piped.code, piped.stderr).to.equal(0);
+    const records = served.map(({ timestamp, total, free, used }) => ({ timestamp, total, free, used }));
+    expect(await storedRecords(env.SQLITE_PATH, 'copy')).to.deep.equal(records);
+    expect(await storedRecords(env.SQLITE_PATH, 'piped')).to.deep.equal(records.slice(3));
+  });
+
+  it('numbers the records of a JSON array, reports bad ones, and stops at one that is not JSON with every record before it imported', async () => {
+    const record = (i: number): Record<string, unknown> => ({ timestamp: 1_647_033_600 + 60 * i, total: 8_192, free: 1_000 + (i % 1_000), used: 7_192 - (i % 1_000), host: 'arr' });
+    // Pretty-printed, as `jq .` or JSON.stringify(…, null, 2) write it.
+    const pretty = join(dir, 'pretty.json');
+    await writeFile(pretty, JSON.stringify([record(0), { ...record(1), free: 'x' }, record(2)], null, 2));
+    const env = { SQLITE_PATH: join(dir, 'arrays.sqlite') };
+    const bad = await runCli(['import', pretty], env);
+    expect(bad.code).to.equal(1);
+    expect(bad.stderr).to.equal(`${pretty}:2: free is not a whole number of MiB: "x"\n`);
+    expect(bad.stdout).to.include('Imported 2 points for 1 host').and.include('3 records, 1 bad, 0 skipped.');
+    // Longer than a batch and than the pieces a file is read in, broken at one record.
+    const count = 12_000;
+    const broken = 9_001;
+    const texts = Array.from({ length: count }, (_, i) => JSON.stringify(record(3 + i)));
+    texts[broken - 1] = texts[broken - 1]!.replace('"total":', '"total"');
+    const cut = join(dir, 'broken.json');
+    await writeFile(cut, `[${texts.join(',\n')}]`);
+    const run = await runCli(['import', cut], env);
+    expect(run.code).to.equal(1);
+    expect(run.stderr).to.match(new RegExp(`^${cut}:${broken}: cannot read further: not JSON \\(.+\\)\\n$`));
+    expect(run.stdout).to.include(`${(broken - 1).toLocaleString('en')} records, 0 bad, 0 skipped; the rest of ${cut} could not be read.`);
+    const stored = await storedRecords(env.SQLITE_PATH, 'arr');
+    expect(stored).to.have.length(2 + broken - 1);
+    const { timestamp, total, free, used } = record(3 + broken - 2);
+    expect(stored.at(-1)).to.deep.equal({ timestamp, total, free, used });
   });
 
   it('imports InfluxDB line protocol into a real influxd', async function () {
@@ -205,7 +262,7 @@ describe('memory-tracker import (the CLI, real stores)', function () {
     const points = gzipSync('{"timestamp":1647033600,"total":4096,"free":96,"used":4000}\n');
     const unknown = await runCli(['import', '-'], env, { input: points });
     expect(unknown.code).to.equal(2);
-    expect(unknown.stderr).to.equal('Cannot tell the format of standard input: give --format csv, jsonl or lp.\n');
+    expect(unknown.stderr).to.equal('Cannot tell the format of standard input: give --format csv, json or lp.\n');
     const run = await runCli(['import', '-', '--format', 'jsonl', '--host', 'piped'], env, { input: points });
     expect(run.code, run.stderr).to.equal(0);
     expect(run.stdout).to.match(/^Imported 1 point for 1 host from \(standard input\) in /);
@@ -330,10 +387,10 @@ describe('memory-tracker import (the CLI, real stores)', function () {
     await writeFile(data, '1647033600 8192\n');
     const unknown = await runCli(['import', data], { SQLITE_PATH: join(dir, 'unknown.sqlite') });
     expect(unknown.code).to.equal(2);
-    expect(unknown.stderr).to.equal(`Cannot tell the format of ${data}: give --format csv, jsonl or lp.\n`);
+    expect(unknown.stderr).to.equal(`Cannot tell the format of ${data}: give --format csv, json or lp.\n`);
     const wrong = await runCli(['import', data, '--format', 'xml'], { SQLITE_PATH: join(dir, 'unknown.sqlite') });
     expect(wrong.code).to.equal(2);
-    expect(wrong.stderr).to.equal('--format takes csv, jsonl or lp, not "xml".\n');
+    expect(wrong.stderr).to.equal('--format takes csv, json, jsonl or lp, not "xml".\n');
     expect(existsSync(join(dir, 'unknown.sqlite'))).to.equal(false);
     expect((await runCli(['--version'], {})).stdout.trim()).to.match(/^\d+\.\d+\.\d+$/);
     expect((await runCli(['--help'], {})).stdout).to.include('import FILE');

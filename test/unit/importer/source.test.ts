@@ -3,15 +3,26 @@ import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
-import { text } from 'node:stream/consumers';
+import { buffer, text } from 'node:stream/consumers';
 import { gzipSync } from 'node:zlib';
-import { openImportSource, type TextSource } from '../../../importer/source.js';
+import { openImportSource, startsWithArray, type TextSource } from '../../../importer/source.js';
 import { SqliteStore } from '../../../storage/sqlite.js';
 import { failureOf } from '../../helpers/failure.js';
 
 /** Standard input as the import would find it: these pieces, from a pipe or a terminal. */
 function stdinOf(pieces: readonly Buffer[], isTTY = false): NodeJS.ReadStream {
   return Object.assign(Readable.from(pieces, { objectMode: false }), { isTTY }) as unknown as NodeJS.ReadStream;
+}
+
+/** Standard input from a pipe whose writer sends these pieces one at a time, each after a turn of the event loop. */
+function tricklingStdin(pieces: readonly Buffer[]): NodeJS.ReadStream {
+  async function* trickle(): AsyncGenerator<Buffer> {
+    for (const piece of pieces) {
+      await new Promise((resolve) => setImmediate(resolve));
+      yield piece;
+    }
+  }
+  return Object.assign(Readable.from(trickle(), { objectMode: false }), { isTTY: false }) as unknown as NodeJS.ReadStream;
 }
 
 /** The source, which must be text. */
@@ -46,6 +57,28 @@ describe('openImportSource: the bytes the import reads', () => {
   it('reads empty input and a single byte as they are', async () => {
     expect(await text(textSource(await openImportSource('-', stdinOf([]))).bytes)).to.equal('');
     expect(await text(textSource(await openImportSource('-', stdinOf([Buffer.from('x')]))).bytes)).to.equal('x');
+  });
+
+  it('tells JSON arrays from JSON lines by the first character after a byte order mark and blanks, however the bytes come, and keeps every byte', async () => {
+    const cases: Array<[string, boolean]> = [
+      ['\uFEFF \r\n\t[{"timestamp":1}]', true],
+      ['[]', true],
+      ['\uFEFF{"timestamp":1}\n[1]', false],
+      [' \n{"timestamp":1}', false],
+      // More blanks than the first bytes read to tell gzip and SQLite apart.
+      [`${' \n'.repeat(40)}[{"timestamp":1}]`, true],
+      [`${' \n'.repeat(40)}{"timestamp":1}`, false],
+      ['\uFEFF', false],
+      ['', false],
+    ];
+    for (const [input, array] of cases) {
+      const bytes = Buffer.from(input);
+      for (const stdin of [stdinOf([bytes]), tricklingStdin([...bytes].map((byte) => Buffer.from([byte])))]) {
+        const read = await startsWithArray(textSource(await openImportSource('-', stdin)));
+        expect(read.array, JSON.stringify(input)).to.equal(array);
+        expect((await buffer(read.source.bytes)).equals(bytes), JSON.stringify(input)).to.equal(true);
+      }
+    }
   });
 
   it('hands a SQLite database file back by its path, whatever its name, and refuses one it would have to read front to back', async () => {
