@@ -4,6 +4,7 @@ import { loadConfig, type Config } from './config.js';
 import { ConfigError, ImportFileError, StoreRefusedError } from './errors.js';
 import { limitHeapGrowth } from './heap-growth.js';
 import { createLogger, type Logger } from './log.js';
+import type { ImportFormat } from './importer/parse.js';
 import { VERSION } from './version.js';
 
 const USAGE = `Usage: memory-tracker <command> [options]
@@ -12,7 +13,7 @@ Commands:
   all                 the API and the collector together (npm start)
   serve               the API alone (npm run api)
   collect             the collector alone (npm run collector)
-  import FILE         import history into the configured store, from CSV, JSON
+  import FILE...      import history into the configured store, from CSV, JSON
                       lines or arrays (timestamp,total,free,used[,host]; the API's
                       own pages) or InfluxDB line protocol, gzipped or not (FILE -:
                       standard input), or from a SQLite database (the original
@@ -112,11 +113,16 @@ async function healthcheck(args: readonly string[], config: Config): Promise<num
   return healthy ? 0 : 1;
 }
 
+/** How an import ended, as its exit code: worse outcomes have higher codes. */
+const IMPORT_EXIT = { imported: 0, partly: 1, unreadable: 2, storeFailed: 3 } as const;
+
 /**
- * Exit codes: 0 all imported, 1 some points were not (bad lines, points older
- * than the store's retention policy keeps, or input that could not be read to its
- * end; the rest is imported), 2 usage or input it cannot read at all (nothing
- * imported), 3 store.
+ * Each FILE in turn, with a summary of its own. Exit codes: 0 all imported, 1 some
+ * points were not (bad lines, points older than the store's retention policy keeps,
+ * or input that could not be read to its end; the rest is imported), 2 usage or a
+ * file it cannot read at all (nothing imported from it), 3 store; with several
+ * files, the highest of theirs. A store failure stops at once: the next file would
+ * meet it too.
  */
 async function runImport(args: readonly string[], config: Config): Promise<number> {
   let parsed;
@@ -124,23 +130,39 @@ async function runImport(args: readonly string[], config: Config): Promise<numbe
     parsed = parseArgs({ args: [...args], allowPositionals: true, options: { format: { type: 'string' }, host: { type: 'string' } } });
   } catch (error) {
     console.error(`${(error as Error).message}\n\n${USAGE}`);
-    return 2;
+    return IMPORT_EXIT.unreadable;
   }
-  const [{ importPoints }, { importFormatNamed, openImportInput }, { openStore }] = await Promise.all([
-    import('./importer/run.js'),
-    import('./importer/input.js'),
-    import('./storage/index.js'),
-  ]);
-  const file = parsed.positionals[0];
+  const [{ importFormatNamed }, { STDIN }] = await Promise.all([import('./importer/input.js'), import('./importer/source.js')]);
+  const files = parsed.positionals;
   const formatName = parsed.values.format;
   const format = formatName === undefined ? undefined : importFormatNamed(formatName);
-  if (file === undefined || (formatName !== undefined && format === undefined)) {
-    console.error(file === undefined ? `import needs a FILE.\n\n${USAGE}` : `--format takes csv, json, jsonl or lp, not ${JSON.stringify(formatName)}.`);
-    return 2;
+  const problem =
+    files.length === 0 ? `import needs a FILE.\n\n${USAGE}`
+    : formatName !== undefined && format === undefined ? `--format takes csv, json, jsonl or lp, not ${JSON.stringify(formatName)}.`
+    : files.filter((file) => file === STDIN).length > 1 ? `import reads standard input (${STDIN}) once.`
+    : undefined;
+  if (problem !== undefined) {
+    console.error(problem);
+    return IMPORT_EXIT.unreadable;
   }
+  let exitCode: number = IMPORT_EXIT.imported;
+  let points = 0;
+  for (const file of files) {
+    const outcome = await importFile(file, format, parsed.values.host ?? config.collector.host, config);
+    points += outcome.points;
+    exitCode = Math.max(exitCode, outcome.exitCode);
+    if (outcome.exitCode === IMPORT_EXIT.storeFailed) return exitCode;
+  }
+  if (files.length > 1) console.log(`Imported ${counted(points, 'point')} from ${counted(files.length, 'file')}.`);
+  return exitCode;
+}
+
+/** One file's import, its bad lines and summary printed; its exit code and the points it stored. */
+async function importFile(file: string, format: ImportFormat | undefined, defaultHost: string, config: Config): Promise<{ exitCode: number; points: number }> {
+  const [{ importPoints }, { openImportInput }, { openStore }] = await Promise.all([import('./importer/run.js'), import('./importer/input.js'), import('./storage/index.js')]);
   const started = Date.now();
   try {
-    const input = await openImportInput(file, format, parsed.values.host ?? config.collector.host);
+    const input = await openImportInput(file, format, defaultHost);
     const { name, unit } = input;
     const summary = await importPoints(input, () => openStore(config.store), {
       onBad: (position, reason) => console.error(`${name}:${position}: ${reason}`),
@@ -154,14 +176,15 @@ async function runImport(args: readonly string[], config: Config): Promise<numbe
         (summary.unreadable !== undefined ? `; the rest of ${name} could not be read` : '') +
         '.',
     );
-    return summary.bad > 0 || summary.beyondRetention > 0 || summary.unreadable !== undefined ? 1 : 0;
+    const partly = summary.bad > 0 || summary.beyondRetention > 0 || summary.unreadable !== undefined;
+    return { exitCode: partly ? IMPORT_EXIT.partly : IMPORT_EXIT.imported, points: summary.points };
   } catch (error) {
     if (error instanceof ImportFileError) {
       console.error(`${error.message}.`);
-      return 2;
+      return { exitCode: IMPORT_EXIT.unreadable, points: 0 };
     }
     console.error(`Import stopped: ${(error as Error).message}. Points imported so far stay; importing again is safe.`);
-    return 3;
+    return { exitCode: IMPORT_EXIT.storeFailed, points: 0 };
   }
 }
 

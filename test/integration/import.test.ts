@@ -174,14 +174,42 @@ describe('memory-tracker import (the CLI, real stores)', function () {
     expect(await listRecords(new InfluxStore(config), { host: 'far', limit: 10, skip: 0 })).to.deep.equal([{ timestamp: 9223372036, total: 8192, free: 1024, used: 7168 }]);
   });
 
-  it('stops with exit code 3 and one line, no stack, when the store cannot be opened', async () => {
+  it('stops with exit code 3 and one line, no stack, when the store cannot be opened, before any further file', async () => {
     const file = join(dir, 'one.csv');
     await writeFile(file, 'timestamp,total,free,used\n1647033600,8192,2048,6144\n');
     const path = join(dir, 'not-a-database.sqlite');
     await writeNotADatabase(path);
-    const run = await runCli(['import', file], { STORE: 'sqlite', SQLITE_PATH: path });
+    const run = await runCli(['import', file, file], { STORE: 'sqlite', SQLITE_PATH: path });
     expect(run.code).to.equal(3);
     expect(run.stderr).to.equal('Import stopped: SQLite store unavailable (SQLITE_NOTADB). Points imported so far stay; importing again is safe.\n');
+    expect(run.stdout).to.equal('');
+  });
+
+  it('imports several files in turn, each with its summary, and exits with the highest of their codes', async () => {
+    const csv = join(dir, 'several-1.csv');
+    await writeFile(csv, 'timestamp,total,free,used,host\n1647033600,8192,2048,6144,many\n');
+    const json = join(dir, 'several-2.json');
+    await writeFile(json, '[{"timestamp":1647033660,"total":8192,"free":2000,"used":6192,"host":"many"},{"timestamp":1647033720,"total":8192,"free":-1,"used":6192}]');
+    const missing = join(dir, 'several-missing.csv');
+    const env = { SQLITE_PATH: join(dir, 'several.sqlite') };
+    const partly = await runCli(['import', csv, json], env);
+    expect(partly.code).to.equal(1);
+    expect(partly.stderr).to.equal(`${json}:2: free must be a whole, non-negative number of MiB\n`);
+    const summaries = partly.stdout.split('\n');
+    expect(summaries[0]).to.match(new RegExp(`^Imported 1 point for 1 host from ${csv} in .*: 2 lines, 0 bad, 1 skipped\\.$`));
+    expect(summaries[1]).to.match(new RegExp(`^Imported 1 point for 1 host from ${json} in .*: 2 records, 1 bad, 0 skipped\\.$`));
+    expect(summaries.slice(2)).to.deep.equal(['Imported 2 points from 2 files.', '']);
+    const unreadable = await runCli(['import', missing, csv], env);
+    expect(unreadable.code).to.equal(2);
+    expect(unreadable.stderr).to.match(new RegExp(`^cannot read ${missing}: ENOENT`));
+    expect(unreadable.stdout).to.include(`from ${csv}`).and.include('Imported 1 point from 2 files.');
+    expect(await storedRecords(env.SQLITE_PATH, 'many')).to.deep.equal([
+      { timestamp: 1647033600, total: 8192, free: 2048, used: 6144 },
+      { timestamp: 1647033660, total: 8192, free: 2000, used: 6192 },
+    ]);
+    const twice = await runCli(['import', '-', '-', '--format', 'csv'], env, { input: Buffer.from('') });
+    expect(twice.code).to.equal(2);
+    expect(twice.stderr).to.equal('import reads standard input (-) once.\n');
   });
 
   it('reads files with a UTF-8 byte order mark and Windows line ends, as Excel and Windows editors save them', async () => {
@@ -393,6 +421,6 @@ describe('memory-tracker import (the CLI, real stores)', function () {
     expect(wrong.stderr).to.equal('--format takes csv, json, jsonl or lp, not "xml".\n');
     expect(existsSync(join(dir, 'unknown.sqlite'))).to.equal(false);
     expect((await runCli(['--version'], {})).stdout.trim()).to.match(/^\d+\.\d+\.\d+$/);
-    expect((await runCli(['--help'], {})).stdout).to.include('import FILE');
+    expect((await runCli(['--help'], {})).stdout).to.include('import FILE...');
   });
 });
