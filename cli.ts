@@ -162,7 +162,7 @@ async function importFile(file: string, format: ImportFormat | undefined, defaul
   const [{ importPoints }, { openImportInput }, { openStore }] = await Promise.all([import('./importer/run.js'), import('./importer/input.js'), import('./storage/index.js')]);
   const started = Date.now();
   try {
-    const input = await openImportInput(file, format, defaultHost);
+    const input = await openImportInput(file, { format, defaultHost, storeFile: config.store.kind === 'sqlite' ? config.store.path : undefined });
     const { name, unit } = input;
     const summary = await importPoints(input, () => openStore(config.store), {
       onBad: (position, reason) => console.error(`${name}:${position}: ${reason}`),

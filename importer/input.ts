@@ -1,3 +1,4 @@
+import { stat } from 'node:fs/promises';
 import { createInterface } from 'node:readline';
 import { ImportFileError } from '../errors.js';
 import { jsonArrayElements } from './json-array.js';
@@ -14,14 +15,32 @@ export function importFormatNamed(name: string): ImportFormat | undefined {
   return Object.hasOwn(FORMAT_NAMES, name) ? FORMAT_NAMES[name] : undefined;
 }
 
+export interface ImportInputOptions {
+  /** The text format `--format` named; else the file's name tells it. */
+  readonly format: ImportFormat | undefined;
+  /** The host of rows that name none. */
+  readonly defaultHost: string;
+  /** The embedded store's file, when that is where the import writes: never read as input. */
+  readonly storeFile: string | undefined;
+}
+
 /**
  * What the import reads from `file` (`-`: standard input): a SQLite database's
- * history table, told by the file's first bytes, or text in `format`, else in the
- * format its name says. Throws ImportFileError when it cannot be read at all.
+ * history table, told by the file's first bytes, or text in the format given, else
+ * in the format its name says. Throws ImportFileError when it cannot be read at
+ * all, or is the store's own file.
  */
-export async function openImportInput(file: string, format: ImportFormat | undefined, defaultHost: string): Promise<ImportInput> {
+export async function openImportInput(file: string, { format, defaultHost, storeFile }: ImportInputOptions): Promise<ImportInput> {
   const source = await openImportSource(file);
-  if (source.kind === 'sqlite') return sqliteInput(source.path, defaultHost);
+  if (source.kind === 'sqlite') {
+    // Read into itself, the history would only be written over with what it holds,
+    // and the summary would read as if it had gone somewhere: the usual intent is
+    // the README's example, with `STORE=influxdb`.
+    if (storeFile !== undefined && (await sameFile(source.path, storeFile))) {
+      throw new ImportFileError(`${file} is the SQLite store this import writes to (SQLITE_PATH): to carry its history to InfluxDB, set STORE=influxdb and INFLUX_URL`);
+    }
+    return sqliteInput(source.path, defaultHost);
+  }
   const textFormat = format ?? (file === STDIN ? undefined : formatOf(file));
   if (textFormat === undefined) {
     source.bytes.destroy();
@@ -71,4 +90,10 @@ function textInput(source: TextSource, format: ImportFormat, defaultHost: string
     }
   }
   return { name: source.name, unit: 'line', results: results(), close: async () => void source.bytes.destroy() };
+}
+
+/** Whether two paths name one file (through links, or spelt apart); false when either is missing. */
+async function sameFile(path: string, other: string): Promise<boolean> {
+  const [one, two] = await Promise.all([stat(path).catch(() => undefined), stat(other).catch(() => undefined)]);
+  return one !== undefined && two !== undefined && one.dev === two.dev && one.ino === two.ino;
 }

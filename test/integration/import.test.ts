@@ -2,7 +2,7 @@ import Database from 'better-sqlite3';
 import { expect } from 'chai';
 import { existsSync } from 'node:fs';
 import { once } from 'node:events';
-import { chmod, mkdir, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, mkdtemp, readdir, rm, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
@@ -394,6 +394,26 @@ describe('memory-tracker import (the CLI, real stores)', function () {
       await chmod(join(shared, 'ro'), 0o755).catch(() => undefined);
       await rm(shared, { recursive: true, force: true });
     }
+  });
+
+  it("refuses the embedded store's own file as input, however its path is spelt, with exit code 2", async () => {
+    const path = join(dir, 'itself.sqlite');
+    const store = SqliteStore.open({ kind: 'sqlite', path, timeoutMs: 1_000 });
+    await store.write([point('itself', 1_647_033_600)]);
+    await store.close();
+    const link = join(dir, 'itself-link.sqlite');
+    await symlink(path, link);
+    for (const [file, env] of [
+      [path, { SQLITE_PATH: path }],
+      [link, { SQLITE_PATH: `${dir}/./itself.sqlite` }],
+    ] as const) {
+      const run = await runCli(['import', file], env);
+      expect(run.code).to.equal(2);
+      expect(run.stderr).to.equal(`${file} is the SQLite store this import writes to (SQLITE_PATH): to carry its history to InfluxDB, set STORE=influxdb and INFLUX_URL.\n`);
+    }
+    // Another store's file is input like any other.
+    const other = await runCli(['import', path], { SQLITE_PATH: join(dir, 'itself-copy.sqlite') });
+    expect(other.code, other.stderr).to.equal(0);
   });
 
   it('refuses a SQLite database without a history table with exit code 2, naming its tables, without opening the store', async () => {
