@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 import { parseArgs } from 'node:util';
-import { loadConfig, type Config } from './config.js';
+import { loadConfig, type Config, type StoreConfig } from './config.js';
 import { ConfigError, ImportFileError, StoreRefusedError } from './errors.js';
 import { limitHeapGrowth } from './heap-growth.js';
 import { createLogger, type Logger } from './log.js';
@@ -153,7 +153,7 @@ async function runImport(args: readonly string[], config: Config): Promise<numbe
     exitCode = Math.max(exitCode, outcome.exitCode);
     if (outcome.exitCode === IMPORT_EXIT.storeFailed) return exitCode;
   }
-  if (files.length > 1) console.log(`Imported ${counted(points, 'point')} from ${counted(files.length, 'file')}.`);
+  if (files.length > 1) console.log(`Imported ${counted(points, 'point')} from ${counted(files.length, 'file')} into ${storePlace(config.store)}.`);
   return exitCode;
 }
 
@@ -170,7 +170,7 @@ async function importFile(file: string, format: ImportFormat | undefined, defaul
     });
     if (summary.unreadable !== undefined) console.error(`${name}:${summary.unreadable.after + 1}: cannot read further: ${summary.unreadable.reason}`);
     console.log(
-      `Imported ${counted(summary.points, 'point')} for ${counted(summary.hosts, 'host')} from ${name} ` +
+      `Imported ${counted(summary.points, 'point')} for ${counted(summary.hosts, 'host')} from ${name} into ${storePlace(config.store)} ` +
         `in ${((Date.now() - started) / 1_000).toFixed(1)} s: ${counted(summary.read, unit)}, ${summary.bad} bad, ${summary.skipped} skipped` +
         (summary.beyondRetention > 0 ? `, ${summary.beyondRetention.toLocaleString('en')} dropped by the store as older than its retention policy` : '') +
         (summary.unreadable !== undefined ? `; the rest of ${name} could not be read` : '') +
@@ -186,6 +186,12 @@ async function importFile(file: string, format: ImportFormat | undefined, defaul
     console.error(`Import stopped: ${(error as Error).message}. Points imported so far stay; importing again is safe.`);
     return { exitCode: IMPORT_EXIT.storeFailed, points: 0 };
   }
+}
+
+/** Where the configured store keeps its points, for the import's summary: a wrong STORE shows there. */
+function storePlace(store: StoreConfig): string {
+  if (store.kind === 'sqlite') return `SQLite ${store.path}`;
+  return store.kind === 'influxdb' ? `InfluxDB ${store.url} (database ${store.database})` : `InfluxDB ${store.url} (bucket ${store.bucket})`;
 }
 
 /** `count` and `noun`, plural but for one: "1 point", "5,000 points". */

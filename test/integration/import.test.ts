@@ -138,7 +138,7 @@ describe('memory-tracker import (the CLI, real stores)', function () {
     );
     const run = await runCli(['import', file], { STORE: 'influxdb', INFLUX_URL: config.url, INFLUX_DATABASE: config.database });
     expect(run.code, run.stderr).to.equal(0);
-    expect(run.stdout).to.include('Imported 2 points for 1 host');
+    expect(run.stdout).to.include(`Imported 2 points for 1 host from ${file} into InfluxDB ${config.url} (database ${config.database}) in `);
     expect(await listRecords(new InfluxStore(config), { host: 'n1', limit: 10, skip: 0 })).to.deep.equal([
       { timestamp: 1647033600, total: 8192, free: 2048, used: 6144 },
       { timestamp: 1647033660, total: 8192, free: 1024, used: 7168 },
@@ -196,13 +196,14 @@ describe('memory-tracker import (the CLI, real stores)', function () {
     expect(partly.code).to.equal(1);
     expect(partly.stderr).to.equal(`${json}:2: free must be a whole, non-negative number of MiB\n`);
     const summaries = partly.stdout.split('\n');
-    expect(summaries[0]).to.match(new RegExp(`^Imported 1 point for 1 host from ${csv} in .*: 2 lines, 0 bad, 1 skipped\\.$`));
-    expect(summaries[1]).to.match(new RegExp(`^Imported 1 point for 1 host from ${json} in .*: 2 records, 1 bad, 0 skipped\\.$`));
-    expect(summaries.slice(2)).to.deep.equal(['Imported 2 points from 2 files.', '']);
+    const into = `into SQLite ${env.SQLITE_PATH}`;
+    expect(summaries[0]).to.match(new RegExp(`^Imported 1 point for 1 host from ${csv} ${into} in .*: 2 lines, 0 bad, 1 skipped\\.$`));
+    expect(summaries[1]).to.match(new RegExp(`^Imported 1 point for 1 host from ${json} ${into} in .*: 2 records, 1 bad, 0 skipped\\.$`));
+    expect(summaries.slice(2)).to.deep.equal([`Imported 2 points from 2 files ${into}.`, '']);
     const unreadable = await runCli(['import', missing, csv], env);
     expect(unreadable.code).to.equal(2);
     expect(unreadable.stderr).to.match(new RegExp(`^cannot read ${missing}: ENOENT`));
-    expect(unreadable.stdout).to.include(`from ${csv}`).and.include('Imported 1 point from 2 files.');
+    expect(unreadable.stdout).to.include(`from ${csv}`).and.include(`Imported 1 point from 2 files ${into}.`);
     expect(await storedRecords(env.SQLITE_PATH, 'many')).to.deep.equal([
       { timestamp: 1647033600, total: 8192, free: 2048, used: 6144 },
       { timestamp: 1647033660, total: 8192, free: 2000, used: 6192 },
@@ -293,7 +294,7 @@ describe('memory-tracker import (the CLI, real stores)', function () {
     expect(unknown.stderr).to.equal('Cannot tell the format of standard input: give --format csv, json or lp.\n');
     const run = await runCli(['import', '-', '--format', 'jsonl', '--host', 'piped'], env, { input: points });
     expect(run.code, run.stderr).to.equal(0);
-    expect(run.stdout).to.match(/^Imported 1 point for 1 host from \(standard input\) in /);
+    expect(run.stdout).to.match(/^Imported 1 point for 1 host from \(standard input\) into SQLite \S+stdin\.sqlite in /);
     const bad = await runCli(['import', '-', '--format', 'csv'], env, { input: Buffer.from('timestamp,total,free,used\n1647033660,8192,x,1\n') });
     expect(bad.code).to.equal(1);
     expect(bad.stderr).to.equal('(standard input):2: free is not a whole number of MiB: "x"\n');
@@ -338,7 +339,7 @@ describe('memory-tracker import (the CLI, real stores)', function () {
     const run = await runCli(['import', original, '--host', 'legacy'], env);
     expect(run.code, run.stderr).to.equal(1);
     expect(run.stderr).to.equal(`${original}:3: total is not a whole number of MiB: null\n`);
-    expect(run.stdout).to.match(/^Imported 3 points for 1 host from \S+original\.db in [\d.]+ s: 4 rows, 1 bad, 0 skipped\.\n$/);
+    expect(run.stdout).to.match(/^Imported 3 points for 1 host from \S+original\.db into SQLite \S+ in [\d.]+ s: 4 rows, 1 bad, 0 skipped\.\n$/);
     expect(await storedRecords(env.SQLITE_PATH, 'legacy')).to.deep.equal([
       { timestamp: 1647033600, total: 8192, free: 2048, used: 6144 },
       { timestamp: 1647033700, total: 8192, free: 1024, used: 7168 },
