@@ -14,10 +14,10 @@ export type LineResult =
 
 const FIELDS = ['timestamp', 'total', 'free', 'used'] as const;
 
-/** The format of a file by its name: .csv, .jsonl/.ndjson/.json, .lp/.line/.txt, each also with .gz after it. */
+/** The format of a file by its name: .csv/.tsv, .jsonl/.ndjson/.json, .lp/.line/.txt, each also with .gz after it. */
 export function formatOf(path: string): ImportFormat | undefined {
   const name = path.replace(/\.gz$/i, '');
-  if (/\.csv$/i.test(name)) return 'csv';
+  if (/\.[ct]sv$/i.test(name)) return 'csv';
   if (/\.(jsonl|ndjson|json)$/i.test(name)) return 'jsonl';
   if (/\.(lp|line|txt)$/i.test(name)) return 'lp';
   return undefined;
@@ -62,25 +62,38 @@ export function pointFrom(values: Readonly<Record<string, unknown>>, defaultHost
   return problem === undefined ? { kind: 'point', point } : { kind: 'bad', reason: problem };
 }
 
-/** A CSV file's lines, the first non-blank one naming the columns. */
+/**
+ * What separates cells, in the order tried on the header: commas, then semicolons
+ * (the CSV of Excel where the decimal mark is a comma), then tabs (TSV).
+ */
+const CSV_SEPARATORS = [',', ';', '\t'] as const;
+
+/** A CSV file's lines, the first non-blank one naming the columns, and with them the separator. */
 export class CsvLines {
-  private columns: string[] | undefined;
+  private header: { readonly columns: readonly string[]; readonly separator: string } | undefined;
 
   constructor(private readonly defaultHost: string) {}
 
   parse(line: string): LineResult {
     if (line.trim() === '') return { kind: 'skip' };
-    const cells = line.split(',').map((cell) => cell.trim().replace(/^"(.*)"$/, '$1'));
-    if (this.columns === undefined) {
-      const columns = cells.map((cell) => cell.toLowerCase());
-      const missing = FIELDS.filter((field) => !columns.includes(field));
-      if (missing.length > 0) return { kind: 'unreadable', reason: `the header lacks ${missing.join(', ')} (columns: timestamp,total,free,used[,host])` };
-      this.columns = columns;
-      return { kind: 'skip' };
+    if (this.header === undefined) {
+      const headers = CSV_SEPARATORS.map((separator) => ({ separator, columns: cellsOf(line, separator).map((cell) => cell.toLowerCase()) }));
+      this.header = headers.find(({ columns }) => FIELDS.every((field) => columns.includes(field)));
+      if (this.header !== undefined) return { kind: 'skip' };
+      // Said of the header as split by the separator it most likely has: the one giving most cells.
+      const likely = headers.reduce((best, header) => (header.columns.length > best.columns.length ? header : best));
+      const missing = FIELDS.filter((field) => !likely.columns.includes(field));
+      return { kind: 'unreadable', reason: `the header lacks ${missing.join(', ')} (columns: timestamp,total,free,used[,host])` };
     }
-    if (cells.length !== this.columns.length) return { kind: 'bad', reason: `${cells.length} cells where the header has ${this.columns.length}` };
-    return pointFrom(Object.fromEntries(this.columns.map((column, i) => [column, cells[i]])), this.defaultHost);
+    const { columns, separator } = this.header;
+    const cells = cellsOf(line, separator);
+    if (cells.length !== columns.length) return { kind: 'bad', reason: `${cells.length} cell${cells.length === 1 ? '' : 's'} where the header has ${columns.length}` };
+    return pointFrom(Object.fromEntries(columns.map((column, i) => [column, cells[i]])), this.defaultHost);
   }
+}
+
+function cellsOf(line: string, separator: string): string[] {
+  return line.split(separator).map((cell) => cell.trim().replace(/^"(.*)"$/, '$1'));
 }
 
 export function parseJsonLine(line: string, defaultHost: string): LineResult {

@@ -5,7 +5,7 @@ const point = (timestamp: number, host = 'default') => ({ kind: 'point', point: 
 
 describe('import parsing', () => {
   it('tells formats by extension', () => {
-    expect(['a.csv', 'a.jsonl', 'a.ndjson', 'a.lp', 'a.txt', 'a.bin'].map(formatOf)).to.deep.equal(['csv', 'jsonl', 'jsonl', 'lp', 'lp', undefined]);
+    expect(['a.csv', 'a.tsv', 'a.jsonl', 'a.ndjson', 'a.lp', 'a.txt', 'a.bin'].map(formatOf)).to.deep.equal(['csv', 'csv', 'jsonl', 'jsonl', 'lp', 'lp', undefined]);
     expect(['export.lp.gz', 'a.CSV.GZ', 'a.gz', 'a.gz.csv'].map(formatOf)).to.deep.equal(['lp', 'csv', undefined, 'csv']);
   });
 
@@ -36,8 +36,22 @@ describe('import parsing', () => {
     expect(csv.parse('')).to.deep.equal({ kind: 'skip' });
   });
 
+  it('CSV: cells separated as the header is, by commas, semicolons (Excel where the decimal mark is a comma) or tabs', () => {
+    for (const separator of [';', '\t']) {
+      const csv = new CsvLines('default');
+      expect(csv.parse(['"timestamp"', 'total', 'free', 'used'].join(separator))).to.deep.equal({ kind: 'skip' });
+      expect(csv.parse(['1647033600', '8192', '2048', '6144'].join(separator))).to.deep.equal(point(1647033600));
+      expect(csv.parse('1647033600,8192,2048,6144')).to.deep.equal({ kind: 'bad', reason: '1 cell where the header has 4' });
+    }
+    // A semicolon inside a comma-separated file is part of its cell.
+    const commas = new CsvLines('default');
+    commas.parse('timestamp,total,free,used,host');
+    expect(commas.parse('1647033600,8192,2048,6144,a;b')).to.deep.equal(point(1647033600, 'a;b'));
+  });
+
   it('CSV: a header without the needed columns makes the file unreadable, saying what it lacks', () => {
     expect(new CsvLines('d').parse('time,total,mem')).to.deep.equal({ kind: 'unreadable', reason: 'the header lacks timestamp, free, used (columns: timestamp,total,free,used[,host])' });
+    expect(new CsvLines('d').parse('time;total;free;mem')).to.deep.equal({ kind: 'unreadable', reason: 'the header lacks timestamp, used (columns: timestamp,total,free,used[,host])' });
   });
 
   it('JSON lines: objects with the same keys', () => {
