@@ -14,6 +14,19 @@ export type LineResult =
 
 const FIELDS = ['timestamp', 'total', 'free', 'used'] as const;
 
+/**
+ * A record's time: its `timestamp`, as the original service names it, else its
+ * `time`, as InfluxDB's exports (`influx -format csv`) and the embedded store name it.
+ */
+function timeOf(values: Readonly<Record<string, unknown>>): unknown {
+  return values.timestamp !== undefined ? values.timestamp : values.time;
+}
+
+/** Whether a CSV header's columns name a field, `time` standing for `timestamp`. */
+function namesField(columns: readonly string[], field: (typeof FIELDS)[number]): boolean {
+  return columns.includes(field) || (field === 'timestamp' && columns.includes('time'));
+}
+
 /** The format of a file by its name: .csv/.tsv, .jsonl/.ndjson/.json, .lp/.line/.txt, each also with .gz after it. */
 export function formatOf(path: string): ImportFormat | undefined {
   const name = path.replace(/\.gz$/i, '');
@@ -46,10 +59,11 @@ function integer(value: unknown): number | undefined {
   return typeof value === 'number' && Number.isSafeInteger(value) ? value : undefined;
 }
 
-/** A point from named values (timestamp, total, free, used, and host or else `defaultHost`), or why not. */
+/** A point from named values (timestamp or time, total, free, used, and host or else `defaultHost`), or why not. */
 export function pointFrom(values: Readonly<Record<string, unknown>>, defaultHost: string): LineResult {
-  const timestamp = parseTimestamp(values.timestamp);
-  if (timestamp === undefined) return { kind: 'bad', reason: `timestamp is not a time: ${JSON.stringify(values.timestamp)}` };
+  const time = timeOf(values);
+  const timestamp = parseTimestamp(time);
+  if (timestamp === undefined) return { kind: 'bad', reason: `timestamp is not a time: ${JSON.stringify(time)}` };
   const numbers: Record<string, number> = {};
   for (const field of ['total', 'free', 'used'] as const) {
     const number = integer(values[field]);
@@ -78,11 +92,11 @@ export class CsvLines {
     if (line.trim() === '') return { kind: 'skip' };
     if (this.header === undefined) {
       const headers = CSV_SEPARATORS.map((separator) => ({ separator, columns: cellsOf(line, separator).map((cell) => cell.toLowerCase()) }));
-      this.header = headers.find(({ columns }) => FIELDS.every((field) => columns.includes(field)));
+      this.header = headers.find(({ columns }) => FIELDS.every((field) => namesField(columns, field)));
       if (this.header !== undefined) return { kind: 'skip' };
       // Said of the header as split by the separator it most likely has: the one giving most cells.
       const likely = headers.reduce((best, header) => (header.columns.length > best.columns.length ? header : best));
-      const missing = FIELDS.filter((field) => !likely.columns.includes(field));
+      const missing = FIELDS.filter((field) => !namesField(likely.columns, field));
       return { kind: 'unreadable', reason: `the header lacks ${missing.join(', ')} (columns: timestamp,total,free,used[,host])` };
     }
     const { columns, separator } = this.header;

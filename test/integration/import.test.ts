@@ -1,5 +1,6 @@
 import Database from 'better-sqlite3';
 import { expect } from 'chai';
+import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { once } from 'node:events';
 import { chmod, mkdir, mkdtemp, readdir, rm, symlink, writeFile } from 'node:fs/promises';
@@ -17,6 +18,7 @@ import { request } from '../helpers/http.js';
 import { privateInflux, sharedInflux } from '../helpers/influx-fixture.js';
 import { capturingLogger } from '../helpers/logger.js';
 import { writeNotADatabase } from '../helpers/sqlite-files.js';
+import { requireTool } from '../helpers/tools.js';
 import { point } from './store-contract.js';
 
 /** Every record the SQLite store at `path` holds for `host`, oldest first, read as the API reads them. */
@@ -145,6 +147,34 @@ describe('memory-tracker import (the CLI, real stores)', function () {
     ]);
   });
 
+  it("imports what InfluxDB 1.x's own CLI exports (influx -format csv), its time column and host tags as it writes them", async function () {
+    const influx = await sharedInflux(this);
+    requireTool(this, 'influx', ['-version'], 'REQUIRE_INFLUXDB', 'Debian: apt-get install influxdb-client');
+    const config = influx.storeConfig();
+    const points = [point('cli-1', 1_647_033_600), point('cli-2', 1_647_033_660), point('cli-1', 1_647_033_720)];
+    await new InfluxStore(config).write(points);
+    const server = new URL(config.url);
+    const env = { SQLITE_PATH: join(dir, 'influx-cli.sqlite') };
+    for (const precision of ['ns', 's', 'rfc3339']) {
+      const exported = spawnSync(
+        'influx',
+        ['-host', server.hostname, '-port', server.port, ...(server.protocol === 'https:' ? ['-ssl'] : []), '-database', config.database, '-precision', precision, '-format', 'csv', '-execute', 'SELECT * FROM memory'],
+        { encoding: 'utf8' },
+      );
+      expect(exported.status, exported.stderr).to.equal(0);
+      expect(exported.stdout.split('\n')[0]).to.equal('name,time,free,host,total,used');
+      const file = join(dir, `influx-cli-${precision}.csv`);
+      await writeFile(file, exported.stdout);
+      const run = await runCli(['import', file], env);
+      expect(run.code, run.stderr).to.equal(0);
+      expect(run.stdout).to.include('Imported 3 points for 2 hosts');
+    }
+    for (const host of ['cli-1', 'cli-2']) {
+      const expected = points.filter((each) => each.host === host).map(({ timestamp, total, free, used }) => ({ timestamp, total, free, used }));
+      expect(await storedRecords(env.SQLITE_PATH, host)).to.deep.equal(expected);
+    }
+  });
+
   it('says how many points InfluxDB dropped as older than its retention policy, stores the rest, and exits 1', async function () {
     const influx = await privateInflux(this);
     try {
@@ -235,7 +265,7 @@ describe('memory-tracker import (the CLI, real stores)', function () {
     await writeFile(utf16, Buffer.concat([Buffer.from([0xff, 0xfe]), Buffer.from('timestamp,total,free,used\r\n1647033600,8192,2048,6144\r\n', 'utf16le')]));
     const missing = join(dir, 'missing.csv');
     const header = join(dir, 'header.csv');
-    await writeFile(header, `time,mem\n${'1647033600,8192\n'.repeat(1_000)}`);
+    await writeFile(header, `date,mem\n${'1647033600,8192\n'.repeat(1_000)}`);
     const expected: Array<[string, RegExp]> = [
       [utf16, /^\S+powershell\.csv is UTF-16 text: save it as UTF-8 \(iconv -f UTF-16 -t UTF-8\)\.\n$/],
       [missing, /^cannot read \S+missing\.csv: ENOENT: no such file or directory, open '\S+missing\.csv'\.\n$/],

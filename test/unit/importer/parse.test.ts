@@ -49,9 +49,19 @@ describe('import parsing', () => {
     expect(commas.parse('1647033600,8192,2048,6144,a;b')).to.deep.equal(point(1647033600, 'a;b'));
   });
 
+  it("CSV and JSON lines: a time column or key stands for timestamp (InfluxDB's exports, the embedded store's table)", () => {
+    const csv = new CsvLines('default');
+    expect(csv.parse('name,time,free,host,total,used')).to.deep.equal({ kind: 'skip' });
+    expect(csv.parse('memory,1647033600000000000,2048,web-1,8192,6144')).to.deep.equal(point(1647033600, 'web-1'));
+    expect(csv.parse('memory,2022-03-11T21:20:00Z,2048,web-1,8192,6144')).to.deep.equal(point(1647033600, 'web-1'));
+    expect(parseJsonLine('{"time":1647033600,"total":8192,"free":2048,"used":6144}', 'default')).to.deep.equal(point(1647033600));
+    // Both named: timestamp is the one read.
+    expect(parseJsonLine('{"timestamp":1647033600,"time":"x","total":8192,"free":2048,"used":6144}', 'default')).to.deep.equal(point(1647033600));
+  });
+
   it('CSV: a header without the needed columns makes the file unreadable, saying what it lacks', () => {
-    expect(new CsvLines('d').parse('time,total,mem')).to.deep.equal({ kind: 'unreadable', reason: 'the header lacks timestamp, free, used (columns: timestamp,total,free,used[,host])' });
-    expect(new CsvLines('d').parse('time;total;free;mem')).to.deep.equal({ kind: 'unreadable', reason: 'the header lacks timestamp, used (columns: timestamp,total,free,used[,host])' });
+    expect(new CsvLines('d').parse('date,total,mem')).to.deep.equal({ kind: 'unreadable', reason: 'the header lacks timestamp, free, used (columns: timestamp,total,free,used[,host])' });
+    expect(new CsvLines('d').parse('date;total;free;mem')).to.deep.equal({ kind: 'unreadable', reason: 'the header lacks timestamp, used (columns: timestamp,total,free,used[,host])' });
   });
 
   it('JSON lines: objects with the same keys', () => {
