@@ -323,7 +323,7 @@ function isSuccess(response: HttpResponse): boolean {
  * which only a change of configuration ends.
  */
 function failureReason(error: unknown, timeout: AbortSignal, callerSignal: AbortSignal | undefined, timeoutMs: number): string {
-  if (timeout.aborted) return `no answer within ${timeoutMs} ms`;
+  if (timeout.aborted) return `no answer within ${timeoutMs} ms (STORE_TIMEOUT)`;
   if (callerSignal?.aborted) return 'no answer before its caller stopped waiting';
   return tlsFailure(error) ?? 'unreachable';
 }

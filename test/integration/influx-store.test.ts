@@ -113,7 +113,7 @@ describe('InfluxStore (a real influxd, InfluxQL over HTTP)', function () {
     const error = await failureOf(listRecords(store, { limit: 10, skip: 0 }));
     await silent.close();
     expect(error).to.have.property('code', 'STORE_UNAVAILABLE');
-    expect(error).to.have.property('message', `InfluxDB at ${silent.url} no answer within 300 ms`);
+    expect(error).to.have.property('message', `InfluxDB at ${silent.url} no answer within 300 ms (STORE_TIMEOUT)`);
   });
 
   it('says its caller stopped waiting, not that the server is unreachable, when the caller aborts', async () => {
@@ -177,7 +177,7 @@ describe('InfluxStore (a real influxd, InfluxQL over HTTP)', function () {
         await store.write(Array.from({ length: 3 }, (_, i) => point('h', 1_700_000_000 + i * 60)));
         const error = await failureOf(listRecords(store, { limit: 99_999, skip: 0 }));
         expect(error).to.have.property('code', 'STORE_UNAVAILABLE');
-        expect(error).to.have.property('message', `InfluxDB at ${proxy.url} no answer within 2000 ms`);
+        expect(error).to.have.property('message', `InfluxDB at ${proxy.url} no answer within 2000 ms (STORE_TIMEOUT)`);
       } finally {
         proxy.close();
       }
