@@ -59,13 +59,21 @@ function integer(value: unknown): number | undefined {
   return typeof value === 'number' && Number.isSafeInteger(value) ? value : undefined;
 }
 
+/** A record's keys, to say what it has when it lacks one (an error answer piped in, say). */
+function keysOf(values: Readonly<Record<string, unknown>>): string {
+  const keys = Object.keys(values);
+  return keys.length === 0 ? 'it has no keys' : `its keys: ${keys.slice(0, 8).join(', ')}${keys.length > 8 ? ', …' : ''}`;
+}
+
 /** A point from named values (timestamp or time, total, free, used, and host or else `defaultHost`), or why not. */
 export function pointFrom(values: Readonly<Record<string, unknown>>, defaultHost: string): LineResult {
   const time = timeOf(values);
+  if (time === undefined) return { kind: 'bad', reason: `no timestamp (${keysOf(values)})` };
   const timestamp = parseTimestamp(time);
   if (timestamp === undefined) return { kind: 'bad', reason: `timestamp is not a time: ${JSON.stringify(time)}` };
   const numbers: Record<string, number> = {};
   for (const field of ['total', 'free', 'used'] as const) {
+    if (values[field] === undefined) return { kind: 'bad', reason: `no ${field} (${keysOf(values)})` };
     const number = integer(values[field]);
     if (number === undefined) return { kind: 'bad', reason: `${field} is not a whole number of MiB: ${JSON.stringify(values[field])}` };
     numbers[field] = number;

@@ -64,6 +64,14 @@ describe('import parsing', () => {
     expect(new CsvLines('d').parse('date;total;free;mem')).to.deep.equal({ kind: 'unreadable', reason: 'the header lacks timestamp, used (columns: timestamp,total,free,used[,host])' });
   });
 
+  it('a record without a needed key says which, and what keys it has (an error answer piped in, say)', () => {
+    expect(parseJsonLine('{"detail":[{"type":"int_parsing"}]}', 'd')).to.deep.equal({ kind: 'bad', reason: 'no timestamp (its keys: detail)' });
+    expect(parseJsonLine('{}', 'd')).to.deep.equal({ kind: 'bad', reason: 'no timestamp (it has no keys)' });
+    expect(parseJsonLine('{"timestamp":1647033600,"total":8192}', 'd')).to.deep.equal({ kind: 'bad', reason: 'no free (its keys: timestamp, total)' });
+    const many = Object.fromEntries(Array.from({ length: 9 }, (_, i) => [`k${i}`, i]));
+    expect(parseJsonLine(JSON.stringify(many), 'd')).to.deep.equal({ kind: 'bad', reason: 'no timestamp (its keys: k0, k1, k2, k3, k4, k5, k6, k7, …)' });
+  });
+
   it('JSON lines: objects with the same keys', () => {
     expect(parseJsonLine('{"timestamp":1647033600,"total":8192,"free":2048,"used":6144}', 'default')).to.deep.equal(point(1647033600));
     expect(parseJsonLine('{"timestamp":1647033600,"total":8192,"free":2048,"used":-1}', 'd')).to.deep.include({ kind: 'bad' });
