@@ -147,7 +147,7 @@ describe('memory-tracker import (the CLI, real stores)', function () {
     ]);
   });
 
-  it("imports what InfluxDB 1.x's own CLI exports (influx -format csv), its time column and host tags as it writes them", async function () {
+  it("imports InfluxDB 1.x's own CSV exports (influx -format csv, and /query asked for CSV), its time column and host tags as it writes them", async function () {
     const influx = await sharedInflux(this);
     requireTool(this, 'influx', ['-version'], 'REQUIRE_INFLUXDB', 'Debian: apt-get install influxdb-client');
     const config = influx.storeConfig();
@@ -169,9 +169,19 @@ describe('memory-tracker import (the CLI, real stores)', function () {
       expect(run.code, run.stderr).to.equal(0);
       expect(run.stdout).to.include('Imported 3 points for 2 hosts');
     }
+    // The HTTP API's own CSV, as any client without the CLI would ask for it.
+    const query = new URLSearchParams({ db: config.database, q: 'SELECT * FROM memory' });
+    const answer = await fetch(`${config.url}/query?${query}`, { headers: { Accept: 'application/csv' } });
+    const text = await answer.text();
+    expect(text.split('\n')[0]).to.equal('name,tags,time,free,host,total,used');
+    const viaHttp = join(dir, 'influx-http.csv');
+    await writeFile(viaHttp, text);
+    const run = await runCli(['import', viaHttp], { SQLITE_PATH: join(dir, 'influx-http.sqlite') });
+    expect(run.code, run.stderr).to.equal(0);
     for (const host of ['cli-1', 'cli-2']) {
       const expected = points.filter((each) => each.host === host).map(({ timestamp, total, free, used }) => ({ timestamp, total, free, used }));
       expect(await storedRecords(env.SQLITE_PATH, host)).to.deep.equal(expected);
+      expect(await storedRecords(join(dir, 'influx-http.sqlite'), host)).to.deep.equal(expected);
     }
   });
 
