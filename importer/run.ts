@@ -22,12 +22,12 @@ export interface ImportSummary {
   readonly hosts: number;
   readonly bad: number;
   readonly skipped: number;
-  /** Why the input could not be read past line or row `after` (a cut gzip file, a read error): what came before is imported. */
+  /** Why the input could not be read past line, record or row `after` (a cut gzip file, a record that is not JSON, a read error): what came before is imported. */
   readonly unreadable: { readonly after: number; readonly reason: string } | undefined;
 }
 
 export interface ImportOptions {
-  /** Told each bad line or row; the import goes on. */
+  /** Told each bad line, record or row; the import goes on. */
   readonly onBad: (position: number, reason: string) => void;
   /** Told now and then how far it got. */
   readonly onProgress: (read: number, points: number) => void;
@@ -39,7 +39,7 @@ const PROGRESS_EVERY_MS = 2_000;
 /**
  * Streams points into the store, in batches. A point already there (same host and
  * timestamp) is overwritten with the same values: importing twice changes nothing.
- * Bad lines or rows are reported with their number and skipped; a CSV header
+ * Bad lines, records or rows are reported with their number and skipped; a CSV header
  * without the needed columns (the first line that is not blank) ends the import
  * with ImportFileError. The store is opened for the first batch and closed here, so
  * input without a single point never touches it.

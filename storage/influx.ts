@@ -107,7 +107,7 @@ export class InfluxStore implements MemoryStore {
   }
 
   async listJson({ host, limit, skip }: ListQuery): Promise<JsonBody> {
-    const newest = await this.newest.get(host, () => findNewest((from) => this.latest(from, host)));
+    const newest = await this.newest.get(host, () => findNewest(this.latestByWindow(host)));
     if (newest === undefined) return '[]';
     if (limit > STREAM_ABOVE_ROWS) return this.streamPage(newest, limit, skip);
     const rows = await pageInWindows<Rows>(newest, { limit, skip }, this.intervalSeconds, {
@@ -141,11 +141,20 @@ export class InfluxStore implements MemoryStore {
   }
 
   /**
+   * `latest` for findNewest's windows, asked one after another: where the hosts must
+   * be listed (a max-select-series learnt), they are listed once for all of them.
+   */
+  private latestByWindow(host: string | undefined): (fromSeconds: number) => Promise<Newest[]> {
+    let hosts: Promise<string[]> | undefined;
+    return (fromSeconds) => this.latest(fromSeconds, host, () => (hosts ??= this.hostNames()));
+  }
+
+  /**
    * Each host's newest point (or `host`'s) since `fromSeconds`. A query across more
    * hosts than the server's max-select-series is refused: the limit is learnt from
-   * the refusal, and the hosts are then asked in groups of that many.
+   * the refusal, and the hosts (`hostNames`) are then asked in groups of that many.
    */
-  private async latest(fromSeconds: number, host?: string): Promise<Newest[]> {
+  private async latest(fromSeconds: number, host?: string, hostNames = (): Promise<string[]> => this.hostNames()): Promise<Newest[]> {
     if (host !== undefined || this.maxSelectSeries === undefined) {
       try {
         return await this.newestIn(newestQuery(fromSeconds, host));
@@ -156,13 +165,18 @@ export class InfluxStore implements MemoryStore {
       }
     }
     const groupSize = this.maxSelectSeries;
-    const hosts = (await this.select(HOSTS_QUERY)).map(([, name]) => String(name));
+    const hosts = await hostNames();
     const newest: Newest[] = [];
     // One group at a time: thousands of hosts must not become thousands of requests at once.
     for (let start = 0; start < hosts.length; start += groupSize) {
       newest.push(...(await this.newestIn(newestQuery(fromSeconds, hosts.slice(start, start + groupSize)))));
     }
     return newest;
+  }
+
+  /** Every host's name, from InfluxDB's list of tag values. */
+  private async hostNames(): Promise<string[]> {
+    return (await this.select(HOSTS_QUERY)).map(([, name]) => String(name));
   }
 
   /** The newest point of each series a newestQuery answers. */

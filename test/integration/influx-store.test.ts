@@ -1,4 +1,7 @@
 import { expect } from 'chai';
+import { once } from 'node:events';
+import { createServer, request as httpRequest } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { InfluxStore } from '../../storage/influx.js';
 import { privateInflux, sharedInflux, type InfluxTarget } from '../helpers/influx-fixture.js';
 import type { InfluxServer } from '../helpers/influxd.js';
@@ -39,6 +42,38 @@ describe('InfluxStore (a real influxd, InfluxQL over HTTP)', function () {
     storeContract({
       open: async (intervalSeconds) => new InfluxStore(cutting.storeConfig({ collectIntervalMs: intervalSeconds * 1_000 })),
       openUnreachable: async () => new InfluxStore({ ...cutting.storeConfig(), url: `http://127.0.0.1:${await freePort()}`, timeoutMs: 1_000 }),
+    });
+
+    it('lists the hosts once while it looks for the newest point window after window, not once a window', async () => {
+      // An HTTP proxy in front of it that counts the listings of hosts.
+      let listings = 0;
+      const proxy = createServer((request, response) => {
+        const target = new URL(request.url ?? '/', cutting.url);
+        if (target.searchParams.get('q')?.startsWith('SHOW TAG VALUES') === true) listings++;
+        request.pipe(
+          httpRequest(target, { method: request.method, headers: request.headers }, (answer) => {
+            response.writeHead(answer.statusCode ?? 502, answer.headers);
+            answer.pipe(response);
+          }),
+        );
+      });
+      proxy.listen(0, '127.0.0.1');
+      await once(proxy, 'listening');
+      try {
+        const config = cutting.storeConfig({ url: `http://127.0.0.1:${(proxy.address() as AddressInfo).port}` });
+        const store = new InfluxStore(config);
+        // Three hosts, more than the server's 2 series a query, whose points are older
+        // than the last hour, day, month and year: the newest is looked for in all five windows.
+        await store.write(['a', 'b', 'c'].map((host, i) => point(host, 1_647_033_600 + i)));
+        // The list of hosts learns the server's limit (a query over every point is refused).
+        expect((await store.listHosts()).map(({ host }) => host)).to.deep.equal(['c', 'b', 'a']);
+        listings = 0;
+        expect(await listRecords(store, { limit: 10, skip: 0 })).to.deep.equal([point('c', 1_647_033_602)].map(({ host: _, ...record }) => record));
+        expect(listings).to.equal(1);
+        await store.close();
+      } finally {
+        proxy.close();
+      }
     });
   });
 
