@@ -3,7 +3,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { chmod, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
-import { connect } from 'node:net';
+import { connect, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startApi, type RunningApi } from '../../api/server.js';
@@ -132,6 +132,30 @@ describe('nginx in front of the API (Debian nginx, the project config)', functio
     it('does not say its version', async () => {
       expect((await request(nginx.port, 'GET', '/memory-logs/')).headers.server).to.equal('nginx');
     });
+  });
+
+  it("ends its idle connections to the API itself, before the API's keep-alive would", async function () {
+    const dir = await mkdtemp(join(tmpdir(), 'mt-nginx-idle-'));
+    const store = SqliteStore.open({ kind: 'sqlite', path: join(dir, 'db.sqlite'), timeoutMs: 1_000 });
+    const api = await startApi(testListen(), store, capturingLogger().logger);
+    const front = await startNginx(`127.0.0.1:${api.port}`);
+    cleanups.push(async () => {
+      await front.stop();
+      await api.close();
+      await store.close();
+      await rm(dir, { recursive: true, force: true });
+    });
+    this.timeout(api.server.keepAliveTimeout + 10_000);
+    const ended: Array<Promise<'nginx' | 'API'>> = [];
+    api.server.on('connection', (socket: Socket) => {
+      // 'end' is nginx's FIN; a socket the API's own keep-alive timer closes has none.
+      let peerEnded = false;
+      socket.on('end', () => (peerEnded = true));
+      ended.push(once(socket, 'close').then(() => (peerEnded ? 'nginx' : 'API')));
+    });
+    expect((await request(front.port, 'GET', '/memory-logs/')).status).to.equal(200);
+    expect(ended).to.have.length(1);
+    expect(await ended[0]).to.equal('nginx');
   });
 
   describe('with an upstream that echoes what it received', () => {
