@@ -84,14 +84,17 @@ function serveAsset(asset: Asset): Middleware {
 /**
  * What no route took: another method on a known path is 405; a known path missing
  * its trailing slash answers 307 to the slashed path with the same query, as
- * FastAPI does (relative, so it stays right behind TLS-terminating proxies);
- * anything else is 404.
+ * FastAPI does; anything else is 404. The Location is relative to the path asked
+ * for (`memory-logs/` from `/memory-logs`), so that it stays right behind proxies
+ * that change the scheme (TLS) or strip a path prefix (`/memory/memory-logs`).
  */
 function unrouted(paths: ReadonlySet<string>): Middleware {
   return (ctx) => {
     if (paths.has(ctx.path)) throw new MethodNotAllowedError(ALLOWED_METHODS);
-    const slashed = `${ctx.path}/`;
-    if (!paths.has(slashed)) throw new NotFoundError(`no route for ${ctx.path}`);
+    if (!paths.has(`${ctx.path}/`)) throw new NotFoundError(`no route for ${ctx.path}`);
+    // The last segment, slashed: resolved against the path asked for, at any depth, it
+    // gives the slashed path. No route's segment holds a colon (it would read as a scheme).
+    const slashed = `${ctx.path.slice(ctx.path.lastIndexOf('/') + 1)}/`;
     ctx.status = 307;
     ctx.set('Location', ctx.querystring === '' ? slashed : `${slashed}?${ctx.querystring}`);
     // An empty body, like Starlette's redirect (Koa would otherwise write a message).

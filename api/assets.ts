@@ -44,12 +44,12 @@ const DOCS_PAGE = `<!doctype html>
 <head>
   <meta charset="utf-8">
   <title>Memory Tracker API</title>
-  <link rel="stylesheet" href="/docs/swagger-ui.css">
+  <link rel="stylesheet" href="docs/swagger-ui.css">
 </head>
 <body>
   <div id="swagger-ui"></div>
-  <script src="/docs/swagger-ui-bundle.js"></script>
-  <script>window.ui = SwaggerUIBundle({ url: '/openapi.json', dom_id: '#swagger-ui' });</script>
+  <script src="docs/swagger-ui-bundle.js"></script>
+  <script>window.ui = SwaggerUIBundle({ url: 'openapi.json', dom_id: '#swagger-ui' });</script>
 </body>
 </html>
 `;

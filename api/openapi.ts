@@ -50,6 +50,8 @@ export function openApiDocument(version: string): Record<string, unknown> {
         "Each host's memory history: total, free (the kernel's MemAvailable) and used = total - free, in MiB, one point per collection interval. " +
         'Errors are `{"detail": …}`; validation errors are pydantic 2.6 items, byte for byte.',
     },
+    // Relative to this document, so that "Try it out" keeps a proxy's path prefix.
+    servers: [{ url: '.', description: 'where this document is served from' }],
     security: [{}, { basicAuth: [] }],
     paths: {
       '/memory-logs/': {

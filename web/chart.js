@@ -42,7 +42,7 @@
     if (!host) return;
     const limit = Math.min(99999, Math.ceil(Number(rangeSelect.value) / intervalSeconds));
     try {
-      const records = await getJson(`/memory-logs/?host=${encodeURIComponent(host)}&limit=${limit}`);
+      const records = await getJson(`memory-logs/?host=${encodeURIComponent(host)}&limit=${limit}`);
       const data = [
         records.map((r) => r.timestamp),
         records.map((r) => r.used),
@@ -60,7 +60,7 @@
 
   async function start() {
     try {
-      const hosts = await getJson('/hosts/');
+      const hosts = await getJson('hosts/');
       if (hosts.length === 0) {
         say('no points yet: the collector writes one every interval', false);
         return;

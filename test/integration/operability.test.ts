@@ -60,11 +60,11 @@ describe('Operability over HTTP (docs, probes, metrics, logs)', () => {
     });
   });
 
-  it('GET /docs serves Swagger UI from the installed package, pointed at /openapi.json', async () => {
+  it('GET /docs serves Swagger UI from the installed package, pointed at openapi.json beside it', async () => {
     const page = await request(api.port, 'GET', '/docs');
     expect(page.status).to.equal(200);
     expect(page.headers['content-type']).to.equal('text/html; charset=utf-8');
-    expect(page.body).to.include("url: '/openapi.json'").and.not.match(/https?:\/\/(?!errors\.pydantic)/);
+    expect(page.body).to.include("url: 'openapi.json'").and.not.match(/https?:\/\/(?!errors\.pydantic)/);
     const bundle = await request(api.port, 'GET', '/docs/swagger-ui-bundle.js');
     expect(bundle.status).to.equal(200);
     expect(bundle.body.length).to.be.greaterThan(100_000);
@@ -74,9 +74,9 @@ describe('Operability over HTTP (docs, probes, metrics, logs)', () => {
     const page = await request(api.port, 'GET', '/');
     expect(page.status).to.equal(200);
     expect(page.body).to.include('<meta name="collect-interval-seconds" content="60">');
-    for (const asset of ['/assets/uPlot.iife.min.js', '/assets/uPlot.min.css', '/assets/chart.js']) {
-      expect(page.body).to.include(asset);
-      expect((await request(api.port, 'GET', asset)).status, asset).to.equal(200);
+    for (const asset of ['assets/uPlot.iife.min.js', 'assets/uPlot.min.css', 'assets/chart.js']) {
+      expect(page.body).to.include(`"${asset}"`);
+      expect((await request(api.port, 'GET', `/${asset}`)).status, asset).to.equal(200);
     }
   });
 
