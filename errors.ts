@@ -47,8 +47,8 @@ export class StoreRequestError extends AppError {
 /**
  * Input the import cannot read at all, so nothing of it is imported: a file missing
  * or unreadable, UTF-16 text, gzip data that is not, a terminal for standard input,
- * CSV whose header lacks the needed columns, a SQLite database without a history
- * table, or the file of the SQLite store the import writes to.
+ * CSV whose header lacks the needed columns (or is over 1 MiB), a SQLite database
+ * without a history table, or the file of the SQLite store the import writes to.
  */
 export class ImportFileError extends AppError {
   readonly code = 'IMPORT_FILE_UNREADABLE';

@@ -1,7 +1,7 @@
 import { stat } from 'node:fs/promises';
-import { createInterface } from 'node:readline';
 import { ImportFileError } from '../errors.js';
 import { jsonArrayElements } from './json-array.js';
+import { LONGEST_RECORD, OVERLONG, textLines } from './lines.js';
 import { CsvLines, formatOf, jsonRecord, parseJsonLine, parseLineProtocol, type ImportFormat, type LineResult } from './parse.js';
 import type { ImportInput } from './run.js';
 import { sqliteInput } from './sqlite-input.js';
@@ -83,9 +83,16 @@ function textInput(source: TextSource, format: ImportFormat, defaultHost: string
     format === 'csv' ? csv.parse(line) : format === 'jsonl' ? parseJsonLine(line, defaultHost) : parseLineProtocol(line, defaultHost);
   async function* results(): AsyncGenerator<LineResult> {
     let first = true;
-    for await (const text of createInterface({ input: source.bytes, crlfDelay: Infinity })) {
-      // A UTF-8 byte order mark (as Excel and Windows editors write) is not part of the data.
-      yield parse(first && text.startsWith('\uFEFF') ? text.slice(1) : text);
+    for await (const text of textLines(source.bytes.setEncoding('utf8'))) {
+      if (text === OVERLONG) {
+        // Where a CSV header should be, nothing after it can be read as rows.
+        const header = format === 'csv' && !csv.hasHeader;
+        const reason = `longer than ${LONGEST_RECORD / 1024 / 1024} MiB: not ${header ? 'a CSV header' : 'a record'} (a file of another kind?)`;
+        yield { kind: header ? 'unreadable' : 'bad', reason };
+      } else {
+        // A UTF-8 byte order mark (as Excel and Windows editors write) is not part of the data.
+        yield parse(first && text.startsWith('\uFEFF') ? text.slice(1) : text);
+      }
       first = false;
     }
   }

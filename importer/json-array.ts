@@ -10,6 +10,8 @@
  * `]` outside them. Whether an element is JSON is JSON.parse's to say.
  */
 
+import { LONGEST_RECORD } from './lines.js';
+
 const OPEN_ARRAY = 0x5b; // [
 const CLOSE_ARRAY = 0x5d; // ]
 const OPEN_OBJECT = 0x7b; // {
@@ -30,10 +32,10 @@ type Place = 'between arrays' | 'before an element' | 'in an element';
 /**
  * Yields each element's text (blanks around it trimmed). Throws, after the elements
  * before it, when the text is not arrays of elements: something else outside them,
- * an element missing between commas, brackets that do not match, or an end inside
- * an array.
+ * an element missing between commas, brackets that do not match, an element longer
+ * than `longest` (never held longer than that and a chunk), or an end inside an array.
  */
-export async function* jsonArrayElements(chunks: AsyncIterable<string>): AsyncGenerator<string> {
+export async function* jsonArrayElements(chunks: AsyncIterable<string>, longest = LONGEST_RECORD): AsyncGenerator<string> {
   let place: Place = 'between arrays';
   let first = true;
   /** The element read so far from earlier chunks. */
@@ -96,7 +98,10 @@ export async function* jsonArrayElements(chunks: AsyncIterable<string>): AsyncGe
       }
       first = false;
     }
-    if (place === 'in an element') carried += chunk.slice(start);
+    if (place === 'in an element') {
+      carried += chunk.slice(start);
+      if (carried.length > longest) throw new Error(`a record longer than ${longest / 1024 / 1024} MiB (a quote or a bracket never closed?)`);
+    }
   }
   if (place !== 'between arrays') throw new Error('the input ends inside an array (no closing "]")');
 }

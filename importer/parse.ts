@@ -96,6 +96,11 @@ export class CsvLines {
 
   constructor(private readonly defaultHost: string) {}
 
+  /** Whether the header was read: lines before it are blank. */
+  get hasHeader(): boolean {
+    return this.header !== undefined;
+  }
+
   parse(line: string): LineResult {
     if (line.trim() === '') return { kind: 'skip' };
     if (this.header === undefined) {

@@ -270,6 +270,33 @@ describe('memory-tracker import (the CLI, real stores)', function () {
     ]);
   });
 
+  it('reads a line longer than 1 MiB as a bad one and goes on, and stops at such a record in a JSON array or where a CSV header should be', async () => {
+    const long = 'x'.repeat(2 * 1024 * 1024);
+    const csv = join(dir, 'long-line.csv');
+    await writeFile(csv, `timestamp,total,free,used\n1647033600,8192,2048,6144\n${long}\n1647033660,8192,1024,7168\n`);
+    const lp = join(dir, 'long-line.lp');
+    await writeFile(lp, `memory total=8192i,free=2048i,used=6144i 1647033720\nmemory,host=${long} total=1i,free=1i,used=0i 1647033780\n`);
+    const json = join(dir, 'unclosed.json');
+    await writeFile(json, `[{"timestamp":1647033840,"total":8192,"free":2048,"used":6144},{"timestamp":1647033900,"host":"${long}]`);
+    const headerless = join(dir, 'no-newlines.csv');
+    await writeFile(headerless, long);
+    const env = { SQLITE_PATH: join(dir, 'long.sqlite') };
+
+    const rows = await runCli(['import', csv, lp, '--host', 'h'], env);
+    expect(rows.code, rows.stderr).to.equal(1);
+    expect(rows.stderr).to.include(`${csv}:3: longer than 1 MiB: not a record (a file of another kind?)`);
+    expect(rows.stderr).to.include(`${lp}:2: longer than 1 MiB: not a record (a file of another kind?)`);
+    expect(rows.stdout).to.include('Imported 2 points for 1 host from').and.include('4 lines, 1 bad, 1 skipped');
+    const records = await runCli(['import', json, '--host', 'h'], env);
+    expect(records.code, records.stderr).to.equal(1);
+    expect(records.stderr).to.include(`${json}:2: cannot read further: a record longer than 1 MiB (a quote or a bracket never closed?)`);
+    expect(records.stdout).to.include('Imported 1 point for 1 host');
+    const header = await runCli(['import', headerless], env);
+    expect(header).to.deep.include({ code: 2, stdout: '' });
+    expect(header.stderr).to.equal(`${headerless}:1: longer than 1 MiB: not a CSV header (a file of another kind?).\n`);
+    expect((await storedRecords(env.SQLITE_PATH, 'h')).map((record) => record.timestamp)).to.deep.equal([1647033600, 1647033660, 1647033720, 1647033840]);
+  });
+
   it('refuses a file it cannot read at all with exit code 2 and one line, without opening the store', async () => {
     const utf16 = join(dir, 'powershell.csv');
     await writeFile(utf16, Buffer.concat([Buffer.from([0xff, 0xfe]), Buffer.from('timestamp,total,free,used\r\n1647033600,8192,2048,6144\r\n', 'utf16le')]));

@@ -53,4 +53,29 @@ describe('jsonArrayElements: where the elements of JSON arrays end', () => {
       for (const pieces of cuts(text)) expect(await read(pieces), JSON.stringify(pieces)).to.deep.equal({ elements, error });
     }
   });
+
+  it('stops at an element longer than the longest it takes, holding no more of it than that and a piece', async () => {
+    const pieces = ['[1,{"host":"', ...Array.from({ length: 100 }, () => 'x'.repeat(10))];
+    const longest = 40;
+    const elements: string[] = [];
+    let heldAtMost = 0;
+    async function* counted(): AsyncGenerator<string> {
+      for (const [index, piece] of pieces.entries()) {
+        heldAtMost = index;
+        yield piece;
+      }
+    }
+    let error: string | undefined;
+    try {
+      for await (const element of jsonArrayElements(counted(), longest)) elements.push(element);
+    } catch (caught) {
+      error = (caught as Error).message;
+    }
+    expect(elements).to.deep.equal(['1']);
+    expect(error).to.equal(`a record longer than ${longest / 1024 / 1024} MiB (a quote or a bracket never closed?)`);
+    // The element ("{"host":"" and 10 characters a piece) passed 40 characters at the fourth piece.
+    expect(heldAtMost).to.equal(4);
+    // At the limit itself, an element is read.
+    expect(await read(['[1,"', 'x'.repeat(38), '"]'])).to.deep.equal({ elements: ['1', `"${'x'.repeat(38)}"`], error: undefined });
+  });
 });
