@@ -30,7 +30,8 @@ Configuration comes from environment variables: see the README.`;
 /** Entry point: config -> store -> API and/or collector -> graceful stop on a signal. */
 async function main(argv: readonly string[]): Promise<number> {
   const command = argv[0];
-  if (command === '--help' || command === '-h' || command === 'help') {
+  const options = argv.includes('--') ? argv.slice(0, argv.indexOf('--')) : argv;
+  if (command === 'help' || options.includes('--help') || options.includes('-h')) {
     console.log(USAGE);
     return 0;
   }
@@ -40,6 +41,14 @@ async function main(argv: readonly string[]): Promise<number> {
   }
   if (!['all', 'serve', 'collect', 'import', 'healthcheck'].includes(command ?? '')) {
     console.error(command === undefined ? USAGE : `Unknown command "${command}".\n\n${USAGE}`);
+    return 2;
+  }
+  // `serve --port 9000` would otherwise start on PORT's port as if it had been heard.
+  const argumentsTaken = command === 'import' ? Infinity : command === 'healthcheck' ? 1 : 0;
+  if (argv.length - 1 > argumentsTaken) {
+    const unheard = argv.slice(1 + argumentsTaken).map((arg) => JSON.stringify(arg)).join(' ');
+    const takes = argumentsTaken === 0 ? 'no arguments' : 'one argument at most (api or collector)';
+    console.error(`${command} takes ${takes}, not ${unheard}: settings come from environment variables (PORT=9000, say; see the README).`);
     return 2;
   }
   let config: Config;
@@ -132,7 +141,7 @@ async function runImport(args: readonly string[], config: Config): Promise<numbe
     console.error(`${(error as Error).message}\n\n${USAGE}`);
     return IMPORT_EXIT.unreadable;
   }
-  const [{ importFormatNamed }, { STDIN }] = await Promise.all([import('./importer/input.js'), import('./importer/source.js')]);
+  const [{ importFormatNamed }, { STDIN }, { hostProblem }] = await Promise.all([import('./importer/input.js'), import('./importer/source.js'), import('./storage/point.js')]);
   const files = parsed.positionals;
   const formatName = parsed.values.format;
   const format = formatName === undefined ? undefined : importFormatNamed(formatName);
@@ -140,6 +149,7 @@ async function runImport(args: readonly string[], config: Config): Promise<numbe
     files.length === 0 ? `import needs a FILE.\n\n${USAGE}`
     : formatName !== undefined && format === undefined ? `--format takes csv, json, jsonl or lp, not ${JSON.stringify(formatName)}.`
     : files.filter((file) => file === STDIN).length > 1 ? `import reads standard input (${STDIN}) once.`
+    : parsed.values.host !== undefined && hostProblem(parsed.values.host) !== undefined ? `--host ${JSON.stringify(parsed.values.host)} is no host name: ${hostProblem(parsed.values.host)}.`
     : undefined;
   if (problem !== undefined) {
     console.error(problem);
