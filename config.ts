@@ -3,6 +3,7 @@ import { hostname } from 'node:os';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ConfigError } from './errors.js';
+import { hostProblem } from './storage/point.js';
 
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];
@@ -125,7 +126,7 @@ export const ENV_VARS: readonly EnvVarDoc[] = [
   { name: 'COLLECT_INTERVAL', default: '1m', doc: 'Time between samples, in whole seconds: a number with `s`, `m`, `h` or `d` (`1s`, `30s`, `1m`).' },
   { name: 'COLLECT_TIMEOUT', default: '80% of COLLECT_INTERVAL', doc: 'A collector run still going after this long is ended; its point stays spooled.' },
   { name: 'PROC_ROOT', default: '/proc', doc: 'Where `meminfo` is read from (the host\'s `/proc` mounted into a container).' },
-  { name: 'NODE_NAME', default: 'the OS hostname', doc: 'The `host` tag of every point.' },
+  { name: 'NODE_NAME', default: 'the OS hostname', doc: 'The `host` tag of every point: at most 255 characters, no backslash or control character.' },
   { name: 'SPOOL_DIR', default: '$DATA_DIR/spool', doc: 'Durable queue of points the store has not acknowledged yet.' },
   { name: 'COLLECTOR_METRICS_PORT', default: '(none: off)', doc: 'When the collector runs alone, serves its Prometheus metrics on this port at `/metrics` (with `all`, the API\'s `/metrics` has them).' },
   { name: 'SPOOL_MAX_POINTS', default: 'one week of points', doc: 'Spool bound; past it the oldest points are dropped and counted.' },
@@ -273,11 +274,16 @@ export function loadConfig(env: Env = process.env): Config {
     }
   }
 
+  // Checked here rather than point by point: a host no store takes would send every
+  // point to the spool, which drops it as invalid.
+  const host = value('NODE_NAME') ?? hostname();
+  const hostInvalid = hostProblem(host);
+  if (hostInvalid !== undefined) problems.push(`NODE_NAME${value('NODE_NAME') === undefined ? ' (unset: the OS hostname)' : ''}: ${hostInvalid}, got ${JSON.stringify(host)}`);
   const collector: CollectorConfig = {
     intervalMs,
     timeoutMs,
     procRoot: value('PROC_ROOT') ?? '/proc',
-    host: value('NODE_NAME') ?? hostname(),
+    host,
     spoolDir: value('SPOOL_DIR') ?? join(dataDir, 'spool'),
     spoolMaxPoints: integer('SPOOL_MAX_POINTS', Math.max(1, Math.ceil(WEEK_MS / intervalMs)), 1, 100_000_000),
     heartbeatPath: join(dataDir, 'collector.heartbeat'),

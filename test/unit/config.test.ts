@@ -66,6 +66,11 @@ describe('loadConfig', () => {
     expect(loadConfig({ NODE_NAME: 'swarm-node-3' }).collector.host).to.equal('swarm-node-3');
   });
 
+  it('rejects a NODE_NAME no store takes as a host, which would have every point dropped from the spool', () => {
+    expect(problemsOf({ NODE_NAME: 'rack\\node' })).to.deep.equal(['NODE_NAME: host contains a control character or a backslash, got "rack\\\\node"']);
+    expect(problemsOf({ NODE_NAME: 'n'.repeat(256) })).to.deep.equal([`NODE_NAME: host is longer than 255 characters, got "${'n'.repeat(256)}"`]);
+  });
+
   it('lists every problem at once, each naming its variable', () => {
     const problems = problemsOf({
       PORT: 'eighty',
