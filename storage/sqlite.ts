@@ -443,11 +443,22 @@ function guard<T>(call: () => T): T {
     const code = (error as { code?: unknown }).code;
     // SQLite's own codes, and the file system's (ENOTDIR, EACCES…) when opening.
     if (typeof code === 'string' && (UNAVAILABLE_CODES.test(code) || /^E[A-Z]+$/.test(code))) {
-      throw new StoreUnavailableError(`SQLite store unavailable (${code})`, { cause: error });
+      throw new StoreUnavailableError(`SQLite store unavailable (${described(code, error)})`, { cause: error });
     }
     if (typeof code === 'string' && code.startsWith('SQLITE_')) {
-      throw new StoreRequestError(`SQLite request failed (${code})`, { cause: error });
+      throw new StoreRequestError(`SQLite request failed (${described(code, error)})`, { cause: error });
     }
     throw error;
   }
+}
+
+/**
+ * An error's code and what it says: the file system's name the path (`EEXIST: file
+ * already exists, mkdir 'data'`, already led by the code), SQLite's the trouble
+ * (`SQLITE_NOTADB: file is not a database`).
+ */
+function described(code: string, error: unknown): string {
+  const message = (error as { message?: unknown }).message;
+  if (typeof message !== 'string' || message === '') return code;
+  return message.startsWith(`${code}:`) ? message : `${code}: ${message}`;
 }

@@ -221,7 +221,7 @@ describe('memory-tracker import (the CLI, real stores)', function () {
     await writeNotADatabase(path);
     const run = await runCli(['import', file, file], { STORE: 'sqlite', SQLITE_PATH: path });
     expect(run.code).to.equal(3);
-    expect(run.stderr).to.equal('Import stopped: SQLite store unavailable (SQLITE_NOTADB). Points imported so far stay; importing again is safe.\n');
+    expect(run.stderr).to.equal('Import stopped: SQLite store unavailable (SQLITE_NOTADB: file is not a database). Points imported so far stay; importing again is safe.\n');
     expect(run.stdout).to.equal('');
   });
 

@@ -123,7 +123,7 @@ describe('SqliteStore (real SQLite files)', () => {
     const store = SqliteStore.open(config('/proc/version/not-a-dir/x.sqlite'));
     const failure = await failureOf(store.health());
     expect(failure).to.have.property('code', 'STORE_UNAVAILABLE');
-    expect(failure).to.have.property('message', 'SQLite store unavailable (ENOTDIR)');
+    expect(failure).to.have.property('message', "SQLite store unavailable (ENOTDIR: not a directory, mkdir '/proc/version/not-a-dir')");
     await store.close();
   });
 
@@ -185,7 +185,7 @@ describe('SqliteStore (real SQLite files)', () => {
     const store = SqliteStore.open(config(path));
     for (let call = 0; call < 2; call++) {
       const failure = await failureOf(store.write([point('h', 100)]));
-      expect(failure, `call ${call}`).to.have.property('message', 'SQLite store unavailable (SQLITE_NOTADB)');
+      expect(failure, `call ${call}`).to.have.property('message', 'SQLite store unavailable (SQLITE_NOTADB: file is not a database)');
     }
     await rm(path);
     await store.write([point('h', 100)]);
