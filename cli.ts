@@ -145,11 +145,12 @@ async function runImport(args: readonly string[], config: Config): Promise<numbe
   const files = parsed.positionals;
   const formatName = parsed.values.format;
   const format = formatName === undefined ? undefined : importFormatNamed(formatName);
+  const hostInvalid = parsed.values.host === undefined ? undefined : hostProblem(parsed.values.host);
   const problem =
     files.length === 0 ? `import needs a FILE.\n\n${USAGE}`
     : formatName !== undefined && format === undefined ? `--format takes csv, json, jsonl or lp, not ${JSON.stringify(formatName)}.`
     : files.filter((file) => file === STDIN).length > 1 ? `import reads standard input (${STDIN}) once.`
-    : parsed.values.host !== undefined && hostProblem(parsed.values.host) !== undefined ? `--host ${JSON.stringify(parsed.values.host)} is no host name: ${hostProblem(parsed.values.host)}.`
+    : hostInvalid !== undefined ? `--host ${JSON.stringify(parsed.values.host)} is no host name: ${hostInvalid}.`
     : undefined;
   if (problem !== undefined) {
     console.error(problem);
