@@ -1,6 +1,6 @@
 import { isIP } from 'node:net';
 import { hostname } from 'node:os';
-import { readFileSync } from 'node:fs';
+import { closeSync, openSync, readSync } from 'node:fs';
 import { join } from 'node:path';
 import { ConfigError } from './errors.js';
 import { hostProblem } from './storage/point.js';
@@ -170,7 +170,7 @@ export function loadConfig(env: Env = process.env): Config {
     if (path === undefined) return value(name);
     if (value(name) !== undefined) problems.push(`${name} and ${fileName} are both set: keep one`);
     try {
-      return readFileSync(path, 'utf8').trim();
+      return readSecretFile(path).trim();
     } catch (error) {
       problems.push(`${fileName}: cannot read ${path} (${(error as Error).message})`);
       return undefined;
@@ -327,6 +327,31 @@ export function loadConfig(env: Env = process.env): Config {
 }
 
 // The htpasswd hashes Traefik accepts: apr1 (`openssl passwd -apr1`), bcrypt, SHA1.
+/**
+ * The longest `*_FILE` read: Docker caps a secret at 500 KiB, and an htpasswd file of
+ * thousands of users stays below it. A path to something endless (`/dev/zero`, a
+ * log) would otherwise be read until memory ran out, before the start could fail.
+ */
+const LONGEST_SECRET_BYTES = 1024 * 1024;
+
+/** The text of a `*_FILE`, or an error for one longer than LONGEST_SECRET_BYTES. */
+function readSecretFile(path: string): string {
+  const file = openSync(path, 'r');
+  try {
+    const bytes = Buffer.alloc(LONGEST_SECRET_BYTES + 1);
+    let length = 0;
+    for (;;) {
+      const read = readSync(file, bytes, length, bytes.length - length, null);
+      length += read;
+      if (read === 0 || length === bytes.length) break;
+    }
+    if (length > LONGEST_SECRET_BYTES) throw new Error(`longer than ${LONGEST_SECRET_BYTES / 1024 / 1024} MiB, which no secret is`);
+    return bytes.toString('utf8', 0, length);
+  } finally {
+    closeSync(file);
+  }
+}
+
 const HTPASSWD_HASH = /^(\$apr1\$[./A-Za-z0-9]{1,8}\$[./A-Za-z0-9]{22}|\$2[aby]\$\d{2}\$[./A-Za-z0-9]{53}|\{SHA\}[A-Za-z0-9+/]{27}=)$/;
 
 function isAddressOrRange(entry: string): boolean {

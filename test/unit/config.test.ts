@@ -62,6 +62,21 @@ describe('loadConfig', () => {
     }
   });
 
+  it('reads a *_FILE of up to 1 MiB, and refuses a longer one (a path to a log, to /dev/zero) without reading it all', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'mt-config-'));
+    try {
+      const users = `${'#'.repeat(1024 * 1024 - 100)}\nbob:{SHA}${'A'.repeat(27)}=\n`;
+      writeFileSync(join(dir, 'htpasswd'), users);
+      writeFileSync(join(dir, 'log'), `${users}#`.padEnd(1024 * 1024 + 1, '#'));
+      expect(loadConfig({ BASIC_AUTH_USERS_FILE: join(dir, 'htpasswd') }).api.basicAuth?.users).to.have.length(1);
+      expect(problemsOf({ BASIC_AUTH_USERS_FILE: join(dir, 'log') })).to.deep.equal([`BASIC_AUTH_USERS_FILE: cannot read ${join(dir, 'log')} (longer than 1 MiB, which no secret is)`]);
+      expect(problemsOf({ STORE: 'influxdb', INFLUX_TOKEN_FILE: '/dev/zero' })).to.deep.equal(['INFLUX_TOKEN_FILE: cannot read /dev/zero (longer than 1 MiB, which no secret is)']);
+      expect(problemsOf({ INFLUX_TOKEN_FILE: dir, STORE: 'influxdb' })).to.deep.equal([`INFLUX_TOKEN_FILE: cannot read ${dir} (EISDIR: illegal operation on a directory, read)`]);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   it('takes NODE_NAME as the host', () => {
     expect(loadConfig({ NODE_NAME: 'swarm-node-3' }).collector.host).to.equal('swarm-node-3');
   });
