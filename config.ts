@@ -326,7 +326,6 @@ export function loadConfig(env: Env = process.env): Config {
   return deepFreeze(config);
 }
 
-// The htpasswd hashes Traefik accepts: apr1 (`openssl passwd -apr1`), bcrypt, SHA1.
 /**
  * The longest `*_FILE` read: Docker caps a secret at 500 KiB, and an htpasswd file of
  * thousands of users stays below it. A path to something endless (`/dev/zero`, a
@@ -352,6 +351,7 @@ function readSecretFile(path: string): string {
   }
 }
 
+// The htpasswd hashes Traefik accepts: apr1 (`openssl passwd -apr1`), bcrypt, SHA1.
 const HTPASSWD_HASH = /^(\$apr1\$[./A-Za-z0-9]{1,8}\$[./A-Za-z0-9]{22}|\$2[aby]\$\d{2}\$[./A-Za-z0-9]{53}|\{SHA\}[A-Za-z0-9+/]{27}=)$/;
 
 function isAddressOrRange(entry: string): boolean {

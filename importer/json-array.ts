@@ -1,3 +1,5 @@
+import { LONGEST_RECORD } from './lines.js';
+
 /**
  * The elements of the JSON arrays in a text, one array after another (`[…]`, or
  * pages appended to one file: `[…][…]`), each as its own JSON text, for JSON.parse.
@@ -9,8 +11,6 @@
  * element ends: brackets and braces outside strings, then a `,` or the closing
  * `]` outside them. Whether an element is JSON is JSON.parse's to say.
  */
-
-import { LONGEST_RECORD } from './lines.js';
 
 const OPEN_ARRAY = 0x5b; // [
 const CLOSE_ARRAY = 0x5d; // ]
