@@ -1,5 +1,5 @@
 import type { MemoryPoint, MemoryStore } from '../storage/types.js';
-import type { Spool, SpoolContents } from './spool.js';
+import type { Spool } from './spool.js';
 
 /** What one run did; the scheduler turns changes of state into log lines. */
 export interface RunReport {
@@ -65,19 +65,19 @@ export class UnsavedPointsError extends Error {
  * neither takes some of `points`, it throws UnsavedPointsError with them.
  */
 export async function deliver(points: readonly MemoryPoint[], { store, spool, signal, replayUntilMs }: CollectOptions): Promise<RunReport> {
-  let pending: SpoolContents;
+  let spooledBefore: number;
   let unreadable: unknown;
   try {
-    pending = spool.read();
+    spooledBefore = spool.size();
   } catch (error) {
     // A spool that cannot be read (its directory not one, no rights, a failing disk)
     // must not keep the points from a store that works either.
     unreadable = error;
-    pending = { points: [], skippedLines: 0, clean: true };
+    spooledBefore = 0;
   }
   // Straight to the store, with nothing queued before them and few enough for one
   // write (many points held through a long failure go the batched way).
-  if (pending.points.length === 0 && pending.clean && points.length <= REPLAY_BATCH) {
+  if (spooledBefore === 0 && points.length <= REPLAY_BATCH) {
     try {
       const { beyondRetention } = await store.write(points, { signal });
       const report = { written: points.length - beyondRetention, beyondRetention, replayed: 0, spooled: 0, dropped: 0, skippedLines: 0 };
@@ -85,7 +85,7 @@ export async function deliver(points: readonly MemoryPoint[], { store, spool, si
     } catch (error) {
       let dropped: number;
       try {
-        dropped = spool.append(pending, points);
+        dropped = spool.append(points);
       } catch (spoolError) {
         throw new UnsavedPointsError(points, spoolError, describe(error).storeError);
       }
@@ -95,48 +95,66 @@ export async function deliver(points: readonly MemoryPoint[], { store, spool, si
 
   // Older points wait: the new ones join the queue, durably, before any replay. A
   // spool that cannot take them (a full or read-only disk) must not keep the queue
-  // from a store that works: it is sent all the same, and what the store does not
-  // take of the new points is unsaved only then.
+  // from a store that works: it is sent all the same, the new points from memory
+  // after it, and what the store does not take of them is unsaved only then.
   let dropped = 0;
-  let spoolFailure: unknown;
-  try {
-    dropped = spool.append(pending, points);
-  } catch (error) {
-    spoolFailure = error;
+  let spoolFailure: unknown = unreadable;
+  if (spoolFailure === undefined) {
+    try {
+      dropped = spool.append(points);
+    } catch (error) {
+      spoolFailure = error;
+    }
   }
-  const queue = [...pending.points, ...points].slice(dropped);
+  // The queue's lines that were there before this run's points.
+  const olderLines = Math.max(0, spooledBefore - dropped);
+  let consumedLines = 0;
   let sent = 0;
+  let sentFromMemory = 0;
   let beyondRetention = 0;
+  let skippedLines = 0;
   let failure: StoreFailure | undefined;
+  const replaying = (): boolean => !signal.aborted && Date.now() < replayUntilMs;
   try {
-    while (sent < queue.length && !signal.aborted && Date.now() < replayUntilMs) {
-      const batch = queue.slice(sent, sent + REPLAY_BATCH);
-      beyondRetention += (await store.write(batch, { signal })).beyondRetention;
-      sent += batch.length;
+    if (unreadable === undefined && replaying()) {
+      for (const batch of spool.batches(REPLAY_BATCH)) {
+        if (batch.points.length > 0) beyondRetention += (await store.write(batch.points, { signal })).beyondRetention;
+        try {
+          spool.removeBefore(batch.end);
+        } catch (error) {
+          // Delivered: what the spool still holds is only sent again, harmlessly; but
+          // a spool that worked a moment ago and now fails is the run's failure.
+          if (spoolFailure === undefined) throw error;
+        }
+        consumedLines += batch.points.length + batch.skippedLines;
+        sent += batch.points.length;
+        skippedLines += batch.skippedLines;
+        if (!replaying()) break;
+      }
+    }
+    if (spoolFailure !== undefined) {
+      while (sentFromMemory < points.length && replaying()) {
+        const batch = points.slice(sentFromMemory, sentFromMemory + REPLAY_BATCH);
+        beyondRetention += (await store.write(batch, { signal })).beyondRetention;
+        sentFromMemory += batch.length;
+      }
     }
   } catch (error) {
     failure = describe(error);
   }
-  if (spoolFailure !== undefined && sent < queue.length) {
+  if (spoolFailure !== undefined && sentFromMemory < points.length) {
     // The spooled points not sent stay spooled, as they were: only new ones are unsaved.
-    throw new UnsavedPointsError(points.slice(Math.max(0, sent - pending.points.length)), spoolFailure, failure?.storeError);
+    throw new UnsavedPointsError(points.slice(sentFromMemory), spoolFailure, failure?.storeError);
   }
-  if (sent > 0) {
-    try {
-      spool.replace(queue.slice(sent));
-    } catch (error) {
-      // All delivered: what the spool still holds is only sent again, harmlessly.
-      if (spoolFailure === undefined) throw error;
-    }
-  }
-  const fromSpool = Math.max(0, Math.min(sent, queue.length - points.length));
+  const sentNewFromSpool = Math.max(0, consumedLines - olderLines);
   return {
-    written: sent - beyondRetention,
+    written: sent + sentFromMemory - beyondRetention,
     beyondRetention,
-    replayed: fromSpool,
-    spooled: queue.length - sent,
+    replayed: sent - sentNewFromSpool,
+    // Lines, not points: a torn line counts until a replay reaches and skips it.
+    spooled: Math.max(0, spooledBefore + (spoolFailure === undefined ? points.length - dropped : 0) - consumedLines),
     dropped,
-    skippedLines: pending.skippedLines,
+    skippedLines,
     ...failure,
     ...(spoolFailure === undefined ? {} : { spoolError: (spoolFailure as Error).message }),
   };

@@ -20,6 +20,7 @@ import { startSilentServer } from '../helpers/silent-server.js';
 import { writeNotADatabase } from '../helpers/sqlite-files.js';
 import { waitFor } from '../helpers/wait.js';
 import { listRecords } from '../../storage/index.js';
+import { spooledPoints } from '../helpers/spooled.js';
 
 const HOST = 'collector-test';
 
@@ -94,8 +95,7 @@ describe('Collector (Bree worker threads, a real influxd, COLLECT_INTERVAL=1s)',
       await waitFor('two points before the outage', async () => ((await storedTimestamps(store)).length >= 2 ? true : undefined));
       await influx.stop();
       await waitFor('four ticks spooled', async () => {
-        const spooled = new Spool(join(dir, 'outage', 'spool'), 10_000).read();
-        return spooled.points.length >= 4 ? true : undefined;
+        return new Spool(join(dir, 'outage', 'spool'), 10_000).size() >= 4 ? true : undefined;
       });
       await influx.resume();
       await waitFor('the spool replayed', async () => (lines().some((line) => /^replayed \d+ points$/.test(String(line.msg))) ? true : undefined));
@@ -103,7 +103,7 @@ describe('Collector (Bree worker threads, a real influxd, COLLECT_INTERVAL=1s)',
       const timestamps = await storedTimestamps(store);
       expect(timestamps.length).to.be.at.least(6);
       expectContiguousSeconds(timestamps);
-      expect(new Spool(join(dir, 'outage', 'spool'), 10_000).read().points).to.deep.equal([]);
+      expect(spooledPoints(new Spool(join(dir, 'outage', 'spool'), 10_000))).to.deep.equal([]);
       const messages = lines().map((line) => String(line.msg));
       expect(messages.filter((msg) => msg === 'store unreachable, spooling')).to.have.length(1);
     } finally {
@@ -214,14 +214,14 @@ describe('Collector (Bree worker threads, a real influxd, COLLECT_INTERVAL=1s)',
       const first = await startCollector(config, storeConfig, logger);
       running.push(first);
       const spool = new Spool(config.spoolDir, 10_000);
-      await waitFor('two ticks spooled', async () => (spool.read().points.length >= 2 ? true : undefined));
+      await waitFor('two ticks spooled', async () => (spooledPoints(spool).length >= 2 ? true : undefined));
       // Stopped before the DROP, so that no write is in flight during it: InfluxDB
       // before 1.7 can lose a write that lands while a measurement is being dropped
       // (influxdata/influxdb#10516), and a run puts its point in the spool before it
       // tries the store, so the second point seen may be a run's still in flight. A
       // run cut short by stop() keeps its point spooled.
       await first.stop();
-      const spooled = spool.read().points.map((point) => point.timestamp);
+      const spooled = spooledPoints(spool).map((point) => point.timestamp);
       expect(spooled.length).to.be.at.least(2);
       const rejected = lines().filter((line) => String(line.msg).startsWith('store '));
       expect(rejected.map((line) => [line.msg, line.level])).to.deep.equal([['store rejected the points, spooling', 50]]);
@@ -251,7 +251,7 @@ describe('Collector (Bree worker threads, a real influxd, COLLECT_INTERVAL=1s)',
       const nowSeconds = Math.floor(Date.now() / 1_000);
       const expired = Array.from({ length: 1_500 }, (_, i) => ({ host: HOST, timestamp: nowSeconds - 3 * 3_600 + i, total: 100, free: 40, used: 60 }));
       const kept = Array.from({ length: 3 }, (_, i) => ({ host: HOST, timestamp: nowSeconds - 600 + i, total: 100, free: 30, used: 70 }));
-      spool.append(spool.read(), [...expired, ...kept]);
+      spool.append([...expired, ...kept]);
       const { logger, lines } = capturingLogger();
       const collector = await startCollector(config, storeConfig, logger);
       running.push(collector);
@@ -262,7 +262,7 @@ describe('Collector (Bree worker threads, a real influxd, COLLECT_INTERVAL=1s)',
       const stored = await storedTimestamps(new InfluxStore(storeConfig));
       expect(stored.slice(0, kept.length), 'the spooled points the database keeps, oldest first').to.deep.equal(kept.map((point) => point.timestamp));
       expectContiguousSeconds(stored.slice(kept.length));
-      expect(spool.read().points).to.deep.equal([]);
+      expect(spooledPoints(spool)).to.deep.equal([]);
       const warnings = lines().filter((line) => line.msg === 'store dropped points older than its retention policy');
       // One per run that met them: a run replays for at most half its timeout.
       expect([...new Set(warnings.map((line) => line.level))], 'warnings, and only warnings').to.deep.equal([40]);
@@ -298,14 +298,14 @@ describe('Collector (Bree worker threads, a real influxd, COLLECT_INTERVAL=1s)',
     const { logger, lines } = capturingLogger();
     running.push(await startCollector(collectorConfig(join(dir, 'sqlite-unopenable')), { kind: 'sqlite', path, timeoutMs: 5_000 }, logger));
     const spool = new Spool(join(dir, 'sqlite-unopenable', 'spool'), 10_000);
-    await waitFor('three ticks spooled', async () => (spool.read().points.length >= 3 ? true : undefined));
+    await waitFor('three ticks spooled', async () => (spooledPoints(spool).length >= 3 ? true : undefined));
     expect(lines().map((line) => String(line.msg))).to.include('store unreachable, spooling');
     await rm(path);
     const store = SqliteStore.open({ kind: 'sqlite', path, timeoutMs: 5_000 });
     try {
       const stored = await waitFor('the spooled points and two more in SQLite', async () => {
         const timestamps = (await listRecords(store, { host: HOST, limit: 100, skip: 0 })).map((record) => record.timestamp);
-        return timestamps.length >= 5 && spool.read().points.length === 0 ? timestamps : undefined;
+        return timestamps.length >= 5 && spooledPoints(spool).length === 0 ? timestamps : undefined;
       });
       expectContiguousSeconds(stored);
     } finally {
@@ -331,7 +331,7 @@ describe('Collector (Bree worker threads, a real influxd, COLLECT_INTERVAL=1s)',
     running.push(collector);
     const spool = new Spool(join(dir, 'influx2-down', 'spool'), 10_000);
     const spooled = await waitFor('three ticks spooled', async () => {
-      const { points } = spool.read();
+      const points = spooledPoints(spool);
       return points.length >= 3 ? points : undefined;
     });
     expectContiguousSeconds(spooled.map((point) => point.timestamp));
@@ -365,7 +365,7 @@ describe('Collector (Bree worker threads, a real influxd, COLLECT_INTERVAL=1s)',
       await waitFor('a run waiting on the store', async () => (silent.connections > 0 ? true : undefined));
       await collector.stop();
 
-      const points = new Spool(config.spoolDir, 10_000).read().points;
+      const points = spooledPoints(new Spool(config.spoolDir, 10_000));
       expect(points.map((point) => point.host)).to.deep.equal([HOST]);
       const messages = lines().map((line) => String(line.msg));
       expect(messages.filter((msg) => msg.startsWith('store '))).to.deep.equal([]);
@@ -393,12 +393,12 @@ describe('Collector (Bree worker threads, a real influxd, COLLECT_INTERVAL=1s)',
 
       const doomed = spawnCollector({ INFLUX_URL: `http://127.0.0.1:${await freePort()}`, INFLUX_DATABASE: storeConfig.database, SPOOL_DIR: spoolDir });
       const spooled = await waitFor('three spooled points', async () => {
-        const { points } = spool.read();
+        const points = spooledPoints(spool);
         return points.length >= 3 ? points : undefined;
       });
       doomed.kill('SIGKILL');
       await once(doomed, 'exit');
-      const survivors = spool.read().points;
+      const survivors = spooledPoints(spool);
       expect(survivors.length).to.be.at.least(spooled.length);
 
       const revived = spawnCollector({ INFLUX_URL: influx.url, INFLUX_DATABASE: storeConfig.database, SPOOL_DIR: spoolDir });
@@ -416,7 +416,7 @@ describe('Collector (Bree worker threads, a real influxd, COLLECT_INTERVAL=1s)',
       expect(Date.now() - stoppingMs).to.be.below(5_000);
       // A run the SIGTERM cut short keeps its own point in the spool, by design;
       // every replayed point is gone from it.
-      const left = spool.read().points;
+      const left = spooledPoints(spool);
       expect(left.length, 'points left in the spool').to.be.at.most(1);
       expect(left.filter((point) => survivors.some((survivor) => survivor.timestamp === point.timestamp))).to.deep.equal([]);
     });

@@ -18,6 +18,7 @@ import { capturingLogger } from '../helpers/logger.js';
 import { freePort } from '../helpers/ports.js';
 import { waitFor } from '../helpers/wait.js';
 import { failureOf } from '../helpers/failure.js';
+import { spooledPoints } from '../helpers/spooled.js';
 
 const at = (timestamp: number): MemoryPoint => ({ host: 'h', timestamp, total: 100, free: 40, used: 60 });
 
@@ -113,7 +114,7 @@ describe('InfluxDB refusing the service (a real influxd with authentication on)'
       await waitFor('the outage logged', async () => (messages().includes('store unreachable, spooling') ? true : undefined));
       await influx.resume();
       await waitFor('the refusal logged', async () => (messages().includes('store refused the collector, spooling') ? true : undefined));
-      await waitFor('a refused point spooled after it', async () => ((await spool.read()).points.length >= 2 ? true : undefined));
+      await waitFor('a refused point spooled after it', async () => (spooledPoints(spool).length >= 2 ? true : undefined));
       const changes = lines().filter((line) => String(line.msg).startsWith('store '));
       expect(changes.map((line) => [line.msg, line.level])).to.deep.equal([
         ['store unreachable, spooling', 40],
@@ -130,7 +131,7 @@ describe('InfluxDB refusing the service (a real influxd with authentication on)'
     // At least the spooled ticks (the grant may land within the last one's run).
     expect(stored.length).to.be.at.least(2);
     expect(stored).to.deep.equal(stored.map((_, i) => stored[0]! + i), 'one point per tick, none missing, in order');
-    expect((await spool.read()).points).to.deep.equal([]);
+    expect(spooledPoints(spool)).to.deep.equal([]);
   });
 
   it('`serve` says at start that InfluxDB refused it, and why, without the password', async () => {

@@ -11,6 +11,7 @@ import { listRecords } from '../../storage/index.js';
 import { SqliteStore } from '../../storage/sqlite.js';
 import type { MemoryPoint, MemoryStore } from '../../storage/types.js';
 import { caseDirs } from '../helpers/case-dirs.js';
+import { spooledPoints } from '../helpers/spooled.js';
 
 const never = new AbortController().signal;
 
@@ -100,7 +101,7 @@ describe('Spool lock (real files)', () => {
       }
     };
     await Promise.all([collector('a'), collector('b')]);
-    const spooled = new Spool(spoolDir, 10_000).read().points;
+    const spooled = spooledPoints(new Spool(spoolDir, 10_000));
     for (const host of ['a', 'b']) {
       const stored = (await listRecords(store, { host, limit: 1_000, skip: 0 })).map((record) => record.timestamp);
       const kept = new Set([...stored, ...spooled.filter((point) => point.host === host).map((point) => point.timestamp)]);

@@ -1,10 +1,10 @@
 import { expect } from 'chai';
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { appendFile, readFile } from 'node:fs/promises';
+import { appendFile, mkdir, readdir, readFile, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { deliver } from '../../collector/collect.js';
-import { Spool } from '../../collector/spool.js';
+import { SEGMENT_LINES, Spool } from '../../collector/spool.js';
 import { InfluxStore } from '../../storage/influx.js';
 import { SqliteStore } from '../../storage/sqlite.js';
 import type { MemoryPoint } from '../../storage/types.js';
@@ -13,6 +13,7 @@ import { caseDirs } from '../helpers/case-dirs.js';
 import { privateInflux, sharedInflux } from '../helpers/influx-fixture.js';
 import { freePort } from '../helpers/ports.js';
 import { listRecords } from '../../storage/index.js';
+import { spooledPoints } from '../helpers/spooled.js';
 
 const at = (timestamp: number): MemoryPoint => ({ host: 'h', timestamp, total: 100, free: 40, used: 60 });
 
@@ -22,34 +23,94 @@ describe('Spool and delivery (real files, real stores)', function () {
 
   it('appends durably and reads back in order', async () => {
     const spool = new Spool(fresh(), 100);
-    spool.append(spool.read(), [at(1), at(2)]);
-    spool.append(spool.read(), [at(3)]);
-    expect(spool.read()).to.deep.equal({ points: [at(1), at(2), at(3)], skippedLines: 0, clean: true });
+    spool.append([at(1), at(2)]);
+    spool.append([at(3)]);
+    expect([...spool.batches(1_000)]).to.deep.equal([{ points: [at(1), at(2), at(3)], skippedLines: 0, end: 3 }]);
+    expect(spool.size()).to.equal(3);
   });
 
-  it('skips a torn last line without losing the lines before it, and heals the file', async () => {
+  it('skips a torn last line without losing the lines before or after it', async () => {
     const spool = new Spool(fresh(), 100);
-    spool.append(spool.read(), [at(1), at(2)]);
-    await appendFile(spool.path, '{"host":"h","timestamp":3,"tot');
-    const torn = spool.read();
-    expect(torn).to.deep.equal({ points: [at(1), at(2)], skippedLines: 1, clean: false });
-    spool.append(torn, [at(4)]);
-    expect(spool.read()).to.deep.equal({ points: [at(1), at(2), at(4)], skippedLines: 0, clean: true });
+    spool.append([at(1), at(2)]);
+    await appendFile(join(spool.dir, 'points-0000000000000000.jsonl'), '{"host":"h","timestamp":3,"tot');
+    expect([...spool.batches(1_000)]).to.deep.equal([{ points: [at(1), at(2)], skippedLines: 1, end: 3 }]);
+    spool.append([at(4)]);
+    expect([...spool.batches(1_000)]).to.deep.equal([{ points: [at(1), at(2), at(4)], skippedLines: 1, end: 4 }]);
   });
 
   it('does not glue a new line onto a complete last line that lost its newline', async () => {
     const spool = new Spool(fresh(), 100);
-    spool.append(spool.read(), [at(1)]);
-    await appendFile(spool.path, JSON.stringify(at(2)));
-    spool.append(spool.read(), [at(3)]);
-    expect(spool.read().points).to.deep.equal([at(1), at(2), at(3)]);
+    spool.append([at(1)]);
+    await appendFile(join(spool.dir, 'points-0000000000000000.jsonl'), JSON.stringify(at(2)));
+    spool.append([at(3)]);
+    expect(spooledPoints(spool)).to.deep.equal([at(1), at(2), at(3)]);
   });
 
   it('a full spool drops the oldest first and counts them', async () => {
     const spool = new Spool(fresh(), 3);
-    expect(spool.append(spool.read(), [at(1), at(2)])).to.equal(0);
-    expect(spool.append(spool.read(), [at(3), at(4), at(5)])).to.equal(2);
-    expect(spool.read().points).to.deep.equal([at(3), at(4), at(5)]);
+    expect(spool.append([at(1), at(2)])).to.equal(0);
+    expect(spool.append([at(3), at(4), at(5)])).to.equal(2);
+    expect(spooledPoints(spool)).to.deep.equal([at(3), at(4), at(5)]);
+    expect(spool.size()).to.equal(3);
+  });
+
+  it(`keeps its lines in segments of ${SEGMENT_LINES}, in order across them, and removes delivered ones by whole segments`, async () => {
+    const spool = new Spool(fresh(), 10_000);
+    const points = Array.from({ length: 2_500 }, (_, i) => at(i + 1));
+    spool.append(points.slice(0, 700));
+    spool.append(points.slice(700));
+    expect(await readdir(spool.dir)).to.deep.equal(['points-0000000000000000.jsonl', 'points-0000000000001000.jsonl', 'points-0000000000002000.jsonl']);
+    expect([...spool.batches(1_000)].map(({ points: batch, end }) => [batch[0]!.timestamp, batch.length, end])).to.deep.equal([
+      [1, 1_000, 1_000],
+      [1_001, 1_000, 2_000],
+      [2_001, 500, 2_500],
+    ]);
+    spool.removeBefore(1_500);
+    expect(await readdir(spool.dir)).to.deep.equal(['head-0000000000001500', 'points-0000000000001000.jsonl', 'points-0000000000002000.jsonl']);
+    expect(spooledPoints(spool)).to.deep.equal(points.slice(1_500));
+    spool.removeBefore(2_500);
+    expect(await readdir(spool.dir)).to.deep.equal(['head-0000000000002500']);
+    expect(spool.size()).to.equal(0);
+    spool.append([at(9_999)]);
+    expect(await readdir(spool.dir), 'positions go on from the marker').to.deep.equal(['head-0000000000002500', 'points-0000000000002500.jsonl']);
+    expect(spooledPoints(spool)).to.deep.equal([at(9_999)]);
+  });
+
+  it('when full, drops the oldest without rewriting the segments it keeps', async () => {
+    const spool = new Spool(fresh(), 2_500);
+    spool.append(Array.from({ length: 2_500 }, (_, i) => at(i + 1)));
+    const kept = ['points-0000000000001000.jsonl', 'points-0000000000002000.jsonl'];
+    const before = await Promise.all(kept.map((name) => stat(join(spool.dir, name))));
+    expect(spool.append([at(2_501)])).to.equal(1);
+    const after = await Promise.all(kept.map((name) => stat(join(spool.dir, name))));
+    expect(after.map((file) => file.ino), 'the same files').to.deep.equal(before.map((file) => file.ino));
+    expect(after[0]!.mtimeMs, 'the older one untouched').to.equal(before[0]!.mtimeMs);
+    expect(after[1]!.size - before[1]!.size, 'the newest one appended to').to.equal(Buffer.byteLength(`${JSON.stringify(at(2_501))}\n`));
+    expect(spool.size()).to.equal(2_500);
+    expect(spooledPoints(spool)[0]).to.deep.equal(at(2));
+  });
+
+  it('does not send again a segment behind the marker that a crash left undeleted', async () => {
+    const spool = new Spool(fresh(), 10_000);
+    spool.append(Array.from({ length: 1_500 }, (_, i) => at(i + 1)));
+    const first = join(spool.dir, 'points-0000000000000000.jsonl');
+    const saved = await readFile(first);
+    spool.removeBefore(1_000);
+    await writeFile(first, saved);
+    expect(spool.size()).to.equal(500);
+    expect(spooledPoints(spool)[0]).to.deep.equal(at(1_001));
+  });
+
+  it("takes over an earlier version's spool file, in segments, its points first, in order", async () => {
+    const dir = fresh();
+    await mkdir(dir, { recursive: true });
+    const earlier = Array.from({ length: 1_500 }, (_, i) => at(i + 1));
+    await writeFile(join(dir, 'points.jsonl'), earlier.map((point) => `${JSON.stringify(point)}\n`).join(''));
+    const spool = new Spool(dir, 10_000);
+    expect(spool.size()).to.equal(1_500);
+    spool.append([at(1_501)]);
+    expect(spooledPoints(spool)).to.deep.equal([...earlier, at(1_501)]);
+    expect(await readdir(dir)).to.deep.equal(['points-0000000000000000.jsonl', 'points-0000000000001000.jsonl']);
   });
 
   it('writes straight to a healthy store, leaving no spool', async () => {
@@ -59,7 +120,7 @@ describe('Spool and delivery (real files, real stores)', function () {
     const report = await deliver([at(60)], { store, spool, signal: new AbortController().signal, replayUntilMs: Date.now() + 5_000 });
     expect(report).to.deep.equal({ written: 1, beyondRetention: 0, replayed: 0, spooled: 0, dropped: 0, skippedLines: 0 });
     expect(await listRecords(store, { limit: 10, skip: 0 })).to.have.length(1);
-    expect(spool.read().points).to.deep.equal([]);
+    expect(spooledPoints(spool)).to.deep.equal([]);
     await store.close();
   });
 
@@ -68,8 +129,8 @@ describe('Spool and delivery (real files, real stores)', function () {
     const config = influx.storeConfig();
     const spoolDir = fresh();
     const spool = new Spool(spoolDir, 1_000);
-    spool.append(spool.read(), [at(60), at(120)]);
-    const before = await readFile(spool.path, 'utf8');
+    spool.append([at(60), at(120)]);
+    const before = await readdir(spoolDir);
     // The delivery in a process whose file size limit is 0: every write fails as on a
     // full disk, while a file can still be made, renamed or emptied.
     const deliverOnFullDisk = async (store: InfluxStoreConfig, point: MemoryPoint): Promise<{ code: number; out: string; err: string }> => {
@@ -100,7 +161,8 @@ describe('Spool and delivery (real files, real stores)', function () {
     expect(unsaved.thrown, 'neither the store nor the spool took the point: the run fails').to.equal('POINTS_UNSAVED');
     expect(unsaved.unsaved, 'the new point, for the caller to hold; the spooled ones stay spooled').to.deep.equal([at(180)]);
     expect(unsaved.message).to.match(/^neither the store \(InfluxDB at \S+ unreachable\) nor the spool \(EFBIG: file too large, write\) took 1 point$/);
-    expect(await readFile(spool.path, 'utf8')).to.equal(before);
+    expect(await readdir(spoolDir)).to.deep.equal(before);
+    expect(spooledPoints(spool)).to.deep.equal([at(60), at(120)]);
 
     const up = await deliverOnFullDisk(config, at(240));
     expect(up.code, up.err).to.equal(0);
@@ -109,7 +171,7 @@ describe('Spool and delivery (real files, real stores)', function () {
     const store = new InfluxStore(config);
     expect((await listRecords(store, { host: 'h', limit: 10, skip: 0 })).map((record) => record.timestamp)).to.deep.equal([60, 120, 240]);
     await store.close();
-    expect(spool.read().points, 'emptied, as nothing is left to send').to.deep.equal([]);
+    expect(spooledPoints(spool), 'emptied, as nothing is left to send').to.deep.equal([]);
   });
 
   it('sends many points at once (held through a long failure) in batches of 1,000, spooled first', async () => {
@@ -123,7 +185,7 @@ describe('Spool and delivery (real files, real stores)', function () {
     expect(writes).to.deep.equal([1_000, 1_000, 500]);
     expect(report).to.deep.equal({ written: 2_500, beyondRetention: 0, replayed: 0, spooled: 0, dropped: 0, skippedLines: 0 });
     expect(await listRecords(sqlite, { limit: 99_999, skip: 0 })).to.have.length(2_500);
-    expect(spool.read().points).to.deep.equal([]);
+    expect(spooledPoints(spool)).to.deep.equal([]);
     await sqlite.close();
   });
 
@@ -141,7 +203,7 @@ describe('Spool and delivery (real files, real stores)', function () {
     const report = await deliver([at(240)], { ...options, store });
     expect(report).to.deep.equal({ written: 4, beyondRetention: 0, replayed: 3, spooled: 0, dropped: 0, skippedLines: 0 });
     expect((await listRecords(store, { limit: 10, skip: 0 })).map((r) => r.timestamp)).to.deep.equal([60, 120, 180, 240]);
-    expect(await readFile(spool.path, 'utf8')).to.equal('');
+    expect(await readdir(spool.dir), 'delivered segments deleted').to.deep.equal(['head-0000000000000004']);
     await store.close();
   });
 
@@ -155,10 +217,10 @@ describe('Spool and delivery (real files, real stores)', function () {
       const options = { store, spool, signal: new AbortController().signal, replayUntilMs: Date.now() + 10_000 };
       const now = Math.floor(Date.now() / 1_000);
       expect(await deliver([at(now - 7_200)], options)).to.deep.equal({ written: 0, beyondRetention: 1, replayed: 0, spooled: 0, dropped: 0, skippedLines: 0 });
-      expect(spool.read().points).to.deep.equal([]);
-      spool.append(spool.read(), [at(now - 7_200), at(now - 7_140), at(now - 60)]);
+      expect(spooledPoints(spool)).to.deep.equal([]);
+      spool.append([at(now - 7_200), at(now - 7_140), at(now - 60)]);
       expect(await deliver([at(now)], options)).to.deep.equal({ written: 2, beyondRetention: 2, replayed: 3, spooled: 0, dropped: 0, skippedLines: 0 });
-      expect(spool.read().points).to.deep.equal([]);
+      expect(spooledPoints(spool)).to.deep.equal([]);
       expect((await listRecords(store, { host: 'h', limit: 10, skip: 0 })).map((r) => r.timestamp)).to.deep.equal([now - 60, now]);
     } finally {
       await influx.destroy();
@@ -169,12 +231,12 @@ describe('Spool and delivery (real files, real stores)', function () {
     const root = fresh();
     const spool = new Spool(join(root, 'spool'), 100);
     const store = SqliteStore.open({ kind: 'sqlite', path: join(root, 'db.sqlite'), timeoutMs: 1_000 });
-    spool.append(spool.read(), [at(60)]);
+    spool.append([at(60)]);
     const cancelled = new AbortController();
     cancelled.abort();
     const report = await deliver([at(120)], { store, spool, signal: cancelled.signal, replayUntilMs: Date.now() + 5_000 });
     expect(report.spooled).to.equal(2);
-    expect(spool.read().points).to.deep.equal([at(60), at(120)]);
+    expect(spooledPoints(spool)).to.deep.equal([at(60), at(120)]);
     await store.close();
   });
 });
