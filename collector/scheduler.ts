@@ -207,6 +207,7 @@ class RunLog {
   private storeState: StoreState | undefined;
   private runsFailing = false;
   private spoolFailing = false;
+  private spoolDropping = false;
 
   constructor(
     private readonly log: Logger,
@@ -231,7 +232,9 @@ class RunLog {
     this.stats.spoolDepth = report.spooled;
     if (report.storeError !== undefined) this.stats.pointsSpooled += runPoints;
     if (report.written > 0) this.stats.lastWriteSeconds = Math.floor(Date.now() / 1_000);
-    if (report.dropped > 0) this.log.warn({ dropped: report.dropped, spooled: report.spooled }, 'spool full, dropped the oldest points');
+    // Once per streak: a full spool drops at every run until the store is back.
+    if (report.dropped > 0 && !this.spoolDropping) this.log.warn({ dropped: report.dropped, spooled: report.spooled }, 'spool full, dropping the oldest points');
+    this.spoolDropping = report.dropped > 0;
     if (report.beyondRetention > 0) this.log.warn({ dropped: report.beyondRetention }, 'store dropped points older than its retention policy');
     if (report.skippedLines > 0) this.log.warn({ skippedLines: report.skippedLines }, 'skipped torn or invalid spool lines');
     if (report.spoolError !== undefined && !this.spoolFailing) {

@@ -342,6 +342,18 @@ describe('Collector (Bree worker threads, a real influxd, COLLECT_INTERVAL=1s)',
     expect(String(unreachable[0]!.reason)).to.include('ECONNREFUSED');
   });
 
+  it('with the spool full and the store down, drops the oldest point at every run and warns once', async () => {
+    const storeConfig: InfluxStoreConfig = { kind: 'influxdb', url: `http://127.0.0.1:${await freePort()}`, database: 'x', username: undefined, password: undefined, token: undefined, timeoutMs: 500, collectIntervalMs: 1_000, readCacheMs: 0 };
+    const { logger, lines } = capturingLogger();
+    const collector = await startCollector({ ...collectorConfig(join(dir, 'spool-full')), spoolMaxPoints: 2 }, storeConfig, logger);
+    running.push(collector);
+    await waitFor('three runs past the bound', async () => (collector.stats.pointsDropped >= 3 ? true : undefined));
+    const spooled = spooledPoints(new Spool(join(dir, 'spool-full', 'spool'), 2)).map((point) => point.timestamp);
+    expect(spooled, 'the newest two').to.have.length(2);
+    const full = lines().filter((line) => String(line.msg).startsWith('spool full'));
+    expect(full.map((line) => [line.msg, line.dropped, line.spooled])).to.deep.equal([['spool full, dropping the oldest points', 1, 2]]);
+  });
+
   it('stopped during a run, keeps its point spooled and says the stop cut it short, not that the store is unreachable', async () => {
     // A store that takes the connection and never answers: the run is still waiting when stopped.
     const silent = await startSilentServer();
