@@ -92,7 +92,7 @@ const CSV_SEPARATORS = [',', ';', '\t'] as const;
 
 /** A CSV file's lines, the first non-blank one naming the columns, and with them the separator. */
 export class CsvLines {
-  private header: { readonly columns: readonly string[]; readonly separator: string } | undefined;
+  private header: { readonly columns: readonly string[]; readonly separator: (typeof CSV_SEPARATORS)[number] } | undefined;
 
   constructor(private readonly defaultHost: string) {}
 
@@ -119,8 +119,31 @@ export class CsvLines {
   }
 }
 
-function cellsOf(line: string, separator: string): string[] {
-  return line.split(separator).map((cell) => cell.trim().replace(/^"(.*)"$/, '$1'));
+/**
+ * One cell and what ends it, by separator: a cell in double quotes may hold the
+ * separator, and `""` for a quote (RFC 4180, as InfluxDB's CLI, `sqlite3 -csv` and
+ * Excel quote a host such as `rack 1, slot 2`); any other cell runs to the next
+ * separator. A quote never closed, or text after a closing one, makes the cell
+ * unquoted, as it was read before quotes were.
+ */
+const CELLS = Object.fromEntries(
+  CSV_SEPARATORS.map((separator) => {
+    const blank = separator === '\t' ? ' ' : ' \t';
+    return [separator, new RegExp(`[${blank}]*(?:"((?:[^"]|"")*)"[${blank}]*|([^${separator}]*))(${separator}|$)`, 'y')];
+  }),
+) as Readonly<Record<(typeof CSV_SEPARATORS)[number], RegExp>>;
+
+function cellsOf(line: string, separator: (typeof CSV_SEPARATORS)[number]): string[] {
+  const cell = CELLS[separator];
+  const cells: string[] = [];
+  for (let at = 0; ; ) {
+    cell.lastIndex = at;
+    // Always matches: an unquoted cell may be empty.
+    const [, quoted, unquoted, end] = cell.exec(line)!;
+    cells.push(quoted === undefined ? unquoted!.trim() : quoted.replaceAll('""', '"'));
+    if (end === '') return cells;
+    at = cell.lastIndex;
+  }
 }
 
 export function parseJsonLine(line: string, defaultHost: string): LineResult {

@@ -151,7 +151,9 @@ describe('memory-tracker import (the CLI, real stores)', function () {
     const influx = await sharedInflux(this);
     requireTool(this, 'influx', ['-version'], 'REQUIRE_INFLUXDB', 'Debian: apt-get install influxdb-client');
     const config = influx.storeConfig();
-    const points = [point('cli-1', 1_647_033_600), point('cli-2', 1_647_033_660), point('cli-1', 1_647_033_720)];
+    // A host with the separator and quotes in it, which the CSV quotes.
+    const quoted = 'rack 1, slot "2"';
+    const points = [point('cli-1', 1_647_033_600), point(quoted, 1_647_033_660), point('cli-1', 1_647_033_720)];
     await new InfluxStore(config).write(points);
     const server = new URL(config.url);
     const env = { SQLITE_PATH: join(dir, 'influx-cli.sqlite') };
@@ -178,7 +180,8 @@ describe('memory-tracker import (the CLI, real stores)', function () {
     await writeFile(viaHttp, text);
     const run = await runCli(['import', viaHttp], { SQLITE_PATH: join(dir, 'influx-http.sqlite') });
     expect(run.code, run.stderr).to.equal(0);
-    for (const host of ['cli-1', 'cli-2']) {
+    expect(text).to.include('"rack 1, slot ""2"""');
+    for (const host of ['cli-1', quoted]) {
       const expected = points.filter((each) => each.host === host).map(({ timestamp, total, free, used }) => ({ timestamp, total, free, used }));
       expect(await storedRecords(env.SQLITE_PATH, host)).to.deep.equal(expected);
       expect(await storedRecords(join(dir, 'influx-http.sqlite'), host)).to.deep.equal(expected);

@@ -49,6 +49,25 @@ describe('import parsing', () => {
     expect(commas.parse('1647033600,8192,2048,6144,a;b')).to.deep.equal(point(1647033600, 'a;b'));
   });
 
+  it('CSV: a cell in double quotes may hold the separator, and "" for a quote (RFC 4180, as InfluxDB\'s CLI, sqlite3 -csv and Excel write)', () => {
+    const commas = new CsvLines('default');
+    commas.parse('timestamp,total,free,used,host');
+    expect(commas.parse('1647033600,8192,2048,6144,"rack 1, slot 2"')).to.deep.equal(point(1647033600, 'rack 1, slot 2'));
+    expect(commas.parse('"1647033600" , 8192,2048,6144, "say ""hi"""')).to.deep.equal(point(1647033600, 'say "hi"'));
+    expect(commas.parse('1647033600,"8,192",2048,6144,web-1')).to.deep.equal({ kind: 'bad', reason: 'total is not a whole number of MiB: "8,192"' });
+    expect(commas.parse('1647033600,8192,2048,6144,""')).to.deep.equal(point(1647033600));
+    // Not quoted as RFC 4180 has it: read as the text it is, as before quotes were read.
+    expect(commas.parse('1647033600,8192,2048,6144,"web-1')).to.deep.equal(point(1647033600, '"web-1'));
+    expect(commas.parse('1647033600,8192,2048,6144,"web"-1')).to.deep.equal(point(1647033600, '"web"-1'));
+    expect(commas.parse('1647033600,8192,2048,6144,web "1"')).to.deep.equal(point(1647033600, 'web "1"'));
+    const semicolons = new CsvLines('default');
+    semicolons.parse('timestamp;total;free;used;host');
+    expect(semicolons.parse('1647033600;8192;2048;6144;"rack 1; slot 2"')).to.deep.equal(point(1647033600, 'rack 1; slot 2'));
+    const tabs = new CsvLines('default');
+    tabs.parse('timestamp\ttotal\tfree\tused\thost');
+    expect(tabs.parse('1647033600\t8192\t2048\t6144\t "rack 1" ')).to.deep.equal(point(1647033600, 'rack 1'));
+  });
+
   it("CSV and JSON lines: a time column or key stands for timestamp (InfluxDB's exports, the embedded store's table)", () => {
     const csv = new CsvLines('default');
     expect(csv.parse('name,time,free,host,total,used')).to.deep.equal({ kind: 'skip' });
