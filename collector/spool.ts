@@ -150,20 +150,30 @@ export class Spool {
       throw error;
     }
     const layout = layoutOf(this.dir, names);
-    if (!names.includes(SINGLE_FILE)) return layout;
-    // Copied into segments, so that a replay reads no more than a segment at a time;
-    // the file is deleted only once they are durable (a crash before queues its
-    // lines twice, sent twice harmlessly).
+    // Wholly behind the head: left by a crash between the marker's rename and their deletion.
+    const behindHead = layout.segments.filter(({ end }) => end <= layout.head);
+    const earlierVersion = names.includes(SINGLE_FILE);
+    if (behindHead.length === 0 && !earlierVersion) return layout;
+    for (const { start } of behindHead) unlinkSync(join(this.dir, segmentName(start)));
+    if (earlierVersion) this.adoptSingleFile(layout.end);
+    return layoutOf(this.dir, readdirSync(this.dir));
+  }
+
+  /**
+   * Copies an earlier version's spool file into segments from `start`, so that a
+   * replay reads no more than a segment at a time; the file is deleted only once they
+   * are durable (a crash before queues its lines twice, sent twice harmlessly).
+   */
+  private adoptSingleFile(start: number): void {
     const single = join(this.dir, SINGLE_FILE);
     const lines = readFileSync(single, 'utf8').split('\n');
     if (lines.at(-1) === '') lines.pop();
     for (let done = 0; done < lines.length; done += SEGMENT_LINES) {
-      writeSynced(join(this.dir, segmentName(layout.end + done)), 'w', lines.slice(done, done + SEGMENT_LINES).map((line) => `${line}\n`).join(''));
+      writeSynced(join(this.dir, segmentName(start + done)), 'w', lines.slice(done, done + SEGMENT_LINES).map((line) => `${line}\n`).join(''));
     }
     syncDirectory(this.dir);
     unlinkSync(single);
     syncDirectory(this.dir);
-    return layoutOf(this.dir, readdirSync(this.dir));
   }
 }
 

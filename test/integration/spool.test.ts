@@ -90,7 +90,7 @@ describe('Spool and delivery (real files, real stores)', function () {
     expect(spooledPoints(spool)[0]).to.deep.equal(at(2));
   });
 
-  it('does not send again a segment behind the marker that a crash left undeleted', async () => {
+  it('does not send again the segments behind the marker that a crash left undeleted, and deletes them', async () => {
     const spool = new Spool(fresh(), 10_000);
     spool.append(Array.from({ length: 1_500 }, (_, i) => at(i + 1)));
     const first = join(spool.dir, 'points-0000000000000000.jsonl');
@@ -99,6 +99,7 @@ describe('Spool and delivery (real files, real stores)', function () {
     await writeFile(first, saved);
     expect(spool.size()).to.equal(500);
     expect(spooledPoints(spool)[0]).to.deep.equal(at(1_001));
+    expect(await readdir(spool.dir)).to.deep.equal(['head-0000000000001000', 'points-0000000000001000.jsonl']);
   });
 
   it("takes over an earlier version's spool file, in segments, its points first, in order", async () => {
