@@ -109,7 +109,7 @@ export async function deliver(points: readonly MemoryPoint[], { store, spool, si
   // The queue's lines that were there before this run's points.
   const olderLines = Math.max(0, spooledBefore - dropped);
   let consumedLines = 0;
-  let sent = 0;
+  let sentFromSpool = 0;
   let sentFromMemory = 0;
   let beyondRetention = 0;
   let skippedLines = 0;
@@ -127,7 +127,7 @@ export async function deliver(points: readonly MemoryPoint[], { store, spool, si
           if (spoolFailure === undefined) throw error;
         }
         consumedLines += batch.points.length + batch.skippedLines;
-        sent += batch.points.length;
+        sentFromSpool += batch.points.length;
         skippedLines += batch.skippedLines;
         if (!replaying()) break;
       }
@@ -148,9 +148,9 @@ export async function deliver(points: readonly MemoryPoint[], { store, spool, si
   }
   const sentNewFromSpool = Math.max(0, consumedLines - olderLines);
   return {
-    written: sent + sentFromMemory - beyondRetention,
+    written: sentFromSpool + sentFromMemory - beyondRetention,
     beyondRetention,
-    replayed: sent - sentNewFromSpool,
+    replayed: sentFromSpool - sentNewFromSpool,
     // Lines, not points: a torn line counts until a replay reaches and skips it.
     spooled: Math.max(0, spooledBefore + (spoolFailure === undefined ? points.length - dropped : 0) - consumedLines),
     dropped,
