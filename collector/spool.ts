@@ -15,7 +15,7 @@ export interface SpoolBatch {
 /** A new segment file is begun once the last one holds this many lines. */
 export const SEGMENT_LINES = 1_000;
 
-/** The spool of versions before segments: one file, adopted as a segment when found. */
+/** The spool of versions before segments: one file, copied into segments when found. */
 const SINGLE_FILE = 'points.jsonl';
 const SEGMENT_NAME = /^points-(\d{16})\.jsonl$/;
 const HEAD_NAME = /^head-(\d{16})$/;
