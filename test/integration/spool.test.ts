@@ -175,6 +175,29 @@ describe('Spool and delivery (real files, real stores)', function () {
     expect(spooledPoints(spool), 'emptied, as nothing is left to send').to.deep.equal([]);
   });
 
+  it('a store that fails partway through a replay keeps what it acknowledged out of the spool, and the rest queued in order', async () => {
+    const root = fresh();
+    const sqlite = SqliteStore.open({ kind: 'sqlite', path: join(root, 'db.sqlite'), timeoutMs: 1_000 });
+    let writes = 0;
+    const store = {
+      write: async (points: readonly MemoryPoint[]) => {
+        if (++writes === 2) throw new Error('store went away');
+        return sqlite.write(points);
+      },
+    };
+    const spool = new Spool(join(root, 'spool'), 10_000);
+    const spooled = Array.from({ length: 2_500 }, (_, i) => at(60 * (i + 1)));
+    spool.append(spooled);
+    const report = await deliver([at(60 * 2_501)], { store, spool, signal: new AbortController().signal, replayUntilMs: Date.now() + 10_000 });
+    expect(report).to.deep.equal({ written: 1_000, beyondRetention: 0, replayed: 1_000, spooled: 1_501, dropped: 0, skippedLines: 0, storeError: 'store went away' });
+    expect(spooledPoints(spool)).to.deep.equal([...spooled.slice(1_000), at(60 * 2_501)]);
+    expect(await listRecords(sqlite, { limit: 99_999, skip: 0 })).to.have.length(1_000);
+    const rest = await deliver([at(60 * 2_502)], { store, spool, signal: new AbortController().signal, replayUntilMs: Date.now() + 10_000 });
+    expect(rest).to.deep.equal({ written: 1_502, beyondRetention: 0, replayed: 1_501, spooled: 0, dropped: 0, skippedLines: 0 });
+    expect(await listRecords(sqlite, { limit: 99_999, skip: 0 })).to.have.length(2_502);
+    await sqlite.close();
+  });
+
   it('sends many points at once (held through a long failure) in batches of 1,000, spooled first', async () => {
     const root = fresh();
     const sqlite = SqliteStore.open({ kind: 'sqlite', path: join(root, 'db.sqlite'), timeoutMs: 1_000 });
