@@ -21,8 +21,8 @@ const QUOTE = 0x22;
 const BACKSLASH = 0x5c;
 const BYTE_ORDER_MARK = 0xfeff;
 
-/** Blanks JSON allows between tokens. */
-function isBlank(code: number): boolean {
+/** Blanks JSON allows between tokens (a character's code, or a byte of UTF-8). */
+export function isBlank(code: number): boolean {
   return code === 0x20 || code === 0x0a || code === 0x0d || code === 0x09;
 }
 

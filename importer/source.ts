@@ -3,6 +3,7 @@ import { once } from 'node:events';
 import { pipeline, Readable } from 'node:stream';
 import { createGunzip } from 'node:zlib';
 import { ImportFileError } from '../errors.js';
+import { isBlank } from './json-array.js';
 
 /** The FILE argument that names standard input, as most command-line tools take it. */
 export const STDIN = '-';
@@ -75,7 +76,6 @@ export async function startsWithArray(source: TextSource): Promise<{ readonly ar
 }
 
 const UTF8_MARK = [0xef, 0xbb, 0xbf] as const;
-const JSON_BLANKS: ReadonlySet<number> = new Set([0x20, 0x09, 0x0a, 0x0d]);
 const OPEN_BRACKET = 0x5b;
 
 /**
@@ -84,7 +84,7 @@ const OPEN_BRACKET = 0x5b;
  */
 function firstSignificantByte(head: Buffer): number | undefined {
   const from = startsWith(head, UTF8_MARK) ? UTF8_MARK.length : 0;
-  for (let index = from; index < head.length; index++) if (!JSON_BLANKS.has(head[index]!)) return head[index];
+  for (let index = from; index < head.length; index++) if (!isBlank(head[index]!)) return head[index];
   return undefined;
 }
 

@@ -8,7 +8,7 @@ import { startApi, type RunningApi } from '../../api/server.js';
 import { SqliteStore } from '../../storage/sqlite.js';
 import { testListen } from '../helpers/api.js';
 import { capturingLogger } from '../helpers/logger.js';
-import { startPrefixProxy } from '../helpers/prefix-proxy.js';
+import { startHttpProxy, stripPrefix } from '../helpers/http-proxy.js';
 import { requireTool } from '../helpers/tools.js';
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
@@ -70,7 +70,7 @@ describe('The built-in chart (headless Chromium)', function () {
   });
 
   it('works behind a proxy that serves the API under a path prefix: the chart, a redirect, and the docs\' "Try it out"', async () => {
-    const proxy = await startPrefixProxy(api.port, '/memory');
+    const proxy = await startHttpProxy(api.port, stripPrefix('/memory'));
     const page = await browser.newPage({ viewport: { width: 1100, height: 640 } });
     // The proxy answers 404 to anything outside its prefix: an address that escaped it.
     const failed: string[] = [];

@@ -1,8 +1,6 @@
 import { expect } from 'chai';
-import { once } from 'node:events';
-import { createServer, request as httpRequest } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { InfluxStore } from '../../storage/influx.js';
+import { startHttpProxy } from '../helpers/http-proxy.js';
 import { privateInflux, sharedInflux, type InfluxTarget } from '../helpers/influx-fixture.js';
 import type { InfluxServer } from '../helpers/influxd.js';
 import { freePort } from '../helpers/ports.js';
@@ -47,20 +45,12 @@ describe('InfluxStore (a real influxd, InfluxQL over HTTP)', function () {
     it('lists the hosts once while it looks for the newest point window after window, not once a window', async () => {
       // An HTTP proxy in front of it that counts the listings of hosts.
       let listings = 0;
-      const proxy = createServer((request, response) => {
-        const target = new URL(request.url ?? '/', cutting.url);
-        if (target.searchParams.get('q')?.startsWith('SHOW TAG VALUES') === true) listings++;
-        request.pipe(
-          httpRequest(target, { method: request.method, headers: request.headers }, (answer) => {
-            response.writeHead(answer.statusCode ?? 502, answer.headers);
-            answer.pipe(response);
-          }),
-        );
+      const proxy = await startHttpProxy(Number(new URL(cutting.url).port), (url) => {
+        if (new URL(url, cutting.url).searchParams.get('q')?.startsWith('SHOW TAG VALUES') === true) listings++;
+        return url;
       });
-      proxy.listen(0, '127.0.0.1');
-      await once(proxy, 'listening');
       try {
-        const config = cutting.storeConfig({ url: `http://127.0.0.1:${(proxy.address() as AddressInfo).port}` });
+        const config = cutting.storeConfig({ url: `http://127.0.0.1:${proxy.port}` });
         const store = new InfluxStore(config);
         // Three hosts, more than the server's 2 series a query, whose points are older
         // than the last hour, day, month and year: the newest is looked for in all five windows.
@@ -72,7 +62,7 @@ describe('InfluxStore (a real influxd, InfluxQL over HTTP)', function () {
         expect(listings).to.equal(1);
         await store.close();
       } finally {
-        proxy.close();
+        await proxy.close();
       }
     });
   });
