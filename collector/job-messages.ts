@@ -10,10 +10,15 @@ export interface JobInput<K extends StoreConfig['kind'] = StoreConfig['kind']> {
   readonly tickMs: number;
   /** Points of earlier runs that neither the store nor the spool took, oldest first: delivered before this run's. */
   readonly held: readonly MemoryPoint[];
+  /**
+   * More are held after `held`: this run delivers `held` only and hands its own point
+   * back (`sample`), so that points still go out oldest first.
+   */
+  readonly moreHeld: boolean;
 }
 
 /** What a run tells the scheduler, before Bree's own 'done' or 'cancelled'. */
-export type JobMessage =
+export type JobMessage = (
   | {
       readonly type: 'report';
       readonly tickMs: number;
@@ -26,6 +31,10 @@ export type JobMessage =
       readonly tickMs: number;
       readonly code: string;
       readonly message: string;
-      /** The held points and this run's that neither the store nor the spool took: the scheduler holds them for the next run. */
+      /** The held points (and this run's, unless handed back) that neither the store nor the spool took: the scheduler holds them for the next runs. */
       readonly unsaved: readonly MemoryPoint[];
-    };
+    }
+) & {
+  /** This run's own point, handed back undelivered because more points are held (`moreHeld`). */
+  readonly sample?: MemoryPoint;
+};

@@ -7,7 +7,7 @@
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import type { StoreConfig } from '../config.js';
-import type { MemoryStore } from '../storage/index.js';
+import type { MemoryPoint, MemoryStore } from '../storage/index.js';
 import { deliver, UnsavedPointsError } from './collect.js';
 import type { JobInput, JobMessage } from './job-messages.js';
 import { readSample } from './sample.js';
@@ -30,7 +30,7 @@ export interface JobStore<K extends StoreConfig['kind']> {
 // bundle's own), and CommonJS has none. A rejection still ends the thread with an
 // error, which Bree reports.
 export async function runJob<K extends StoreConfig['kind']>({ open, collectBeforeEnd = false }: JobStore<K>): Promise<void> {
-  const { collector, store: storeConfig, tickMs, held } = workerData as JobInput<K>;
+  const { collector, store: storeConfig, tickMs, held, moreHeld } = workerData as JobInput<K>;
   const port = parentPort!;
   const cancel = new AbortController();
   port.on('message', (message) => {
@@ -43,10 +43,14 @@ export async function runJob<K extends StoreConfig['kind']>({ open, collectBefor
   const signal = AbortSignal.any([cancel.signal, AbortSignal.timeout(Math.max(1, Math.floor(collector.timeoutMs * 0.75)))]);
 
   const store = await open(storeConfig);
-  // What a failure leaves unsaved: the held points, and this run's once sampled.
+  // What a failure leaves unsaved: the held points, and this run's once sampled
+  // unless it goes back to the scheduler.
   let points = held;
+  let handedBack: { sample?: MemoryPoint } = {};
   try {
-    points = [...held, readSample(collector.procRoot, collector.host, Math.floor(tickMs / 1_000))];
+    const sample = readSample(collector.procRoot, collector.host, Math.floor(tickMs / 1_000));
+    if (moreHeld) handedBack = { sample };
+    else points = [...held, sample];
     const releaseSpool = await lockSpool(collector.spoolDir, `host ${collector.host}`, collector.timeoutMs, signal);
     try {
       const report = await deliver(points, {
@@ -55,14 +59,14 @@ export async function runJob<K extends StoreConfig['kind']>({ open, collectBefor
         signal,
         replayUntilMs: startedMs + collector.timeoutMs / 2,
       });
-      post({ type: 'report', tickMs, report, cancelled: cancel.signal.aborted });
+      post({ type: 'report', tickMs, report, cancelled: cancel.signal.aborted, ...handedBack });
     } finally {
       releaseSpool();
     }
   } catch (error) {
     // Some may have reached the store or the spool before the failure: sent again, they are overwritten with the same values.
     const unsaved = error instanceof UnsavedPointsError ? error.points : points;
-    post({ type: 'failed', tickMs, code: (error as { code?: string }).code ?? 'UNEXPECTED', message: (error as Error).message, unsaved });
+    post({ type: 'failed', tickMs, code: (error as { code?: string }).code ?? 'UNEXPECTED', message: (error as Error).message, unsaved, ...handedBack });
   } finally {
     await store.close();
   }

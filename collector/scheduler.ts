@@ -8,7 +8,7 @@ import type { CollectorConfig, StoreConfig } from '../config.js';
 import type { Logger } from '../log.js';
 import type { RunReport } from './collect.js';
 import type { JobInput, JobMessage } from './job-messages.js';
-import { heldAfter } from './held.js';
+import { HeldPoints } from './held.js';
 import { emptyStats, type CollectorStats } from './stats.js';
 import { clockSetBack, tickAfterMs, tickTakenAtMs } from './ticks.js';
 
@@ -55,7 +55,8 @@ export async function startCollector(
   // Threads started from now on have `gc`, which a run on SQLite calls before it
   // ends (job.ts). The flag reaches only contexts created after it is set.
   setFlagsFromString('--expose-gc');
-  const input: { -readonly [K in keyof JobInput]: JobInput[K] } = { collector, store, tickMs: 0, held: [] };
+  const input: { -readonly [K in keyof JobInput]: JobInput[K] } = { collector, store, tickMs: 0, held: [], moreHeld: false };
+  const held = new HeldPoints(collector.spoolMaxPoints);
   const stats = emptyStats();
   const state = new RunLog(log, stats);
   const bree = new Bree({
@@ -78,16 +79,15 @@ export async function startCollector(
     workerMessageHandler: ({ message }: { message: unknown }) => {
       if (typeof message !== 'object' || message === null) return;
       const jobMessage = message as JobMessage;
-      // The run was handed the held points, and took its own.
-      state.record(jobMessage, input.held.length + 1);
+      // The run was handed its share of the held points, and took its own unless it handed it back.
+      state.record(jobMessage, input.held.length + (jobMessage.sample === undefined ? 1 : 0));
       // The next run delivers what this one could not save, before its own point.
-      const delivered = jobMessage.type === 'report' ? input.held.length : 0;
-      const held = heldAfter(jobMessage, collector.spoolMaxPoints);
-      input.held = held.points;
-      stats.pointsHeld = held.points.length;
-      stats.pointsDropped += held.dropped;
-      if (held.dropped > 0) log.warn({ dropped: held.dropped, held: held.points.length }, 'points held in memory past SPOOL_MAX_POINTS, dropped the oldest');
-      if (delivered > 0) log.info({ delivered }, 'points held in memory delivered');
+      const { delivered, dropped } = held.settle(jobMessage);
+      ({ points: input.held, more: input.moreHeld } = held.hand());
+      stats.pointsHeld = held.size;
+      stats.pointsDropped += dropped;
+      if (dropped > 0) log.warn({ dropped, held: held.size }, 'points held in memory past SPOOL_MAX_POINTS, dropped the oldest');
+      if (delivered > 0) log.info({ delivered, held: held.size }, 'points held in memory delivered');
       void beat(collector.heartbeatPath).catch((error: unknown) => log.warn({ err: error }, 'cannot write the heartbeat file'));
     },
     errorHandler: (error: unknown) => {
@@ -153,7 +153,7 @@ export async function startCollector(
         await bree.stop(JOB);
         clearTimeout(grace);
       }
-      if (input.held.length > 0) log.error({ lost: input.held.length }, 'stopped with points neither the store nor the spool took: they are lost');
+      if (held.size > 0) log.error({ lost: held.size }, 'stopped with points neither the store nor the spool took: they are lost');
       log.info('collector stopped');
     },
   };

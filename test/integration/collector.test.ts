@@ -6,10 +6,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import type { CollectorConfig, InfluxStoreConfig, InfluxV2StoreConfig } from '../../config.js';
+import type { JobInput, JobMessage } from '../../collector/job-messages.js';
 import { RUNS_PER_MAIN_COLLECTION, startCollector, type Collector } from '../../collector/scheduler.js';
 import { Spool } from '../../collector/spool.js';
 import { InfluxStore } from '../../storage/influx.js';
 import { SqliteStore } from '../../storage/sqlite.js';
+import type { MemoryPoint } from '../../storage/types.js';
 import { sharedInflux, privateInflux } from '../helpers/influx-fixture.js';
 import type { InfluxServer } from '../helpers/influxd.js';
 import { startCli } from '../helpers/cli.js';
@@ -311,6 +313,54 @@ describe('Collector (Bree worker threads, a real influxd, COLLECT_INTERVAL=1s)',
     } finally {
       await store.close();
     }
+  });
+
+  describe('a run handed a share of the held points, with more held after them', () => {
+    const heldPoints = [1, 2, 3].map((second): MemoryPoint => ({ host: HOST, timestamp: 1_700_000_000 + second, total: 2_048, free: 1_024, used: 1_024 }));
+
+    /** One run of the SQLite job in a worker thread, as Bree starts it: its message. */
+    async function runSqliteJob(base: string, path: string, tickMs: number): Promise<JobMessage> {
+      const input: JobInput<'sqlite'> = { collector: collectorConfig(base), store: { kind: 'sqlite', path, timeoutMs: 5_000 }, tickMs, held: heldPoints, moreHeld: true };
+      const worker = new Worker(new URL('../../job/sqlite.cjs', import.meta.url), { workerData: input });
+      const messages: unknown[] = [];
+      worker.on('message', (message: unknown) => {
+        if (message === 'done') void worker.terminate();
+        else messages.push(message);
+      });
+      await once(worker, 'exit');
+      expect(messages).to.have.length(1);
+      return messages[0] as JobMessage;
+    }
+
+    it('delivers that share only, and hands its own point back to be held after them', async () => {
+      const base = join(dir, 'held-share');
+      const path = join(base, 'memory.sqlite');
+      await mkdir(base, { recursive: true });
+      const tickMs = Date.now();
+      const message = await runSqliteJob(base, path, tickMs);
+      expect(message.type).to.equal('report');
+      expect(message.sample?.timestamp, 'its own point, handed back').to.equal(Math.floor(tickMs / 1_000));
+      const store = SqliteStore.open({ kind: 'sqlite', path, timeoutMs: 5_000 });
+      try {
+        const stored = (await listRecords(store, { host: HOST, limit: 10, skip: 0 })).map((record) => record.timestamp);
+        expect(stored).to.deep.equal(heldPoints.map((point) => point.timestamp));
+      } finally {
+        await store.close();
+      }
+      expect(spooledPoints(new Spool(join(base, 'spool'), 10_000))).to.deep.equal([]);
+    });
+
+    it('failing, hands back the share it could not save apart from its own point', async () => {
+      const base = join(dir, 'held-share-failing');
+      const path = join(base, 'memory.sqlite');
+      await writeNotADatabase(path);
+      // The spool's directory cannot be made: a file stands where its parent would be.
+      await writeFile(join(base, 'spool'), '');
+      const message = await runSqliteJob(join(base, 'spool'), path, Date.now());
+      expect(message.type).to.equal('failed');
+      expect(message.type === 'failed' && message.unsaved).to.deep.equal(heldPoints);
+      expect(message.sample?.host).to.equal(HOST);
+    });
   });
 
   it('on InfluxDB 2.x, runs the client bundled into the job: with no server there, spools every tick, with one line and no crash', async () => {
