@@ -8,7 +8,7 @@ import type { CollectorConfig, StoreConfig } from '../config.js';
 import type { Logger } from '../log.js';
 import type { RunReport } from './collect.js';
 import type { JobInput, JobMessage } from './job-messages.js';
-import { HeldPoints } from './held.js';
+import { HeldPoints, type HeldSettled } from './held.js';
 import { emptyStats, type CollectorStats } from './stats.js';
 import { clockSetBack, tickAfterMs, tickTakenAtMs } from './ticks.js';
 
@@ -82,12 +82,8 @@ export async function startCollector(
       // The run was handed its share of the held points, and took its own unless it handed it back.
       state.record(jobMessage, input.held.length + (jobMessage.sample === undefined ? 1 : 0));
       // The next run delivers what this one could not save, before its own point.
-      const { delivered, dropped } = held.settle(jobMessage);
+      state.recordHeld(held.settle(jobMessage), held.size);
       ({ points: input.held, more: input.moreHeld } = held.hand());
-      stats.pointsHeld = held.size;
-      stats.pointsDropped += dropped;
-      if (dropped > 0) log.warn({ dropped, held: held.size }, 'points held in memory past SPOOL_MAX_POINTS, dropped the oldest');
-      if (delivered > 0) log.info({ delivered, held: held.size }, 'points held in memory delivered');
       void beat(collector.heartbeatPath).catch((error: unknown) => log.warn({ err: error }, 'cannot write the heartbeat file'));
     },
     errorHandler: (error: unknown) => {
@@ -208,6 +204,7 @@ class RunLog {
   private runsFailing = false;
   private spoolFailing = false;
   private spoolDropping = false;
+  private heldDropping = false;
 
   constructor(
     private readonly log: Logger,
@@ -253,6 +250,16 @@ class RunLog {
       this.log[level]({ reason: report.storeError, spooled: report.spooled }, message);
     }
     this.storeState = storeState;
+  }
+
+  /** `held`: how many are held after the run. */
+  recordHeld({ delivered, dropped }: HeldSettled, held: number): void {
+    this.stats.pointsHeld = held;
+    this.stats.pointsDropped += dropped;
+    // Once per streak, as for the spool: at the bound, every run drops one.
+    if (dropped > 0 && !this.heldDropping) this.log.warn({ dropped, held }, 'points held in memory past SPOOL_MAX_POINTS, dropping the oldest');
+    this.heldDropping = dropped > 0;
+    if (delivered > 0) this.log.info({ delivered, held }, 'points held in memory delivered');
   }
 }
 

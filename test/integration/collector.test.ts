@@ -404,6 +404,20 @@ describe('Collector (Bree worker threads, a real influxd, COLLECT_INTERVAL=1s)',
     expect(full.map((line) => [line.msg, line.dropped, line.spooled])).to.deep.equal([['spool full, dropping the oldest points', 1, 2]]);
   });
 
+  it('with the spool unusable and the store down, holds the newest points within the bound and warns once that it drops the oldest', async () => {
+    const storeConfig: InfluxStoreConfig = { kind: 'influxdb', url: `http://127.0.0.1:${await freePort()}`, database: 'x', username: undefined, password: undefined, token: undefined, timeoutMs: 500, collectIntervalMs: 1_000, readCacheMs: 0 };
+    const base = join(dir, 'held-full');
+    await mkdir(base, { recursive: true });
+    await writeFile(join(base, 'spool-parent'), '');
+    const { logger, lines } = capturingLogger();
+    const collector = await startCollector({ ...collectorConfig(base), spoolDir: join(base, 'spool-parent', 'spool'), spoolMaxPoints: 2 }, storeConfig, logger);
+    running.push(collector);
+    await waitFor('three runs past the bound', async () => (collector.stats.pointsDropped >= 3 ? true : undefined));
+    expect(collector.stats.pointsHeld).to.equal(2);
+    const dropping = lines().filter((line) => String(line.msg).startsWith('points held in memory past'));
+    expect(dropping.map((line) => [line.msg, line.dropped, line.held])).to.deep.equal([['points held in memory past SPOOL_MAX_POINTS, dropping the oldest', 1, 2]]);
+  });
+
   it('stopped during a run, keeps its point spooled and says the stop cut it short, not that the store is unreachable', async () => {
     // A store that takes the connection and never answers: the run is still waiting when stopped.
     const silent = await startSilentServer();
