@@ -27,6 +27,12 @@ export interface RunReport {
    * disk), when the store took them, and everything spooled before them, all the same.
    */
   readonly spoolError?: string;
+  /**
+   * With the spool unusable, the points of this run's that the store took none of
+   * only for want of time (the run's replay time spent, or its deadline passed): the
+   * caller holds them for the next runs, oldest first.
+   */
+  readonly unsent?: readonly MemoryPoint[];
 }
 
 export interface CollectOptions {
@@ -61,8 +67,10 @@ export class UnsavedPointsError extends Error {
 /**
  * Delivers `points` (a run's own, after any that earlier runs could neither store
  * nor spool), after everything still spooled, oldest first. Before it returns,
- * every point is either acknowledged by the store or fsynced in the spool; when
- * neither takes some of `points`, it throws UnsavedPointsError with them.
+ * every point is either acknowledged by the store or fsynced in the spool, or, with
+ * the spool unusable and no time left to send them, returned as `unsent`; when the
+ * store refuses some of `points` that the spool cannot take, it throws
+ * UnsavedPointsError with them.
  */
 export async function deliver(points: readonly MemoryPoint[], { store, spool, signal, replayUntilMs }: CollectOptions): Promise<RunReport> {
   let spooledBefore: number;
@@ -142,10 +150,9 @@ export async function deliver(points: readonly MemoryPoint[], { store, spool, si
   } catch (error) {
     failure = describe(error);
   }
-  if (spoolFailure !== undefined && sentFromMemory < points.length) {
-    // The spooled points not sent stay spooled, as they were: only new ones are unsaved.
-    throw new UnsavedPointsError(points.slice(sentFromMemory), spoolFailure, failure?.storeError);
-  }
+  // The spooled points not sent stay spooled, as they were: only new ones are unsaved.
+  const unsent = spoolFailure === undefined ? [] : points.slice(sentFromMemory);
+  if (unsent.length > 0 && failure !== undefined) throw new UnsavedPointsError(unsent, spoolFailure, failure.storeError);
   const sentNewFromSpool = Math.max(0, consumedLines - olderLines);
   return {
     written: sentFromSpool + sentFromMemory - beyondRetention,
@@ -157,6 +164,7 @@ export async function deliver(points: readonly MemoryPoint[], { store, spool, si
     skippedLines,
     ...failure,
     ...(spoolFailure === undefined ? {} : { spoolError: (spoolFailure as Error).message }),
+    ...(unsent.length === 0 ? {} : { unsent }),
   };
 }
 

@@ -52,13 +52,15 @@ export class HeldPoints {
   }
 
   /**
-   * After a run's message: a report means it stored or spooled what it was handed; a
-   * failure hands back what it could not save. Either may hand back its own point,
-   * to be held after the rest.
+   * After a run's message: a failure hands back what it could not save; a report,
+   * what it had no time to send with the spool unusable (`unsent`). Either may hand
+   * back its own point, to be held after the rest.
    */
   settle(message: JobMessage): HeldSettled {
-    const unsaved = message.type === 'failed' ? message.unsaved : [];
-    const delivered = message.type === 'report' ? this.handed : 0;
+    const unsaved = message.type === 'failed' ? message.unsaved : (message.report.unsent ?? []);
+    // A run sends oldest first: the handed points, then its own unless handed back.
+    const sent = this.handed + (message.sample === undefined ? 1 : 0) - unsaved.length;
+    const delivered = message.type === 'report' ? Math.min(this.handed, Math.max(0, sent)) : 0;
     const points = unsaved.concat(this.points.slice(this.handed), message.sample === undefined ? [] : [message.sample]);
     const dropped = Math.max(0, points.length - this.maxPoints);
     this.points = dropped > 0 ? points.slice(dropped) : points;

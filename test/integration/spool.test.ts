@@ -213,6 +213,29 @@ describe('Spool and delivery (real files, real stores)', function () {
     await sqlite.close();
   });
 
+  it('with the spool unusable, returns as unsent what the store had no time for, rather than failing the run', async () => {
+    const root = fresh();
+    const sqlite = SqliteStore.open({ kind: 'sqlite', path: join(root, 'db.sqlite'), timeoutMs: 1_000 });
+    const deadline = new AbortController();
+    let writes = 0;
+    // The run's deadline passes during the second write, which the store still takes.
+    const store = {
+      write: async (points: readonly MemoryPoint[]) => {
+        if (++writes === 2) deadline.abort();
+        return sqlite.write(points);
+      },
+    };
+    await writeFile(join(root, 'not-a-directory'), '');
+    const spool = new Spool(join(root, 'not-a-directory', 'spool'), 10_000);
+    const points = Array.from({ length: 2_500 }, (_, i) => at(60 * (i + 1)));
+    const report = await deliver(points, { store, spool, signal: deadline.signal, replayUntilMs: Date.now() + 10_000 });
+    expect(report).to.deep.include({ written: 2_000, replayed: 0, spooled: 0, unsent: points.slice(2_000) });
+    expect(report.storeError).to.equal(undefined);
+    expect(report.spoolError).to.match(/^ENOTDIR/);
+    expect(await listRecords(sqlite, { limit: 99_999, skip: 0 })).to.have.length(2_000);
+    await sqlite.close();
+  });
+
   it('spools while the store is down, then replays everything in order and empties the spool', async () => {
     const root = fresh();
     const spool = new Spool(join(root, 'spool'), 1_000);

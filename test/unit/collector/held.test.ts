@@ -6,7 +6,13 @@ import type { MemoryPoint } from '../../../storage/types.js';
 const at = (timestamp: number): MemoryPoint => ({ host: 'h', timestamp, total: 2, free: 1, used: 1 });
 const times = (points: readonly MemoryPoint[]): number[] => points.map((point) => point.timestamp);
 const report = { written: 1, beyondRetention: 0, replayed: 0, spooled: 0, dropped: 0, skippedLines: 0 };
-const reported = (sample?: MemoryPoint): JobMessage => ({ type: 'report', tickMs: 0, report, cancelled: false, ...(sample === undefined ? {} : { sample }) });
+const reported = (sample?: MemoryPoint, unsent?: readonly MemoryPoint[]): JobMessage => ({
+  type: 'report',
+  tickMs: 0,
+  report: unsent === undefined ? report : { ...report, unsent },
+  cancelled: false,
+  ...(sample === undefined ? {} : { sample }),
+});
 const failed = (unsaved: readonly MemoryPoint[], sample?: MemoryPoint): JobMessage => ({
   type: 'failed',
   tickMs: 0,
@@ -65,5 +71,20 @@ describe('HeldPoints: the points the scheduler holds between runs', () => {
     const drained = held.hand();
     expect(times(drained.points)).to.deep.equal([9, 10]);
     expect(drained.more, 'the run that is handed the last held points delivers its own after them').to.equal(false);
+  });
+
+  it('holds what a reporting run had no time to send, before the rest and its own point', () => {
+    const held = holding([1, 2, 3, 4], 100, 3);
+    expect(times(held.hand().points)).to.deep.equal([1, 2, 3]);
+    // Sent 1 only; 2 and 3 wait, still before 4 and the run's own point.
+    expect(held.settle(reported(at(5), [at(2), at(3)]))).to.deep.equal({ delivered: 1, dropped: 0 });
+    expect(times(held.hand().points)).to.deep.equal([2, 3, 4]);
+    expect(held.settle(reported(at(6), [at(4)]))).to.deep.equal({ delivered: 2, dropped: 0 });
+    const last = held.hand();
+    expect(times(last.points)).to.deep.equal([4, 5, 6]);
+    expect(last.more).to.equal(false);
+    // Its own point went after them, and it had no time for the last two.
+    expect(held.settle(reported(undefined, [at(6), at(7)]))).to.deep.equal({ delivered: 2, dropped: 0 });
+    expect(times(held.hand().points)).to.deep.equal([6, 7]);
   });
 });
