@@ -57,9 +57,10 @@ export class UnsavedPointsError extends Error {
   constructor(
     readonly points: readonly MemoryPoint[],
     spoolError: unknown,
-    storeError: string | undefined,
+    /** What the run did before the store failed: the points it had stored by then count. */
+    readonly report: RunReport,
   ) {
-    const store = storeError === undefined ? 'the store' : `the store (${storeError})`;
+    const store = report.storeError === undefined ? 'the store' : `the store (${report.storeError})`;
     super(`neither ${store} nor the spool (${(spoolError as Error).message}) took ${points.length} point${points.length === 1 ? '' : 's'}`, { cause: spoolError });
   }
 }
@@ -95,7 +96,8 @@ export async function deliver(points: readonly MemoryPoint[], { store, spool, si
       try {
         dropped = spool.append(points);
       } catch (spoolError) {
-        throw new UnsavedPointsError(points, spoolError, describe(error).storeError);
+        const report = { written: 0, beyondRetention: 0, replayed: 0, spooled: 0, dropped: 0, skippedLines: 0, ...describe(error), spoolError: (spoolError as Error).message };
+        throw new UnsavedPointsError(points, spoolError, report);
       }
       return { written: 0, beyondRetention: 0, replayed: 0, spooled: points.length - dropped, dropped, skippedLines: 0, ...describe(error) };
     }
@@ -150,11 +152,8 @@ export async function deliver(points: readonly MemoryPoint[], { store, spool, si
   } catch (error) {
     failure = describe(error);
   }
-  // The spooled points not sent stay spooled, as they were: only new ones are unsaved.
-  const unsent = spoolFailure === undefined ? [] : points.slice(sentFromMemory);
-  if (unsent.length > 0 && failure !== undefined) throw new UnsavedPointsError(unsent, spoolFailure, failure.storeError);
   const sentNewFromSpool = Math.max(0, consumedLines - olderLines);
-  return {
+  const report: RunReport = {
     written: sentFromSpool + sentFromMemory - beyondRetention,
     beyondRetention,
     replayed: sentFromSpool - sentNewFromSpool,
@@ -164,8 +163,12 @@ export async function deliver(points: readonly MemoryPoint[], { store, spool, si
     skippedLines,
     ...failure,
     ...(spoolFailure === undefined ? {} : { spoolError: (spoolFailure as Error).message }),
-    ...(unsent.length === 0 ? {} : { unsent }),
   };
+  // The spooled points not sent stay spooled, as they were: only new ones are unsaved.
+  const unsent = spoolFailure === undefined ? [] : points.slice(sentFromMemory);
+  if (unsent.length === 0) return report;
+  if (failure !== undefined) throw new UnsavedPointsError(unsent, spoolFailure, report);
+  return { ...report, unsent };
 }
 
 type StoreFailure = Pick<RunReport, 'storeError' | 'storeErrorCode'>;

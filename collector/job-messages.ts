@@ -33,6 +33,8 @@ export type JobMessage = (
       readonly message: string;
       /** The held points (and this run's, unless handed back) that neither the store nor the spool took: the scheduler holds them for the next runs. */
       readonly unsaved: readonly MemoryPoint[];
+      /** What the run did before the store failed (points it stored), when it got to the store. */
+      readonly report?: RunReport;
     }
 ) & {
   /** This run's own point, handed back undelivered because more points are held (`moreHeld`). */

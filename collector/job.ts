@@ -65,8 +65,8 @@ export async function runJob<K extends StoreConfig['kind']>({ open, collectBefor
     }
   } catch (error) {
     // Some may have reached the store or the spool before the failure: sent again, they are overwritten with the same values.
-    const unsaved = error instanceof UnsavedPointsError ? error.points : points;
-    post({ type: 'failed', tickMs, code: (error as { code?: string }).code ?? 'UNEXPECTED', message: (error as Error).message, unsaved, ...handedBack });
+    const unsaved = error instanceof UnsavedPointsError ? { unsaved: error.points, report: error.report } : { unsaved: points };
+    post({ type: 'failed', tickMs, code: (error as { code?: string }).code ?? 'UNEXPECTED', message: (error as Error).message, ...unsaved, ...handedBack });
   } finally {
     await store.close();
   }

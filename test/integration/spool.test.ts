@@ -3,7 +3,7 @@ import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { appendFile, mkdir, readdir, readFile, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { deliver } from '../../collector/collect.js';
+import { deliver, type UnsavedPointsError } from '../../collector/collect.js';
 import { SEGMENT_LINES, Spool } from '../../collector/spool.js';
 import { InfluxStore } from '../../storage/influx.js';
 import { SqliteStore } from '../../storage/sqlite.js';
@@ -233,6 +233,30 @@ describe('Spool and delivery (real files, real stores)', function () {
     expect(report.storeError).to.equal(undefined);
     expect(report.spoolError).to.match(/^ENOTDIR/);
     expect(await listRecords(sqlite, { limit: 99_999, skip: 0 })).to.have.length(2_000);
+    await sqlite.close();
+  });
+
+  it('with the spool unusable, a store that fails partway leaves the rest unsaved, and what it stored counted', async () => {
+    const root = fresh();
+    const sqlite = SqliteStore.open({ kind: 'sqlite', path: join(root, 'db.sqlite'), timeoutMs: 1_000 });
+    let writes = 0;
+    const store = {
+      write: async (points: readonly MemoryPoint[]) => {
+        if (++writes === 2) throw new Error('store went away');
+        return sqlite.write(points);
+      },
+    };
+    await writeFile(join(root, 'not-a-directory'), '');
+    const spool = new Spool(join(root, 'not-a-directory', 'spool'), 10_000);
+    const points = Array.from({ length: 2_500 }, (_, i) => at(60 * (i + 1)));
+    const thrown = await deliver(points, { store, spool, signal: new AbortController().signal, replayUntilMs: Date.now() + 10_000 }).then(
+      () => expect.fail('the run should fail'),
+      (error: unknown) => error as UnsavedPointsError,
+    );
+    expect(thrown.code).to.equal('POINTS_UNSAVED');
+    expect(thrown.points).to.deep.equal(points.slice(1_000));
+    expect(thrown.report).to.deep.include({ written: 1_000, replayed: 0, spooled: 0, storeError: 'store went away' });
+    expect(await listRecords(sqlite, { limit: 99_999, skip: 0 })).to.have.length(1_000);
     await sqlite.close();
   });
 

@@ -1,0 +1,29 @@
+import { expect } from 'chai';
+import type { RunReport } from '../../../collector/collect.js';
+import type { JobMessage } from '../../../collector/job-messages.js';
+import { RunLog } from '../../../collector/run-log.js';
+import { emptyStats } from '../../../collector/stats.js';
+import { capturingLogger } from '../../helpers/logger.js';
+
+const partway: RunReport = { written: 1_000, beyondRetention: 0, replayed: 0, spooled: 0, dropped: 0, skippedLines: 0, storeError: 'store went away', spoolError: 'ENOTDIR' };
+const failed = (report?: RunReport): JobMessage => ({
+  type: 'failed',
+  tickMs: 0,
+  code: 'POINTS_UNSAVED',
+  message: 'neither the store nor the spool took 1501 points',
+  unsaved: [],
+  ...(report === undefined ? {} : { report }),
+});
+
+describe('RunLog: what runs did, in the stats and the log', () => {
+  it('counts the points a failed run stored before it failed, and logs the failure once per streak', () => {
+    const { logger, lines } = capturingLogger();
+    const stats = emptyStats();
+    const runLog = new RunLog(logger, stats);
+    runLog.record(failed(partway), 2_501);
+    runLog.record(failed(), 1_502);
+    expect(stats).to.deep.include({ failures: 2, runs: 0, pointsWritten: 1_000 });
+    expect(stats.lastWriteSeconds).to.be.closeTo(Date.now() / 1_000, 5);
+    expect(lines().map((line) => line.msg)).to.deep.equal(['collector run failed: neither the store nor the spool took 1501 points']);
+  });
+});
