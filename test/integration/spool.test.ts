@@ -17,6 +17,23 @@ import { spooledPoints } from '../helpers/spooled.js';
 
 const at = (timestamp: number): MemoryPoint => ({ host: 'h', timestamp, total: 100, free: 40, used: 60 });
 
+/** A real SQLite store that does `beforeWrite` (throw: the store fails; abort: the run's deadline passes) first at its `n`th write. */
+function atNthWrite(sqlite: SqliteStore, n: number, beforeWrite: () => void): Pick<SqliteStore, 'write'> {
+  let writes = 0;
+  return {
+    write: async (points) => {
+      if (++writes === n) beforeWrite();
+      return sqlite.write(points);
+    },
+  };
+}
+
+/** A spool that can be neither made nor read: a file stands where its parent would be. */
+async function unusableSpool(root: string): Promise<Spool> {
+  await writeFile(join(root, 'not-a-directory'), '');
+  return new Spool(join(root, 'not-a-directory', 'spool'), 10_000);
+}
+
 describe('Spool and delivery (real files, real stores)', function () {
   this.timeout(60_000);
   const fresh = caseDirs('mt-spool-');
@@ -178,13 +195,9 @@ describe('Spool and delivery (real files, real stores)', function () {
   it('a store that fails partway through a replay keeps what it acknowledged out of the spool, and the rest queued in order', async () => {
     const root = fresh();
     const sqlite = SqliteStore.open({ kind: 'sqlite', path: join(root, 'db.sqlite'), timeoutMs: 1_000 });
-    let writes = 0;
-    const store = {
-      write: async (points: readonly MemoryPoint[]) => {
-        if (++writes === 2) throw new Error('store went away');
-        return sqlite.write(points);
-      },
-    };
+    const store = atNthWrite(sqlite, 2, () => {
+      throw new Error('store went away');
+    });
     const spool = new Spool(join(root, 'spool'), 10_000);
     const spooled = Array.from({ length: 2_500 }, (_, i) => at(60 * (i + 1)));
     spool.append(spooled);
@@ -217,16 +230,9 @@ describe('Spool and delivery (real files, real stores)', function () {
     const root = fresh();
     const sqlite = SqliteStore.open({ kind: 'sqlite', path: join(root, 'db.sqlite'), timeoutMs: 1_000 });
     const deadline = new AbortController();
-    let writes = 0;
     // The run's deadline passes during the second write, which the store still takes.
-    const store = {
-      write: async (points: readonly MemoryPoint[]) => {
-        if (++writes === 2) deadline.abort();
-        return sqlite.write(points);
-      },
-    };
-    await writeFile(join(root, 'not-a-directory'), '');
-    const spool = new Spool(join(root, 'not-a-directory', 'spool'), 10_000);
+    const store = atNthWrite(sqlite, 2, () => deadline.abort());
+    const spool = await unusableSpool(root);
     const points = Array.from({ length: 2_500 }, (_, i) => at(60 * (i + 1)));
     const report = await deliver(points, { store, spool, signal: deadline.signal, replayUntilMs: Date.now() + 10_000 });
     expect(report).to.deep.include({ written: 2_000, replayed: 0, spooled: 0, unsent: points.slice(2_000) });
@@ -239,15 +245,10 @@ describe('Spool and delivery (real files, real stores)', function () {
   it('with the spool unusable, a store that fails partway leaves the rest unsaved, and what it stored counted', async () => {
     const root = fresh();
     const sqlite = SqliteStore.open({ kind: 'sqlite', path: join(root, 'db.sqlite'), timeoutMs: 1_000 });
-    let writes = 0;
-    const store = {
-      write: async (points: readonly MemoryPoint[]) => {
-        if (++writes === 2) throw new Error('store went away');
-        return sqlite.write(points);
-      },
-    };
-    await writeFile(join(root, 'not-a-directory'), '');
-    const spool = new Spool(join(root, 'not-a-directory', 'spool'), 10_000);
+    const store = atNthWrite(sqlite, 2, () => {
+      throw new Error('store went away');
+    });
+    const spool = await unusableSpool(root);
     const points = Array.from({ length: 2_500 }, (_, i) => at(60 * (i + 1)));
     const thrown = await deliver(points, { store, spool, signal: new AbortController().signal, replayUntilMs: Date.now() + 10_000 }).then(
       () => expect.fail('the run should fail'),
