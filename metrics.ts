@@ -112,6 +112,6 @@ export function registerCollectorMetrics(registry: Registry, stats: CollectorSta
   counter('memory_tracker_points_dropped_total', 'Oldest points dropped because the spool (or, with the spool unwritable, the memory holding them) was full.', () => stats.pointsDropped);
   counter('memory_tracker_points_beyond_retention_total', "Points the store dropped as older than its retention policy keeps (InfluxDB), the rest of their write stored.", () => stats.pointsBeyondRetention);
   gauge('memory_tracker_spool_depth', 'Points waiting in the spool after the last run.', () => stats.spoolDepth);
-  gauge('memory_tracker_points_held', 'Points neither the store nor the spool took (the spool unwritable), held in memory for the next run: lost if the process ends.', () => stats.pointsHeld);
+  gauge('memory_tracker_points_held', 'Points neither the store nor the spool took (the spool unwritable), held in memory for the next runs: lost if the process ends.', () => stats.pointsHeld);
   gauge('memory_tracker_last_successful_write_timestamp_seconds', 'When the store last acknowledged a point (0: never).', () => stats.lastWriteSeconds);
 }

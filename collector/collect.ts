@@ -49,7 +49,7 @@ export const REPLAY_BATCH = 1_000;
 
 /**
  * Points that neither the store nor the spool took (the store failing while the
- * spool's disk is full or read-only): the caller holds them for the next run.
+ * spool's disk is full or read-only): the caller holds them for the next runs.
  */
 export class UnsavedPointsError extends Error {
   readonly code = 'POINTS_UNSAVED';

@@ -7,7 +7,7 @@ export interface CollectorStats {
   pointsDropped: number;
   pointsBeyondRetention: number;
   spoolDepth: number;
-  /** Points neither the store nor the spool took, held in memory for the next run. */
+  /** Points neither the store nor the spool took, held in memory for the next runs. */
   pointsHeld: number;
   lastWriteSeconds: number;
 }
