@@ -1,9 +1,9 @@
 import { expect } from 'chai';
 import { once } from 'node:events';
 import { existsSync } from 'node:fs';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { caseDirs } from '../helpers/case-dirs.js';
 import { startCli } from '../helpers/cli.js';
 
 /**
@@ -20,11 +20,7 @@ async function runBriefly(args: readonly string[], env: Readonly<Record<string, 
 
 describe("memory-tracker's command line: arguments it does not take", function () {
   this.timeout(30_000);
-  let dir: string;
-  before(async () => {
-    dir = await mkdtemp(join(tmpdir(), 'mt-cli-'));
-  });
-  after(async () => rm(dir, { recursive: true, force: true }));
+  const fresh = caseDirs('mt-cli-');
 
   for (const [args, unheard] of [
     [['serve', '--port', '9000'], 'serve takes no arguments, not "--port" "9000"'],
@@ -33,7 +29,7 @@ describe("memory-tracker's command line: arguments it does not take", function (
     [['healthcheck', 'api', 'now'], 'healthcheck takes one argument at most (api or collector), not "now"'],
   ] as const) {
     it(`${args.join(' ')}: exit code 2, saying settings are environment variables, before starting anything`, async () => {
-      const dataDir = join(dir, args[0]);
+      const dataDir = fresh();
       const run = await runBriefly(args, { DATA_DIR: dataDir, PORT: '0' });
       expect(run).to.deep.include({ code: 2, stdout: '' });
       expect(run.stderr).to.equal(`${unheard}: settings come from environment variables (PORT=9000, say; see the README).\n`);
@@ -43,13 +39,15 @@ describe("memory-tracker's command line: arguments it does not take", function (
 
   it('--help or -h after a command prints the usage, and exits 0', async () => {
     for (const args of [['serve', '--help'], ['import', '-h']]) {
-      const run = await runBriefly(args, { DATA_DIR: join(dir, 'help') });
+      const run = await runBriefly(args, { DATA_DIR: fresh() });
       expect(run.code, args.join(' ')).to.equal(0);
       expect(run.stdout).to.include('Usage: memory-tracker <command> [options]');
     }
   });
 
   it('import --host with no host name in it: exit code 2, before opening the store', async () => {
+    const dir = fresh();
+    await mkdir(dir);
     const file = join(dir, 'rows.csv');
     await writeFile(file, 'timestamp,total,free,used\n1647033600,8192,2048,6144\n');
     const sqlitePath = join(dir, 'host.sqlite');
