@@ -1,5 +1,6 @@
 import Bree from 'bree';
-import { mkdir, writeFile } from 'node:fs/promises';
+import { constants } from 'node:fs';
+import { access, mkdir, writeFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { getHeapStatistics, setFlagsFromString } from 'node:v8';
 import { fileURLToPath } from 'node:url';
@@ -59,6 +60,11 @@ export async function startCollector(
   const held = new HeldPoints(collector.spoolMaxPoints);
   const stats = emptyStats();
   const state = new RunLog(log, stats);
+  const bundle = fileURLToPath(new URL(`../job/${store.kind}.cjs`, import.meta.url));
+  // Bree checks a job's file only when handed its path; handed code, it cannot.
+  await access(bundle, constants.R_OK).catch((error: unknown) => {
+    throw new Error(`cannot read the collector's run ${bundle} (\`npm run build\` makes it)`, { cause: error });
+  });
   const bree = new Bree({
     root: false,
     logger: breeLogger(log),
@@ -71,9 +77,9 @@ export async function startCollector(
         // loader in the thread, about 4 ms of CPU at every run; and one bundle of all
         // three stores' code cost a run 5 to 9 ms more after a rest of 30 s (paired
         // by hand: README, collector footprint).
-        path: fileURLToPath(new URL(`../job/${store.kind}.cjs`, import.meta.url)),
+        path: requireCode(bundle),
         closeWorkerAfterMs: collector.timeoutMs,
-        worker: { workerData: input, ...runExecArgv(process.execArgv) },
+        worker: { eval: true, workerData: input, ...runExecArgv(process.execArgv) },
       },
     ],
     workerMessageHandler: ({ message }: { message: unknown }) => {
@@ -165,6 +171,17 @@ export async function startCollector(
  */
 function runExecArgv(processExecArgv: readonly string[]): { execArgv?: string[] } {
   return processExecArgv.every((flag) => flag === '--enable-source-maps') ? { execArgv: [] } : {};
+}
+
+/**
+ * A run's code, for a worker thread that evaluates it: a `require` of its bundle.
+ * Bree takes a path holding any of `( ) [ ] { } * ? ! # $ % & + = ^ | < >` and a few
+ * more (its is-invalid-path) for code, not a file, so from a checkout such as `~/R&D/` or
+ * `memory-tracker (copy)` every run failed with a SyntaxError, and nothing was
+ * stored. Handed code, Bree runs it whatever the bundle's path holds.
+ */
+function requireCode(bundle: string): string {
+  return `require(${JSON.stringify(bundle)})`;
 }
 
 /** Marks that a run finished (whatever its outcome): the container healthcheck reads it. */

@@ -18,6 +18,8 @@ export interface CliOptions {
   readonly input?: Buffer | Readable;
   /** Another user to run it as (the test run must be root to give one). */
   readonly user?: { readonly uid: number; readonly gid: number };
+  /** The checkout whose `dist/cli.js` runs; else this one. */
+  readonly checkout?: string;
 }
 
 /**
@@ -25,8 +27,8 @@ export interface CliOptions {
  * `env` in its environment, so that nothing of the test run's own (INFLUX_URL,
  * REQUIRE_*) reaches it.
  */
-export function startCli(args: readonly string[], env: Readonly<Record<string, string>>, { nodeOptions = [], input, user }: CliOptions = {}): CliProcess {
-  const child = spawn(process.execPath, [...nodeOptions, join(process.cwd(), 'dist', 'cli.js'), ...args], {
+export function startCli(args: readonly string[], env: Readonly<Record<string, string>>, { nodeOptions = [], input, user, checkout = process.cwd() }: CliOptions = {}): CliProcess {
+  const child = spawn(process.execPath, [...nodeOptions, join(checkout, 'dist', 'cli.js'), ...args], {
     env: { PATH: process.env.PATH, ...env },
     stdio: [input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'],
     ...user,

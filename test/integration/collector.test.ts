@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import type { ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
-import { mkdir, mkdtemp, readFile, rm, utimes, writeFile } from 'node:fs/promises';
+import { cp, mkdir, mkdtemp, readFile, rm, symlink, utimes, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
@@ -495,6 +495,43 @@ describe('Collector (Bree worker threads, a real influxd, COLLECT_INTERVAL=1s)',
       const left = spooledPoints(spool);
       expect(left.length, 'points left in the spool').to.be.at.most(1);
       expect(left.filter((point) => survivors.some((survivor) => survivor.timestamp === point.timestamp))).to.deep.equal([]);
+    });
+
+    /** A copy of this checkout's build (its tests left out) at `name`, with its node_modules linked. */
+    const copyCheckout = async (name: string, leaveOut: readonly string[] = []): Promise<string> => {
+      const checkout = join(dir, name);
+      const left = [join('dist', 'test'), ...leaveOut].map((path) => join(process.cwd(), path));
+      await mkdir(checkout);
+      await cp(join(process.cwd(), 'package.json'), join(checkout, 'package.json'));
+      await cp(join(process.cwd(), 'dist'), join(checkout, 'dist'), { recursive: true, filter: (source) => !left.includes(source) });
+      await symlink(join(process.cwd(), 'node_modules'), join(checkout, 'node_modules'));
+      return checkout;
+    };
+
+    // Bree reads a path with any of many characters, `(` and `&` among them, as code.
+    it('collects from a checkout whose path holds characters Bree takes for code (`R&D (copy) #1`)', async () => {
+      const checkout = await copyCheckout('R&D (copy) #1');
+      const child = startCli(['collect'], { STORE: 'sqlite', COLLECT_INTERVAL: '1s', NODE_NAME: HOST, DATA_DIR: join(checkout, 'data') }, { checkout }).child;
+      const store = SqliteStore.open({ kind: 'sqlite', path: join(checkout, 'data', 'memory-tracker.sqlite'), timeoutMs: 5_000 });
+      try {
+        await waitFor('two points in SQLite', async () => ((await listRecords(store, { host: HOST, limit: 10, skip: 0 })).length >= 2 ? true : undefined));
+      } finally {
+        child.kill('SIGTERM');
+        await once(child, 'exit');
+        await store.close();
+      }
+    });
+
+    it("does not start without its run's bundle (`npm run build:job`), and says which file is missing", async () => {
+      const checkout = await copyCheckout('unbundled', [join('dist', 'job')]);
+      const run = startCli(['collect'], { STORE: 'sqlite', COLLECT_INTERVAL: '1s', DATA_DIR: join(checkout, 'data') }, { checkout });
+      // A bound on a hang, not a speed: without the check it starts, and every run fails.
+      const hung = setTimeout(() => run.child.kill('SIGKILL'), 20_000);
+      const [code, signal] = (await once(run.child, 'close')) as [number | null, string | null];
+      clearTimeout(hung);
+      expect(signal, 'started without its bundle').to.equal(null);
+      expect(code).to.equal(1);
+      expect(run.stdout()).to.include(`cannot read the collector's run ${join(checkout, 'dist', 'job', 'sqlite.cjs')} (\`npm run build\` makes it)`);
     });
 
     it('serves its own metrics on COLLECTOR_METRICS_PORT when it runs alone', async () => {
