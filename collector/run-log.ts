@@ -36,6 +36,7 @@ export class RunLog {
   private spoolFailing = false;
   private spoolDropping = false;
   private heldDropping = false;
+  private heartbeatFailing = false;
 
   constructor(
     private readonly log: Logger,
@@ -97,5 +98,13 @@ export class RunLog {
     if (dropped > 0 && !this.heldDropping) this.log.warn({ dropped, held }, 'points held in memory past SPOOL_MAX_POINTS, dropping the oldest');
     this.heldDropping = dropped > 0;
     if (delivered > 0) this.log.info({ delivered, held }, 'points held in memory delivered');
+  }
+
+  /** After each run's write of the heartbeat file: `error` when it failed. */
+  recordHeartbeat(error?: unknown): void {
+    // Once per streak: a directory that cannot be written stays so until an operator acts.
+    if (error !== undefined && !this.heartbeatFailing) this.log.warn({ err: error }, 'cannot write the heartbeat file: the collector healthcheck fails until it can');
+    if (error === undefined && this.heartbeatFailing) this.log.info('heartbeat file written again');
+    this.heartbeatFailing = error !== undefined;
   }
 }

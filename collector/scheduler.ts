@@ -90,7 +90,10 @@ export async function startCollector(
       // The next run delivers what this one could not save, before its own point.
       state.recordHeld(held.settle(jobMessage), held.size);
       ({ points: input.held, more: input.moreHeld } = held.hand());
-      void beat(collector.heartbeatPath).catch((error: unknown) => log.warn({ err: error }, 'cannot write the heartbeat file'));
+      void beat(collector.heartbeatPath).then(
+        () => state.recordHeartbeat(),
+        (error: unknown) => state.recordHeartbeat(error),
+      );
     },
     errorHandler: (error: unknown) => {
       stats.failures++;

@@ -26,4 +26,20 @@ describe('RunLog: what runs did, in the stats and the log', () => {
     expect(stats.lastWriteSeconds).to.be.closeTo(Date.now() / 1_000, 5);
     expect(lines().map((line) => line.msg)).to.deep.equal(['collector run failed: neither the store nor the spool took 1501 points']);
   });
+
+  it('says once per streak that the heartbeat file cannot be written, and when it can again', () => {
+    const { logger, lines } = capturingLogger();
+    const runLog = new RunLog(logger, emptyStats());
+    const denied = Object.assign(new Error("EACCES: permission denied, mkdir '/data'"), { code: 'EACCES' });
+    runLog.recordHeartbeat();
+    for (let run = 0; run < 3; run++) runLog.recordHeartbeat(denied);
+    runLog.recordHeartbeat();
+    runLog.recordHeartbeat();
+    runLog.recordHeartbeat(denied);
+    expect(lines().map((line) => `${line.level} ${line.msg}`)).to.deep.equal([
+      '40 cannot write the heartbeat file: the collector healthcheck fails until it can',
+      '30 heartbeat file written again',
+      '40 cannot write the heartbeat file: the collector healthcheck fails until it can',
+    ]);
+  });
 });
