@@ -5,8 +5,11 @@ import { expect } from 'chai';
 const run = promisify(execFile);
 const heapGrowth = new URL('../../heap-growth.js', import.meta.url).href;
 
+/** What the churn below keeps alive: 150 arrays of 12,500 small integers, 8 bytes each. */
+const LIVE_BYTES = 150 * 12_500 * 8;
+
 /**
- * The peak of the used heap (bytes) in a fresh node that keeps about 15 MB alive
+ * The peak of the used heap (bytes) in a fresh node that keeps LIVE_BYTES alive
  * while it makes garbage living long enough to be promoted, the way the API's
  * pieces of answers are: a young generation of 1 MB promotes nearly all of it.
  */
@@ -28,10 +31,13 @@ async function churnPeakBytes(limited: boolean): Promise<number> {
 }
 
 describe('limitHeapGrowth', () => {
-  it('keeps the heap near its live size between full collections', async () => {
-    const [unlimited, limited] = await Promise.all([churnPeakBytes(false), churnPeakBytes(true)]);
-    expect(unlimited).to.be.above(0);
-    // Measured: 66-80 MB without the limit, 28-37 MB with it (Node 20 and 24).
-    expect(limited / unlimited).to.be.below(0.7);
+  // A bound, not a comparison with V8 left alone: V8 14 (Node 26) keeps this churn
+  // near its live size by itself, where V8 11 and 13 (Node 20 and 24) let it swell.
+  it('keeps the heap under four times its live size between full collections', async () => {
+    const limited = await churnPeakBytes(true);
+    expect(limited, 'the live arrays counted').to.be.above(LIVE_BYTES);
+    // Measured peaks (MB), limited and left to V8: Node 20 30-34 and 71-82; Node 24
+    // 45-47 and 103-107; Node 26 30-33 and 30-32.
+    expect(limited).to.be.below(4 * LIVE_BYTES);
   });
 });
