@@ -37,6 +37,7 @@ export class RunLog {
   private spoolDropping = false;
   private heldDropping = false;
   private heartbeatFailing = false;
+  private runsEndingAbnormally = false;
 
   constructor(
     private readonly log: Logger,
@@ -45,6 +46,8 @@ export class RunLog {
 
   /** `runPoints`: the points the run had to deliver, held ones included. */
   record(message: JobMessage, runPoints: number): void {
+    if (this.runsEndingAbnormally) this.log.info('collector runs end normally again');
+    this.runsEndingAbnormally = false;
     if (message.type === 'failed') {
       this.stats.failures++;
       if (message.report !== undefined) this.count(message.report);
@@ -98,6 +101,14 @@ export class RunLog {
     if (dropped > 0 && !this.heldDropping) this.log.warn({ dropped, held }, 'points held in memory past SPOOL_MAX_POINTS, dropping the oldest');
     this.heldDropping = dropped > 0;
     if (delivered > 0) this.log.info({ delivered, held }, 'points held in memory delivered');
+  }
+
+  /** A run that ended without a message: ended at COLLECT_TIMEOUT (`timeoutMs`), or crashed. */
+  recordAbnormalEnd(error: unknown, timeoutMs: number): void {
+    this.stats.failures++;
+    // Once per streak: a run that crashes at load (say) crashes at every tick.
+    if (!this.runsEndingAbnormally) this.log.error({ err: error, timeoutMs }, 'collector run ended abnormally (timeout or crash); its point is spooled if it was sampled');
+    this.runsEndingAbnormally = true;
   }
 
   /** After each run's write of the heartbeat file: `error` when it failed. */

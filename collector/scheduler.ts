@@ -60,6 +60,7 @@ export async function startCollector(
   const held = new HeldPoints(collector.spoolMaxPoints);
   const stats = emptyStats();
   const state = new RunLog(log, stats);
+  let runEndReported = false;
   const bundle = fileURLToPath(new URL(`../job/${store.kind}.cjs`, import.meta.url));
   // Bree checks a job's file only when handed its path; handed code, it cannot.
   await access(bundle, constants.R_OK).catch((error: unknown) => {
@@ -96,8 +97,10 @@ export async function startCollector(
       );
     },
     errorHandler: (error: unknown) => {
-      stats.failures++;
-      log.error({ err: error, timeoutMs: collector.timeoutMs }, 'collector run ended abnormally (timeout or crash); its point is spooled if it was sampled');
+      // Bree reports a crash twice, the thread's error and then its exit code: one run.
+      if (runEndReported) return;
+      runEndReported = true;
+      state.recordAbnormalEnd(error, collector.timeoutMs);
     },
   });
   // Validates the job now rather than at the first tick (typed only as a comment in Bree's d.ts).
@@ -139,6 +142,7 @@ export async function startCollector(
         input.tickMs = tickTakenAtMs(tickMs, nowMs, collector.intervalMs);
         lastTickMs = input.tickMs;
         if (input.tickMs > tickMs) log.warn({ tickMs, takenAtTickMs: input.tickMs }, 'tick taken late (the clock set forward, the machine suspended, or this process held up); its point carries the tick it was taken at');
+        runEndReported = false;
         void bree.run(JOB);
       }
       scheduleNext();

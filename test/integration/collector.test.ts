@@ -4,6 +4,7 @@ import { once } from 'node:events';
 import { cp, mkdir, mkdtemp, readFile, rm, symlink, utimes, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { setTimeout as delay } from 'node:timers/promises';
 import { Worker } from 'node:worker_threads';
 import type { CollectorConfig, InfluxStoreConfig, InfluxV2StoreConfig } from '../../config.js';
 import type { JobInput, JobMessage } from '../../collector/job-messages.js';
@@ -532,6 +533,32 @@ describe('Collector (Bree worker threads, a real influxd, COLLECT_INTERVAL=1s)',
       expect(signal, 'started without its bundle').to.equal(null);
       expect(code).to.equal(1);
       expect(run.stdout()).to.include(`cannot read the collector's run ${join(checkout, 'dist', 'job', 'sqlite.cjs')} (\`npm run build\` makes it)`);
+    });
+
+    it('counts a run that crashes once, though Bree reports it twice (its error, then its exit code), and logs the streak once', async () => {
+      const checkout = await copyCheckout('crashing');
+      await writeFile(join(checkout, 'dist', 'job', 'sqlite.cjs'), "throw new Error('boom at load');\n");
+      const port = await freePort();
+      const run = startCli(['collect'], { STORE: 'sqlite', COLLECT_INTERVAL: '1s', LOG_LEVEL: 'debug', DATA_DIR: join(checkout, 'data'), COLLECTOR_METRICS_PORT: String(port), BIND_ADDRESS: '127.0.0.1' }, { checkout });
+      try {
+        const failures = async (): Promise<number> => {
+          const body = await fetch(`http://127.0.0.1:${port}/metrics`).then((response) => response.text(), () => '');
+          return Number(/^memory_tracker_collector_run_failures_total (\d+)$/m.exec(body)?.[1] ?? 0);
+        };
+        await waitFor('three failed runs', async () => ((await failures()) >= 3 ? true : undefined));
+        // Halfway between ticks (each at a whole second), when the last run has long
+        // crashed and the next has not started; then its log lines are given time to arrive.
+        await delay(1_500 - (Date.now() % 1_000));
+        const counted = await failures();
+        await delay(200);
+        // Bree's "online" line for each run it started (at debug here).
+        const started = run.stdout().split('\n').filter((line) => line.includes('"bree":true') && line.includes(' online')).length;
+        expect(counted).to.be.within(started - 1, started);
+        expect(run.stdout().split('\n').filter((line) => line.includes('collector run ended abnormally'))).to.have.length(1);
+      } finally {
+        run.child.kill('SIGTERM');
+        await once(run.child, 'exit');
+      }
     });
 
     it('serves its own metrics on COLLECTOR_METRICS_PORT when it runs alone', async () => {

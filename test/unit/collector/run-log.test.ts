@@ -42,4 +42,21 @@ describe('RunLog: what runs did, in the stats and the log', () => {
       '40 cannot write the heartbeat file: the collector healthcheck fails until it can',
     ]);
   });
+
+  it('counts every run that ended abnormally, and logs it once per streak, then when runs end normally again', () => {
+    const { logger, lines } = capturingLogger();
+    const stats = emptyStats();
+    const runLog = new RunLog(logger, stats);
+    const healthy: JobMessage = { type: 'report', tickMs: 0, cancelled: false, report: { ...partway, written: 1, storeError: undefined, spoolError: undefined } };
+    for (let run = 0; run < 3; run++) runLog.recordAbnormalEnd(new Error('boom at load'), 800);
+    expect(stats.failures).to.equal(3);
+    runLog.record(healthy, 1);
+    runLog.recordAbnormalEnd(new Error('Worker for job "collect" exited with code 1'), 800);
+    expect(stats).to.deep.include({ failures: 4, runs: 1 });
+    expect(lines().map((line) => `${line.level} ${line.msg} ${(line.err as { message?: string } | undefined)?.message ?? ''}`.trim())).to.deep.equal([
+      '50 collector run ended abnormally (timeout or crash); its point is spooled if it was sampled boom at load',
+      '30 collector runs end normally again',
+      '50 collector run ended abnormally (timeout or crash); its point is spooled if it was sampled Worker for job "collect" exited with code 1',
+    ]);
+  });
 });
