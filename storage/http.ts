@@ -111,8 +111,8 @@ export function tlsFailure(error: unknown): string | undefined {
   const { code, message } = (error ?? {}) as { code?: unknown; message?: unknown };
   if (typeof code !== 'string' || typeof message !== 'string') return undefined;
   if (UNTRUSTED_ISSUER_CODES.has(code)) {
-    // OpenSSL's reason alone: Node 24 (not 20 or 22) adds its own advice after a
-    // semicolon (`--use-system-ca`), which would give the operator two remedies.
+    // OpenSSL's reason alone: Node 24 and later (not 20 or 22) add their own advice
+    // after a semicolon (`--use-system-ca`), which would give the operator two remedies.
     const reason = message.split(';')[0];
     return `presented a TLS certificate from an issuer this process does not trust (${reason}): name the CA's certificate file in NODE_EXTRA_CA_CERTS`;
   }

@@ -13,7 +13,7 @@ describe('tlsFailure: a TLS failure in words an operator can act on', () => {
       words: "presented a TLS certificate from an issuer this process does not trust (unable to verify the first certificate): name the CA's certificate file in NODE_EXTRA_CA_CERTS",
     },
     {
-      what: 'a self-signed certificate, with the advice Node 24 adds to the reason',
+      what: 'a self-signed certificate, with the advice Node 24 and later add to the reason',
       error: Object.assign(new Error('self-signed certificate; if the root CA is installed locally, try running Node.js with --use-system-ca'), { code: 'DEPTH_ZERO_SELF_SIGNED_CERT' }),
       words: "presented a TLS certificate from an issuer this process does not trust (self-signed certificate): name the CA's certificate file in NODE_EXTRA_CA_CERTS",
     },
