@@ -1,4 +1,5 @@
 #!/usr/bin/env node
+import { constants as osConstants } from 'node:os';
 import { parseArgs } from 'node:util';
 import { loadConfig, type Config, type StoreConfig } from './config.js';
 import { ConfigError, ImportFileError, StoreRefusedError } from './errors.js';
@@ -131,7 +132,9 @@ const IMPORT_EXIT = { imported: 0, partly: 1, unreadable: 2, storeFailed: 3 } as
  * or input that could not be read to its end; the rest is imported), 2 usage or a
  * file it cannot read at all (nothing imported from it), 3 store; with several
  * files, the highest of theirs. A store failure stops at once: the next file would
- * meet it too.
+ * meet it too. SIGINT or SIGTERM ends it after the lines already read are stored,
+ * with 128 + the signal's number, as a shell reports a process the signal ended; a
+ * second one ends it at once.
  */
 async function runImport(args: readonly string[], config: Config): Promise<number> {
   let parsed;
@@ -156,10 +159,15 @@ async function runImport(args: readonly string[], config: Config): Promise<numbe
     console.error(problem);
     return IMPORT_EXIT.unreadable;
   }
+  const interruption = new AbortController();
+  const onSignal = (signal: NodeJS.Signals): void => interruption.abort(signal);
+  process.once('SIGINT', onSignal);
+  process.once('SIGTERM', onSignal);
   let exitCode: number = IMPORT_EXIT.imported;
   let points = 0;
   for (const file of files) {
-    const outcome = await importFile(file, format, parsed.values.host ?? config.collector.host, config);
+    const outcome = await importFile(file, format, parsed.values.host ?? config.collector.host, config, interruption.signal);
+    if (outcome.interrupted) return 128 + osConstants.signals[interruption.signal.reason as NodeJS.Signals];
     points += outcome.points;
     exitCode = Math.max(exitCode, outcome.exitCode);
     if (outcome.exitCode === IMPORT_EXIT.storeFailed) return exitCode;
@@ -168,8 +176,8 @@ async function runImport(args: readonly string[], config: Config): Promise<numbe
   return exitCode;
 }
 
-/** One file's import, its bad lines and summary printed; its exit code and the points it stored. */
-async function importFile(file: string, format: ImportFormat | undefined, defaultHost: string, config: Config): Promise<{ exitCode: number; points: number }> {
+/** One file's import, its bad lines and summary printed; its exit code, the points it stored, and whether a signal cut it short. */
+async function importFile(file: string, format: ImportFormat | undefined, defaultHost: string, config: Config, signal: AbortSignal): Promise<{ exitCode: number; points: number; interrupted: boolean }> {
   const [{ importPoints }, { openImportInput }, { openStore }] = await Promise.all([import('./importer/run.js'), import('./importer/input.js'), import('./storage/index.js')]);
   const started = Date.now();
   try {
@@ -178,6 +186,7 @@ async function importFile(file: string, format: ImportFormat | undefined, defaul
     const summary = await importPoints(input, () => openStore(config.store), {
       onBad: (position, reason) => console.error(`${name}:${position}: ${reason}`),
       onProgress: (read, points) => process.stderr.write(`… ${points.toLocaleString('en')} points imported, ${unit} ${read.toLocaleString('en')}\n`),
+      signal,
     });
     if (summary.unreadable !== undefined) console.error(`${name}:${summary.unreadable.after + 1}: cannot read further: ${summary.unreadable.reason}`);
     console.log(
@@ -185,17 +194,18 @@ async function importFile(file: string, format: ImportFormat | undefined, defaul
         `in ${((Date.now() - started) / 1_000).toFixed(1)} s: ${counted(summary.read, unit)}, ${summary.bad} bad, ${summary.skipped} skipped` +
         (summary.beyondRetention > 0 ? `, ${summary.beyondRetention.toLocaleString('en')} dropped by the store as older than its retention policy` : '') +
         (summary.unreadable !== undefined ? `; the rest of ${name} could not be read` : '') +
+        (summary.interrupted ? `; interrupted by ${String(signal.reason)}, the rest of ${name} not read (importing again is safe)` : '') +
         '.',
     );
     const partly = summary.bad > 0 || summary.beyondRetention > 0 || summary.unreadable !== undefined;
-    return { exitCode: partly ? IMPORT_EXIT.partly : IMPORT_EXIT.imported, points: summary.points };
+    return { exitCode: partly ? IMPORT_EXIT.partly : IMPORT_EXIT.imported, points: summary.points, interrupted: summary.interrupted };
   } catch (error) {
     if (error instanceof ImportFileError) {
       console.error(`${error.message}.`);
-      return { exitCode: IMPORT_EXIT.unreadable, points: 0 };
+      return { exitCode: IMPORT_EXIT.unreadable, points: 0, interrupted: false };
     }
     console.error(`Import stopped: ${(error as Error).message}. Points imported so far stay; importing again is safe.`);
-    return { exitCode: IMPORT_EXIT.storeFailed, points: 0 };
+    return { exitCode: IMPORT_EXIT.storeFailed, points: 0, interrupted: false };
   }
 }
 

@@ -1,3 +1,4 @@
+import { setImmediate } from 'node:timers/promises';
 import { ImportFileError } from '../errors.js';
 import type { MemoryStore, MemoryPoint } from '../storage/types.js';
 import type { LineResult } from './parse.js';
@@ -10,6 +11,8 @@ export interface ImportInput {
   readonly results: AsyncIterator<LineResult>;
   /** Lets go of the file, pipe or database, read to its end or not. */
   close(): Promise<void>;
+  /** Ends a read that waits on its source (a pipe nobody writes to), so that an interrupted import ends at once. */
+  interrupt(): void;
 }
 
 export interface ImportSummary {
@@ -24,6 +27,8 @@ export interface ImportSummary {
   readonly skipped: number;
   /** Why the input could not be read past line, record or row `after` (a cut gzip file, a record that is not JSON, a read error): what came before is imported. */
   readonly unreadable: { readonly after: number; readonly reason: string } | undefined;
+  /** The import's signal ended it before the input did: what was read before it is imported. */
+  readonly interrupted: boolean;
 }
 
 export interface ImportOptions {
@@ -31,6 +36,8 @@ export interface ImportOptions {
   readonly onBad: (position: number, reason: string) => void;
   /** Told now and then how far it got. */
   readonly onProgress: (read: number, points: number) => void;
+  /** Ends the import early (SIGINT, SIGTERM). */
+  readonly signal?: AbortSignal;
 }
 
 const BATCH = 5_000;
@@ -63,18 +70,28 @@ export async function importPoints(input: ImportInput, openStore: () => Promise<
       lastProgress = Date.now();
     }
   };
+  let interrupted = false;
+  const stopped = (): boolean => (interrupted ||= options.signal?.aborted === true);
+  const interrupt = (): void => input.interrupt();
+  options.signal?.addEventListener('abort', interrupt, { once: true });
   try {
-    for (;;) {
+    // Checked before each read too: a signal before the import began interrupts no read.
+    while (!stopped()) {
       let next: IteratorResult<LineResult>;
       try {
         next = await input.results.next();
       } catch (error) {
+        if (stopped()) break;
         // The input failed, not the store: the points read before it are still imported.
         unreadable = { after: read, reason: (error as Error).message };
         break;
       }
-      if (next.done) break;
+      // Nothing after an interrupt: the line it cut short could read as a whole one.
+      if (stopped() || next.done) break;
       read++;
+      // Reading a SQLite file and writing to one never wait on anything, so without a
+      // turn of the event loop now and then a signal would wait for the whole import.
+      if (read % BATCH === 0) await setImmediate();
       const result = next.value;
       if (result.kind === 'point') {
         batch.push(result.point);
@@ -91,8 +108,9 @@ export async function importPoints(input: ImportInput, openStore: () => Promise<
     }
     await flush();
   } finally {
+    options.signal?.removeEventListener('abort', interrupt);
     await input.close();
     await store?.close();
   }
-  return { read, points, beyondRetention, hosts: hosts.size, bad, skipped, unreadable };
+  return { read, points, beyondRetention, hosts: hosts.size, bad, skipped, unreadable, interrupted };
 }

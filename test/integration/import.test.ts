@@ -19,6 +19,7 @@ import { privateInflux, sharedInflux } from '../helpers/influx-fixture.js';
 import { capturingLogger } from '../helpers/logger.js';
 import { writeNotADatabase } from '../helpers/sqlite-files.js';
 import { requireTool } from '../helpers/tools.js';
+import { waitFor } from '../helpers/wait.js';
 import { point } from './store-contract.js';
 
 /** Every record the SQLite store at `path` holds for `host`, oldest first, read as the API reads them. */
@@ -389,6 +390,63 @@ describe('memory-tracker import (the CLI, real stores)', function () {
     } finally {
       input.end();
     }
+  });
+
+  describe('interrupted by a signal', () => {
+    const SUMMARY = /^Imported ([\d,]+) points for 1 host from .*; interrupted by (SIG\w+), the rest of .* not read \(importing again is safe\)\.\n$/;
+    /** Points the SQLite store at `path` holds, every host (0 before the import made it). */
+    const storedCount = (path: string): number => {
+      if (!existsSync(path)) return 0;
+      const db = new Database(path, { readonly: true });
+      try {
+        const made = db.prepare<[], number>("SELECT count(*) FROM sqlite_schema WHERE name = 'memory'").pluck().get() === 1;
+        return made ? db.prepare<[], number>('SELECT count(*) FROM memory').pluck().get()! : 0;
+      } finally {
+        db.close();
+      }
+    };
+
+    it('stores what it read from standard input left open, says so, and exits 130 on SIGINT', async () => {
+      const path = join(dir, 'interrupted-stdin.sqlite');
+      const input = new PassThrough();
+      // A batch and more: the first is stored while standard input stays open; the rest waits in the import.
+      input.write(`timestamp,total,free,used\n${Array.from({ length: BATCH_POINTS + 2_000 }, (_, i) => `${1_647_033_600 + 60 * i},8192,2048,6144\n`).join('')}`);
+      try {
+        const cli = startCli(['import', '-', '--format', 'csv', '--host', 'piped'], { SQLITE_PATH: path }, { input });
+        await waitFor('the first batch stored', async () => (storedCount(path) >= BATCH_POINTS ? true : undefined));
+        cli.child.kill('SIGINT');
+        const [code] = (await once(cli.child, 'close')) as [number | null];
+        expect(code, cli.stderr()).to.equal(130);
+        const [, points, signal] = SUMMARY.exec(cli.stdout()) ?? [];
+        expect(signal, cli.stdout()).to.equal('SIGINT');
+        expect(storedCount(path), 'stored as the summary says').to.equal(Number(points!.replaceAll(',', '')));
+      } finally {
+        input.end();
+      }
+    });
+
+    // Reading a SQLite file and writing to SQLite never wait, so only a turn of the event loop lets the signal in.
+    it("stops a SQLite file's import partway on SIGTERM, and exits 143", async () => {
+      const source = join(dir, 'interrupted-source.sqlite');
+      const db = new Database(source);
+      db.exec('CREATE TABLE memory_log (id INTEGER PRIMARY KEY, timestamp INTEGER NOT NULL, total INTEGER, free INTEGER, used INTEGER)');
+      const insert = db.prepare('INSERT INTO memory_log (timestamp, total, free, used) VALUES (?, 8192, 2048, 6144)');
+      db.transaction(() => {
+        for (let i = 0; i < 1_000_000; i++) insert.run(1_000_000_000 + 60 * i);
+      })();
+      db.close();
+      const path = join(dir, 'interrupted-target.sqlite');
+      const cli = startCli(['import', source, '--host', 'legacy'], { SQLITE_PATH: path });
+      await waitFor('the first batch stored', async () => (storedCount(path) >= BATCH_POINTS ? true : undefined), 30_000);
+      cli.child.kill('SIGTERM');
+      const [code] = (await once(cli.child, 'close')) as [number | null];
+      expect(code, cli.stdout()).to.equal(143);
+      const [, points, signal] = SUMMARY.exec(cli.stdout()) ?? [];
+      expect(signal, cli.stdout()).to.equal('SIGTERM');
+      const stored = storedCount(path);
+      expect(stored, 'stored as the summary says').to.equal(Number(points!.replaceAll(',', '')));
+      expect(stored).to.be.below(1_000_000);
+    });
   });
 
   it("imports the original service's SQLite database (its memory_log table), whatever the file's name", async () => {
