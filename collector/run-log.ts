@@ -29,15 +29,30 @@ function storeStateOf(report: RunReport): StoreState | undefined {
   return STATE_BY_CODE[report.storeErrorCode ?? ''] ?? 'unreachable';
 }
 
+/**
+ * A condition that holds over a streak of runs (the spool full, the heartbeat file
+ * unwritable): logged when it begins, and for some when it ends, not at every run.
+ */
+class Streak {
+  private holding = false;
+
+  /** Whether the condition holds after this run: 'began' or 'ended' when that changed. */
+  update(holds: boolean): 'began' | 'ended' | undefined {
+    const change = holds === this.holding ? undefined : holds ? 'began' : 'ended';
+    this.holding = holds;
+    return change;
+  }
+}
+
 /** Turns run reports into log lines on changes of state only: quiet while healthy. */
 export class RunLog {
   private storeState: StoreState | undefined;
-  private runsFailing = false;
-  private spoolFailing = false;
-  private spoolDropping = false;
-  private heldDropping = false;
-  private heartbeatFailing = false;
-  private runsEndingAbnormally = false;
+  private readonly runsFailing = new Streak();
+  private readonly runsEndingAbnormally = new Streak();
+  private readonly spoolFailing = new Streak();
+  private readonly spoolDropping = new Streak();
+  private readonly heldDropping = new Streak();
+  private readonly heartbeatFailing = new Streak();
 
   constructor(
     private readonly log: Logger,
@@ -46,30 +61,25 @@ export class RunLog {
 
   /** `runPoints`: the points the run had to deliver, held ones included. */
   record(message: JobMessage, runPoints: number): void {
-    if (this.runsEndingAbnormally) this.log.info('collector runs end normally again');
-    this.runsEndingAbnormally = false;
+    if (this.runsEndingAbnormally.update(false) === 'ended') this.log.info('collector runs end normally again');
     if (message.type === 'failed') {
       this.stats.failures++;
       if (message.report !== undefined) this.count(message.report);
-      if (!this.runsFailing) this.log.error({ code: message.code, tickMs: message.tickMs }, `collector run failed: ${message.message}`);
-      this.runsFailing = true;
+      if (this.runsFailing.update(true) === 'began') this.log.error({ code: message.code, tickMs: message.tickMs }, `collector run failed: ${message.message}`);
       return;
     }
-    if (this.runsFailing) this.log.info('collector runs work again');
-    this.runsFailing = false;
+    if (this.runsFailing.update(false) === 'ended') this.log.info('collector runs work again');
     const { report } = message;
     this.stats.runs++;
     this.count(report);
     if (report.storeError !== undefined) this.stats.pointsSpooled += runPoints;
-    // Once per streak: a full spool drops at every run until the store is back.
-    if (report.dropped > 0 && !this.spoolDropping) this.log.warn({ dropped: report.dropped, spooled: report.spooled }, 'spool full, dropping the oldest points');
-    this.spoolDropping = report.dropped > 0;
+    // A full spool drops at every run until the store is back.
+    if (this.spoolDropping.update(report.dropped > 0) === 'began') this.log.warn({ dropped: report.dropped, spooled: report.spooled }, 'spool full, dropping the oldest points');
     if (report.beyondRetention > 0) this.log.warn({ dropped: report.beyondRetention }, 'store dropped points older than its retention policy');
     if (report.skippedLines > 0) this.log.warn({ skippedLines: report.skippedLines }, 'skipped torn or invalid spool lines');
-    if (report.spoolError !== undefined && !this.spoolFailing) {
+    if (this.spoolFailing.update(report.spoolError !== undefined) === 'began') {
       this.log.warn({ reason: report.spoolError }, 'spool cannot be read or written: points go to the store directly, and while it fails they are held in memory only (lost if the process ends)');
     }
-    this.spoolFailing = report.spoolError !== undefined;
     if (report.replayed > 0) this.log.info({ replayed: report.replayed, spooled: report.spooled }, `replayed ${report.replayed} points`);
     if (message.cancelled && report.storeError !== undefined) {
       // The stop aborted the run's writes: that says nothing of the store's state.
@@ -97,25 +107,23 @@ export class RunLog {
   recordHeld({ delivered, dropped }: HeldSettled, held: number): void {
     this.stats.pointsHeld = held;
     this.stats.pointsDropped += dropped;
-    // Once per streak, as for the spool: at the bound, every run drops one.
-    if (dropped > 0 && !this.heldDropping) this.log.warn({ dropped, held }, 'points held in memory past SPOOL_MAX_POINTS, dropping the oldest');
-    this.heldDropping = dropped > 0;
+    // As for the spool: at the bound, every run drops one.
+    if (this.heldDropping.update(dropped > 0) === 'began') this.log.warn({ dropped, held }, 'points held in memory past SPOOL_MAX_POINTS, dropping the oldest');
     if (delivered > 0) this.log.info({ delivered, held }, 'points held in memory delivered');
   }
 
   /** A run that ended without a message: ended at COLLECT_TIMEOUT (`timeoutMs`), or crashed. */
   recordAbnormalEnd(error: unknown, timeoutMs: number): void {
     this.stats.failures++;
-    // Once per streak: a run that crashes at load (say) crashes at every tick.
-    if (!this.runsEndingAbnormally) this.log.error({ err: error, timeoutMs }, 'collector run ended abnormally (timeout or crash); its point is spooled if it was sampled');
-    this.runsEndingAbnormally = true;
+    // A run that crashes at load (say) crashes at every tick.
+    if (this.runsEndingAbnormally.update(true) === 'began') this.log.error({ err: error, timeoutMs }, 'collector run ended abnormally (timeout or crash); its point is spooled if it was sampled');
   }
 
   /** After each run's write of the heartbeat file: `error` when it failed. */
   recordHeartbeat(error?: unknown): void {
-    // Once per streak: a directory that cannot be written stays so until an operator acts.
-    if (error !== undefined && !this.heartbeatFailing) this.log.warn({ err: error }, 'cannot write the heartbeat file: the collector healthcheck fails until it can');
-    if (error === undefined && this.heartbeatFailing) this.log.info('heartbeat file written again');
-    this.heartbeatFailing = error !== undefined;
+    // A directory that cannot be written stays so until an operator acts.
+    const change = this.heartbeatFailing.update(error !== undefined);
+    if (change === 'began') this.log.warn({ err: error }, 'cannot write the heartbeat file: the collector healthcheck fails until it can');
+    if (change === 'ended') this.log.info('heartbeat file written again');
   }
 }

@@ -73,7 +73,7 @@ function jsonArrayInput(source: TextSource, defaultHost: string): ImportInput {
       yield jsonRecord(value, defaultHost);
     }
   }
-  return { name: source.name, unit: 'record', results: results(), close: async () => void source.bytes.destroy(), interrupt: () => void source.bytes.destroy() };
+  return { name: source.name, unit: 'record', results: results(), close: async () => void source.bytes.destroy() };
 }
 
 /** Text in one of the line formats, a result per line. */
@@ -96,7 +96,7 @@ function textInput(source: TextSource, format: ImportFormat, defaultHost: string
       first = false;
     }
   }
-  return { name: source.name, unit: 'line', results: results(), close: async () => void source.bytes.destroy(), interrupt: () => void source.bytes.destroy() };
+  return { name: source.name, unit: 'line', results: results(), close: async () => void source.bytes.destroy() };
 }
 
 /** Whether two paths name one file (through links, or spelt apart); false when either is missing. */

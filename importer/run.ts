@@ -9,10 +9,12 @@ export interface ImportInput {
   readonly name: string;
   readonly unit: 'line' | 'record' | 'row';
   readonly results: AsyncIterator<LineResult>;
-  /** Lets go of the file, pipe or database, read to its end or not. */
+  /**
+   * Lets go of the file, pipe or database, read to its end or not; called again, does
+   * nothing. A read waiting on a pipe nobody writes to then ends, so an interrupted
+   * import ends at once.
+   */
   close(): Promise<void>;
-  /** Ends a read that waits on its source (a pipe nobody writes to), so that an interrupted import ends at once. */
-  interrupt(): void;
 }
 
 export interface ImportSummary {
@@ -72,7 +74,7 @@ export async function importPoints(input: ImportInput, openStore: () => Promise<
   };
   let interrupted = false;
   const stopped = (): boolean => (interrupted ||= options.signal?.aborted === true);
-  const interrupt = (): void => input.interrupt();
+  const interrupt = (): void => void input.close();
   options.signal?.addEventListener('abort', interrupt, { once: true });
   try {
     // Checked before each read too: a signal before the import began interrupts no read.

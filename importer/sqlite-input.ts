@@ -64,8 +64,6 @@ export function sqliteInput(path: string, defaultHost: string): ImportInput {
       db.close();
       if (copyDir !== undefined) rmSync(copyDir, { recursive: true, force: true });
     },
-    // A row is read at once, never waited for: the import stops at the next one.
-    interrupt() {},
   };
 }
 

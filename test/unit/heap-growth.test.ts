@@ -5,8 +5,9 @@ import { expect } from 'chai';
 const run = promisify(execFile);
 const heapGrowth = new URL('../../heap-growth.js', import.meta.url).href;
 
-/** What the churn below keeps alive: 150 arrays of 12,500 small integers, 8 bytes each. */
-const LIVE_BYTES = 150 * 12_500 * 8;
+/** What the churn below keeps alive: arrays of small integers, 8 bytes each. */
+const [LIVE_ARRAYS, LIVE_LENGTH] = [150, 12_500];
+const LIVE_BYTES = LIVE_ARRAYS * LIVE_LENGTH * 8;
 
 /**
  * The peak of the used heap (bytes) in a fresh node that keeps LIVE_BYTES alive
@@ -18,14 +19,14 @@ async function churnPeakBytes(limited: boolean): Promise<number> {
     import { getHeapStatistics } from 'node:v8';
     import { limitHeapGrowth } from ${JSON.stringify(heapGrowth)};
     if (${limited}) limitHeapGrowth();
-    const live = Array.from({ length: 150 }, (_, i) => new Array(12_500).fill(i));
+    const live = Array.from({ length: ${LIVE_ARRAYS} }, (_, i) => new Array(${LIVE_LENGTH}).fill(i));
     const inFlight = new Array(2_000);
     let peak = 0;
     for (let i = 0; i < 3_000_000; i++) {
       inFlight[i % inFlight.length] = { at: i, text: 'piece ' + i };
       if (i % 10_000 === 0) peak = Math.max(peak, getHeapStatistics().used_heap_size);
     }
-    console.log(live.length === 150 ? peak : 0);`;
+    console.log(live.length === ${LIVE_ARRAYS} ? peak : 0);`;
   const { stdout } = await run(process.execPath, ['--max-semi-space-size=1', '--input-type=module', '-e', script]);
   return Number(stdout);
 }
