@@ -49,6 +49,8 @@ const DURATION_BUCKETS = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 
 
 export interface ApiMetrics {
   observeRequest(route: string, method: string, status: number, seconds: number): void;
+  /** A page whose store failed after its answer began (a 200 already counted). */
+  countPageCutShort(): void;
 }
 
 /**
@@ -64,9 +66,17 @@ export function apiMetrics(registry: Registry): ApiMetrics {
     buckets: DURATION_BUCKETS,
     registry,
   });
+  const cutShort = new Counter({
+    name: 'memory_tracker_http_pages_cut_short_total',
+    help: "Pages whose store failed after their 200 went out: the client's connection was closed before the page's end.",
+    registers: [registry],
+  });
   return {
     observeRequest(route, method, status, seconds) {
       duration.labels(route, method, String(status)).observe(seconds);
+    },
+    countPageCutShort() {
+      cutShort.inc();
     },
   };
 }

@@ -1,5 +1,5 @@
 import Router from '@koa/router';
-import Koa, { type Middleware } from 'koa';
+import Koa, { type Context, type Middleware } from 'koa';
 import type { Registry } from 'prom-client';
 import type { ApiConfig } from '../config.js';
 import type { Logger } from '../log.js';
@@ -10,7 +10,7 @@ import { loadAssets, type Asset } from './assets.js';
 import { basicAuth } from './basic-auth.js';
 import { hostsRoute } from './hosts.js';
 import { requestFrame } from './frame.js';
-import { MethodNotAllowedError, NotFoundError } from './http-errors.js';
+import { MethodNotAllowedError, NotFoundError, PageCutShortError } from './http-errors.js';
 import { memoryLogsRoute } from './memory-logs.js';
 import { openApiDocument } from './openapi.js';
 import { healthz, metricsRoute, readyz } from './probes.js';
@@ -59,13 +59,25 @@ export function buildApp({ store, logger, api, collectIntervalMs, registry, drai
   const router = new Router({ strict: true, sensitive: true });
   for (const [path, route] of Object.entries(routes)) router.get(path, route);
 
-  // Errors after the headers went out (a streamed page cut short) reach Koa itself.
+  // Errors after the headers went out (a streamed page cut short) reach Koa itself,
+  // each twice: from the page's pipeline, and from the response it destroyed.
   // A client hanging up mid-page is its own business, not a failure of ours.
-  app.on('error', (error: unknown) => {
-    if (CLIENT_GONE_CODES.has((error as { code?: unknown }).code as string)) logger.debug({ err: error }, 'client left before its answer was sent');
-    else logger.error({ err: error }, 'response failed after its headers were sent');
+  const metrics = apiMetrics(registry);
+  const reported = new WeakSet<Error>();
+  app.on('error', (error: Error, ctx?: Context) => {
+    if (reported.has(error)) return;
+    reported.add(error);
+    const request = ctx && { requestId: ctx.res.getHeader('X-Request-Id'), method: ctx.method, url: ctx.url };
+    if (error instanceof PageCutShortError) {
+      metrics.countPageCutShort();
+      logger.error({ err: error, ...request }, 'page cut short: the store failed after its answer began, and the client got it broken off');
+    } else if (CLIENT_GONE_CODES.has((error as { code?: unknown }).code as string)) {
+      logger.debug({ err: error, ...request }, 'client left before its answer was sent');
+    } else {
+      logger.error({ err: error, ...request }, 'response failed after its headers were sent');
+    }
   });
-  app.use(requestFrame({ logger, metrics: apiMetrics(registry), draining }));
+  app.use(requestFrame({ logger, metrics, draining }));
   if (api.rateLimit) app.use(rateLimit(api.rateLimit, api.trustedProxies, OPEN_PATHS));
   if (api.basicAuth) app.use(basicAuth(api.basicAuth, OPEN_PATHS));
   app.use(router.routes());

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import type { Middleware } from 'koa';
+import type { Context, Middleware } from 'koa';
+import { Readable } from 'node:stream';
 import type { Logger } from '../log.js';
 import type { ApiMetrics } from '../metrics.js';
 import { answerError } from './errors.js';
@@ -38,16 +39,27 @@ export function requestFrame({ logger, metrics, draining }: FrameDeps): Middlewa
     } catch (error) {
       answerError(ctx, error, logger, requestId);
     } finally {
-      const seconds = (performance.now() - started) / 1_000;
-      const route = (ctx as { _matchedRoute?: string })._matchedRoute ?? 'unmatched';
-      metrics.observeRequest(route, ctx.method, ctx.status, seconds);
-      // Built only when it will be written: this runs on every request.
-      if (logger.isLevelEnabled('info')) {
-        logger.info(
-          { requestId, method: ctx.method, url: ctx.url, status: ctx.status, durationMs: Math.round(seconds * 1e5) / 100, remoteAddress: ctx.req.socket.remoteAddress },
-          'request',
-        );
+      // A streamed page is still being sent: it is timed to its end (or its client's
+      // leaving), by when its connection may be gone, and its address with it.
+      if (ctx.body instanceof Readable) {
+        const { remoteAddress } = ctx.req.socket;
+        ctx.res.once('close', () => record(ctx, requestId, started, remoteAddress));
+      } else {
+        record(ctx, requestId, started);
       }
     }
   };
+
+  function record(ctx: Context, requestId: string, started: number, remoteAddress?: string): void {
+    const seconds = (performance.now() - started) / 1_000;
+    const route = (ctx as { _matchedRoute?: string })._matchedRoute ?? 'unmatched';
+    metrics.observeRequest(route, ctx.method, ctx.status, seconds);
+    // Built only when it will be written: this runs on every request.
+    if (logger.isLevelEnabled('info')) {
+      logger.info(
+        { requestId, method: ctx.method, url: ctx.url, status: ctx.status, durationMs: Math.round(seconds * 1e5) / 100, remoteAddress: remoteAddress ?? ctx.req.socket.remoteAddress },
+        'request',
+      );
+    }
+  }
 }

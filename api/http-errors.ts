@@ -53,3 +53,16 @@ export class RateLimitedError extends AppError {
 export class ShuttingDownError extends AppError {
   readonly code = 'SHUTTING_DOWN';
 }
+
+/**
+ * The store failed while a streamed page was being sent, after its 200 and first
+ * rows: too late for an error answer. The client's connection is closed before the
+ * page's end, so no client takes the rows it got for a whole page.
+ */
+export class PageCutShortError extends AppError {
+  readonly code = 'PAGE_CUT_SHORT';
+
+  constructor(cause: unknown) {
+    super(`the store failed after the page's answer began: ${(cause as { message?: unknown }).message ?? String(cause)}`, { cause });
+  }
+}

@@ -2,6 +2,7 @@ import type { Middleware } from 'koa';
 import { Readable } from 'node:stream';
 import { BoundedMap } from '../bounded-map.js';
 import type { ListQuery, MemoryStore } from '../storage/types.js';
+import { PageCutShortError } from './http-errors.js';
 import { parseQueryString } from './query-string.js';
 import { sendJson } from './respond.js';
 import { parseMemoryLogsQuery } from './validation.js';
@@ -28,6 +29,19 @@ export function memoryLogsRoute(store: MemoryStore): Middleware {
   return async (ctx) => {
     const body = await store.listJson(parse(ctx.querystring));
     ctx.res.setHeader('Cache-Control', 'no-store');
-    sendJson(ctx, 200, typeof body === 'string' ? body : Readable.from(body, { objectMode: false }));
+    sendJson(ctx, 200, typeof body === 'string' ? body : Readable.from(failingAsCutShort(body), { objectMode: false }));
   };
+}
+
+/**
+ * A streamed page's pieces, a failure among them marked as the store's: once the
+ * answer began, it reaches Koa's error event, where a client that hung up does too.
+ * (A client's leaving ends the pieces without a failure: it returns their iterator.)
+ */
+async function* failingAsCutShort(pieces: AsyncIterable<string>): AsyncGenerator<string> {
+  try {
+    yield* pieces;
+  } catch (error) {
+    throw new PageCutShortError(error);
+  }
 }

@@ -236,7 +236,7 @@ export class InfluxStore implements MemoryStore {
     }
     // InfluxDB's own answer, or another service's, told apart as for any request.
     if (failure !== undefined) throw influxAnswerError(failure.status, failure.body);
-    return chunkedRowsToJson(response);
+    return chunkedRowsToJson(response, this.config.timeoutMs);
   }
 
   /**
@@ -367,12 +367,22 @@ function authorization(config: InfluxStoreConfig): Record<string, string> {
  * The lines of an answer, read only as fast as they are taken: a slow client slows
  * InfluxDB's answer down instead of it piling up here. (readline's iterator pauses
  * its input only after 1,024 waiting lines; at 250 rows a line, that is a whole
- * page held in memory for a slow client.)
+ * page held in memory for a slow client.) Each wait for InfluxDB's next piece is
+ * bounded by `timeoutMs`: an InfluxDB stalled mid-answer (stopped, or its network
+ * gone without a reset) held the page, and its client, open for as long as it
+ * stalled. A slow client is not bound by it: the wait begins when a piece is asked for.
  */
-async function* linesOf(response: IncomingMessage): AsyncGenerator<string> {
+async function* linesOf(response: IncomingMessage, timeoutMs: number): AsyncGenerator<string> {
+  const chunks = (response.setEncoding('utf8') as AsyncIterable<string>)[Symbol.asyncIterator]();
+  const stalled = (): void => {
+    response.destroy(new StoreUnavailableError(`InfluxDB sent nothing more of a page for ${timeoutMs} ms (STORE_TIMEOUT)`));
+  };
   let rest = '';
-  for await (const chunk of response.setEncoding('utf8') as AsyncIterable<string>) {
-    const lines = (rest + chunk).split('\n');
+  for (;;) {
+    const timer = setTimeout(stalled, timeoutMs);
+    const next = await chunks.next().finally(() => clearTimeout(timer));
+    if (next.done === true) break;
+    const lines = (rest + next.value).split('\n');
     rest = lines.pop()!;
     yield* lines;
   }
@@ -380,10 +390,10 @@ async function* linesOf(response: IncomingMessage): AsyncGenerator<string> {
 }
 
 /** InfluxDB's chunked answer (one JSON document a line), rows oldest first, as body pieces. */
-async function* chunkedRowsToJson(response: IncomingMessage): AsyncGenerator<string> {
+async function* chunkedRowsToJson(response: IncomingMessage, timeoutMs: number): AsyncGenerator<string> {
   let separator = '[';
   try {
-    for await (const line of linesOf(response)) {
+    for await (const line of linesOf(response, timeoutMs)) {
       const records = line === '' ? '' : chunkRecords(line);
       if (records === '') continue;
       yield separator + records;

@@ -1,21 +1,24 @@
 import { expect } from 'chai';
 import { once } from 'node:events';
+import { request as httpRequest, type IncomingMessage } from 'node:http';
 import { connect } from 'node:net';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startApi, type RunningApi } from '../../api/server.js';
+import type { InfluxStoreConfig } from '../../config.js';
 import { InfluxStore } from '../../storage/influx.js';
 import { SqliteStore } from '../../storage/sqlite.js';
 import type { MemoryStore } from '../../storage/types.js';
 import { testListen } from '../helpers/api.js';
 import { startCli } from '../helpers/cli.js';
-import { startDelayProxy } from '../helpers/delay-proxy.js';
+import { failureOf } from '../helpers/failure.js';
 import { request } from '../helpers/http.js';
-import { privateInflux, sharedInflux } from '../helpers/influx-fixture.js';
+import { privateInflux, sharedInflux, type InfluxTarget } from '../helpers/influx-fixture.js';
 import { capturingLogger } from '../helpers/logger.js';
 import { freePort } from '../helpers/ports.js';
 import { writeNotADatabase } from '../helpers/sqlite-files.js';
+import { startTcpProxy } from '../helpers/tcp-proxy.js';
 import { waitFor } from '../helpers/wait.js';
 import { HASHES } from '../unit/api/htpasswd.test.js';
 
@@ -142,6 +145,74 @@ describe('API hardening (real server, real stores)', function () {
     }
   });
 
+  describe('a streamed page whose store fails after it began', () => {
+    const PAGE = '/memory-logs/?host=cut-short&limit=99999';
+    let influx: InfluxTarget;
+    let config: InfluxStoreConfig;
+    before(async function () {
+      influx = await sharedInflux(this);
+      config = influx.storeConfig({ timeoutMs: 1_000 });
+      // A page the API streams from InfluxDB's chunked answer, of about 6 MB: more than
+      // the sockets on its way hold, so that a client that stops reading stops the API's reads.
+      await new InfluxStore(config).write(
+        Array.from({ length: 99_999 }, (_, i) => ({ host: 'cut-short', timestamp: T0 + i * 60, total: 8_192, free: 2_048, used: 6_144 })),
+      );
+    });
+
+    const ways = [
+      { way: 'dies', by: 'closing', cause: 'aborted' },
+      { way: 'hangs past STORE_TIMEOUT', by: 'stalling', cause: 'InfluxDB sent nothing more of a page for 1000 ms (STORE_TIMEOUT)' },
+    ] as const;
+    for (const { way, by, cause } of ways) {
+      it(`InfluxDB ${way} mid-answer: the client's answer is broken off, and it is one error line with the request's id, and counted`, async () => {
+        // InfluxDB's answers stop 64 KiB into a connection.
+        const breaking = await startTcpProxy(Number(new URL(influx.url).port), { breakAfter: { bytes: 64 * 1024, by } });
+        const breakingStore = new InfluxStore({ ...config, url: `http://127.0.0.1:${breaking.port}` });
+        const { logger, lines } = capturingLogger();
+        const api = await startApi(testListen(), breakingStore, logger);
+        apis.push(api);
+        try {
+          // A small page goes whole through the same proxy.
+          expect(JSON.parse((await request(api.port, 'GET', '/memory-logs/?host=cut-short&limit=10')).body)).to.have.length(10);
+          const broken = (await failureOf(request(api.port, 'GET', PAGE))) as NodeJS.ErrnoException;
+          expect(broken.code, 'the client cannot take the rows it got for a whole page').to.equal('ECONNRESET');
+          const cut = await waitFor('the error line', async () => lines().find((line) => line.msg === 'page cut short: the store failed after its answer began, and the client got it broken off'));
+          const access = await waitFor('the access line', async () => lines().find((line) => line.msg === 'request' && line.url === PAGE));
+          expect(cut).to.deep.include({ level: 50, requestId: access.requestId, url: PAGE });
+          // Written once the connection closed, and whole.
+          expect(access).to.deep.include({ status: 200, remoteAddress: '127.0.0.1' });
+          expect(cut.err).to.deep.include({ code: 'PAGE_CUT_SHORT', message: `the store failed after the page's answer began: ${cause}` });
+          expect(lines().filter((line) => line.msg === cut.msg || line.msg === 'client left before its answer was sent')).to.have.length(1);
+          expect((await request(api.port, 'GET', '/metrics')).body).to.match(/^memory_tracker_http_pages_cut_short_total 1$/m);
+        } finally {
+          await breakingStore.close();
+          breaking.close();
+        }
+      });
+    }
+
+    it('a client slower than STORE_TIMEOUT still gets the whole page (only the waits for InfluxDB are bounded), and its access line times all of it', async () => {
+      const store = new InfluxStore(config);
+      const { logger, lines } = capturingLogger();
+      const api = await startApi(testListen(), store, logger);
+      apis.push(api);
+      try {
+        const response = await new Promise<IncomingMessage>((resolve, reject) => httpRequest({ host: '127.0.0.1', port: api.port, path: PAGE, agent: false }, resolve).on('error', reject).end());
+        // Nothing read for twice the store's timeout, then the rest.
+        response.pause();
+        await new Promise((resolve) => setTimeout(resolve, 2_000));
+        const body = Buffer.concat(await response.toArray()).toString('utf8');
+        expect(JSON.parse(body)).to.have.length(99_999);
+        // Its access line times the whole answer, not its start.
+        const access = await waitFor('the access line', async () => lines().find((line) => line.msg === 'request' && line.url === PAGE));
+        expect(access.durationMs).to.be.at.least(2_000);
+        expect(lines().filter((line) => (line.level as number) >= 40)).to.deep.equal([]);
+      } finally {
+        await store.close();
+      }
+    });
+  });
+
   it('starts on a SQLite file it cannot open, answers 503, and 200 once the file can be opened', async () => {
     const path = join(dir, 'unopenable', 'memory.sqlite');
     await writeNotADatabase(path);
@@ -166,7 +237,7 @@ describe('API hardening (real server, real stores)', function () {
     const influx = await sharedInflux(this);
     const config = influx.storeConfig();
     await new InfluxStore(config).write([{ host: 'h', timestamp: Math.floor(Date.now() / 1_000), total: 8_192, free: 2_048, used: 6_144 }]);
-    const slow = await startDelayProxy(Number(new URL(influx.url).port), 500);
+    const slow = await startTcpProxy(Number(new URL(influx.url).port), { delayMs: 500 });
     const slowStore = new InfluxStore({ ...config, url: `http://127.0.0.1:${slow.port}` });
     const { logger, lines } = capturingLogger();
     const api = await startApi(testListen(), slowStore, logger);
@@ -189,7 +260,7 @@ describe('API hardening (real server, real stores)', function () {
     const influx = await sharedInflux(this);
     const config = influx.storeConfig();
     await new InfluxStore(config).write([{ host: 'h', timestamp: Math.floor(Date.now() / 1_000), total: 8_192, free: 2_048, used: 6_144 }]);
-    const slow = await startDelayProxy(Number(new URL(influx.url).port), 700);
+    const slow = await startTcpProxy(Number(new URL(influx.url).port), { delayMs: 700 });
     const apiPort = await freePort();
     const { child, stdout } = startCli(['serve'], {
       STORE: 'influxdb',
