@@ -76,6 +76,8 @@ export interface ApiConfig {
   readonly trustedProxies: readonly string[];
   /** How long a shutdown waits for in-flight requests. */
   readonly shutdownTimeoutMs: number;
+  /** How long a connection may carry nothing while a request is answered before it is closed. */
+  readonly sendTimeoutMs: number;
 }
 
 export interface Config {
@@ -110,6 +112,7 @@ export const ENV_VARS: readonly EnvVarDoc[] = [
   { name: 'RATE_LIMIT_BURST', default: '1', doc: 'Requests a client may make at once.' },
   { name: 'TRUSTED_PROXIES', default: '(none)', doc: 'Addresses or CIDR ranges (comma-separated) whose `X-Forwarded-For` is believed when finding a client\'s address.' },
   { name: 'SHUTDOWN_TIMEOUT', default: '10s', doc: 'On SIGTERM, how long in-flight requests may take before connections are closed.' },
+  { name: 'SEND_TIMEOUT', default: '60s, or twice STORE_TIMEOUT if longer', doc: 'How long a connection may carry nothing while its request is answered, before it is closed (nginx\'s `send_timeout`): a client that stops reading a large page would otherwise hold it, and the store reader and memory it takes, for good. Longer than `STORE_TIMEOUT`, which a request may wait for.' },
   { name: 'DATA_DIR', default: './data', doc: 'Directory for the SQLite file, the spool and the collector\'s heartbeat file.' },
   { name: 'STORE', default: 'sqlite', doc: 'Storage backend: `sqlite` (embedded) or `influxdb`.' },
   { name: 'STORE_TIMEOUT', default: '5s', doc: 'Longest wait for one store request; past it the API answers 503 and the collector spools.' },
@@ -311,7 +314,12 @@ export function loadConfig(env: Env = process.env): Config {
     rateLimit: average > 0 ? { average, periodMs: duration('RATE_LIMIT_PERIOD', 1_000), burst: integer('RATE_LIMIT_BURST', 1, 1, 1_000_000) } : undefined,
     trustedProxies,
     shutdownTimeoutMs: duration('SHUTDOWN_TIMEOUT', 10_000),
+    // By default past twice the store's timeout too, so that a long STORE_TIMEOUT set before works as it did.
+    sendTimeoutMs: duration('SEND_TIMEOUT', Math.min(MAX_DURATION_MS, Math.max(UNIT_MS.m, 2 * storeTimeoutMs))),
   };
+  if (value('SEND_TIMEOUT') !== undefined && api.sendTimeoutMs <= storeTimeoutMs) {
+    problems.push(`SEND_TIMEOUT: must be longer than STORE_TIMEOUT (${storeTimeoutMs} ms), which a request may wait for: it would lose its connection before its 503`);
+  }
 
   const config: Config = {
     collectorMetricsPort: value('COLLECTOR_METRICS_PORT') === undefined ? undefined : integer('COLLECTOR_METRICS_PORT', 0, 1, 65_535),

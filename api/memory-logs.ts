@@ -34,14 +34,25 @@ export function memoryLogsRoute(store: MemoryStore): Middleware {
 }
 
 /**
- * A streamed page's pieces, a failure among them marked as the store's: once the
+ * A streamed page's pieces, a failure to read one marked as the store's: once the
  * answer began, it reaches Koa's error event, where a client that hung up does too.
- * (A client's leaving ends the pieces without a failure: it returns their iterator.)
+ * Only the reads are marked: an error the stream is destroyed with (the client's)
+ * passes as it is, and ends the pieces all the same.
  */
 async function* failingAsCutShort(pieces: AsyncIterable<string>): AsyncGenerator<string> {
+  const iterator = pieces[Symbol.asyncIterator]();
   try {
-    yield* pieces;
-  } catch (error) {
-    throw new PageCutShortError(error);
+    for (;;) {
+      let next: IteratorResult<string>;
+      try {
+        next = await iterator.next();
+      } catch (error) {
+        throw new PageCutShortError(error);
+      }
+      if (next.done === true) return;
+      yield next.value;
+    }
+  } finally {
+    await iterator.return?.();
   }
 }

@@ -52,6 +52,14 @@ export async function startApi(
       if (--handling === 0) allHandled?.();
     });
   });
+  // A connection that carries nothing for this long, its answer begun or not, is
+  // closed: a client that stopped reading a page held it, and its store reader and
+  // buffers, for as long as it kept the connection open. Such a one is reset, as
+  // nginx's reset_timedout_connection does: closed, it left its unsent answer to the
+  // kernel (FIN-WAIT-1, 3.9 MB each, by hand) for as long as the client stayed.
+  // (Idle connections between requests come here too, at Node's keep-alive timeout.)
+  server.setTimeout(config.api.sendTimeoutMs);
+  server.on('timeout', (socket: Socket) => (socket.writableLength > 0 ? socket.resetAndDestroy() : socket.destroy()));
   server.on('clientError', (error: NodeJS.ErrnoException, socket: Socket) => answerClientError(error, socket));
   server.listen({ port: config.port, host: config.bindAddress });
   await once(server, 'listening');

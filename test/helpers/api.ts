@@ -5,6 +5,6 @@ export function testListen(api: Partial<ApiConfig> = {}): Pick<Config, 'port' | 
   return {
     port: 0,
     bindAddress: '127.0.0.1',
-    api: { basicAuth: undefined, rateLimit: undefined, trustedProxies: [], shutdownTimeoutMs: 5_000, ...api },
+    api: { basicAuth: undefined, rateLimit: undefined, trustedProxies: [], shutdownTimeoutMs: 5_000, sendTimeoutMs: 60_000, ...api },
   };
 }

@@ -1,8 +1,9 @@
+import Database from 'better-sqlite3';
 import { expect } from 'chai';
 import { once } from 'node:events';
 import { createServer, type Server } from 'node:http';
 import { connect } from 'node:net';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startApi, type RunningApi } from '../../api/server.js';
@@ -236,6 +237,38 @@ describe('API failures (real servers)', () => {
     expect(logged?.err).to.have.property('stack').that.includes('secret internals');
   });
 
+  it('resets the connection of a client that stops reading a large page for SEND_TIMEOUT, and ends the page\'s read of SQLite', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'mt-api-stalled-'));
+    const path = join(dir, 'api.sqlite');
+    const store = SqliteStore.open({ kind: 'sqlite', path, timeoutMs: 1_000 });
+    await store.write(Array.from({ length: 99_999 }, (_, i) => ({ host: 'alpha', timestamp: T0 + i * 60, total: 8_192, free: 4_096, used: 4_096 })));
+    const api = await startApi(testListen({ sendTimeoutMs: 1_500 }), store, capturingLogger().logger);
+    // A page's read transaction keeps SQLite from emptying its WAL (which grows meanwhile): TRUNCATE says busy while one is open.
+    const checkpoints = new Database(path, { timeout: 0 });
+    const walBusy = (): number => (checkpoints.pragma('wal_checkpoint(TRUNCATE)') as Array<{ busy: number }>)[0]!.busy;
+    const socket = connect(api.port, '127.0.0.1');
+    try {
+      socket.write('GET /memory-logs/?limit=99999 HTTP/1.1\r\nHost: x\r\n\r\n');
+      // The first bytes, then nothing read, the connection left open: the page's 6 MB cannot all go out.
+      await once(socket, 'data');
+      socket.pause();
+      // A point written after the page's snapshot: the WAL holds what the page's reader must not see.
+      await store.write([{ host: 'alpha', timestamp: T0 + 99_999 * 60, total: 8_192, free: 4_096, used: 4_096 }]);
+      expect(walBusy(), 'the page reads from its snapshot').to.equal(1);
+      await waitFor('the connection to be closed', async () => ((await new Promise<number>((resolve) => api.server.getConnections((_, count) => resolve(count)))) === 0 ? true : undefined));
+      await waitFor('the page\'s read to end', async () => (walBusy() === 0 ? true : undefined));
+      // Reset, not closed: closed, the kernel would go on holding the rest of the page for
+      // the client that reads nothing (FIN-WAIT-1, with a full send queue).
+      expect(await kernelSocketsOf(api.port)).to.deep.equal([]);
+    } finally {
+      socket.destroy();
+      checkpoints.close();
+      await api.close();
+      await store.close();
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
   it('a client that hangs up in the middle of a large page is a debug line, not an error', async () => {
     const dir = await mkdtemp(join(tmpdir(), 'mt-api-gone-'));
     const store = SqliteStore.open({ kind: 'sqlite', path: join(dir, 'api.sqlite'), timeoutMs: 1_000 });
@@ -258,3 +291,15 @@ describe('API failures (real servers)', () => {
     }
   });
 });
+
+/** The states (as /proc/net/tcp numbers them) of the kernel's TCP sockets on a local port, its listener left out. */
+async function kernelSocketsOf(port: number): Promise<string[]> {
+  const LISTEN = '0A';
+  const table = await readFile('/proc/net/tcp', 'utf8');
+  return table
+    .split('\n')
+    .slice(1)
+    .map((line) => line.trim().split(/\s+/))
+    .filter((fields) => fields.length > 3 && Number.parseInt(fields[1]!.split(':')[1]!, 16) === port && fields[3] !== LISTEN)
+    .map((fields) => fields[3]!);
+}

@@ -126,6 +126,15 @@ describe('loadConfig', () => {
     expect(problemsOf({ COLLECT_INTERVAL: '1500ms' })[0]).to.match(/^COLLECT_INTERVAL:/);
   });
 
+  it('closes a silent connection after a minute, or after twice STORE_TIMEOUT, and rejects a SEND_TIMEOUT a store wait would outlast', () => {
+    expect(loadConfig({}).api.sendTimeoutMs).to.equal(60_000);
+    expect(loadConfig({ STORE_TIMEOUT: '45s' }).api.sendTimeoutMs).to.equal(90_000);
+    expect(loadConfig({ SEND_TIMEOUT: '10s' }).api.sendTimeoutMs).to.equal(10_000);
+    expect(problemsOf({ SEND_TIMEOUT: '5s' })).to.deep.equal([
+      'SEND_TIMEOUT: must be longer than STORE_TIMEOUT (5000 ms), which a request may wait for: it would lose its connection before its 503',
+    ]);
+  });
+
   it('rejects a duration longer than a timer waits (24d), which would fire at once', () => {
     expect(problemsOf({ STORE_TIMEOUT: '25d', COLLECT_INTERVAL: '30d', RATE_LIMIT_AVERAGE: '1', RATE_LIMIT_PERIOD: '600h' })).to.deep.equal([
       'STORE_TIMEOUT: at most 24d, the longest a timer waits, got "25d"',
