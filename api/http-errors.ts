@@ -6,7 +6,7 @@ export interface ValidationIssue {
   readonly loc: readonly [string, string];
   readonly msg: string;
   readonly input: string;
-  readonly ctx?: Readonly<Record<string, number>>;
+  readonly ctx?: Readonly<Record<string, number | string>>;
   readonly url: string;
 }
 

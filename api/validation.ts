@@ -30,7 +30,10 @@ export const MEMORY_LOGS_QUERY_SCHEMA = {
       type: 'string',
       minLength: 1,
       maxLength: 255,
-      description: 'The host to read. Default: the host of the newest point.',
+      // No store holds one (InfluxQL cannot even say most of them): a client's mistake,
+      // such as a line's end read with the name, better told than answered `[]`.
+      pattern: '^[^\\x00-\\x1F\\x7F]*$',
+      description: 'The host to read, without control characters. Default: the host of the newest point.',
     },
   },
 } as const;
@@ -93,8 +96,12 @@ function parseIssue(type: keyof typeof PARSE_MESSAGES, field: string, input: str
 /** Maps an ajv keyword failure to pydantic's type, message and context. */
 function boundIssue(error: ErrorObject, field: string, input: string): ValidationIssue {
   const bound = Number((error.params as { limit?: unknown }).limit);
-  const [type, msg, ctx] = ((): [string, string, Record<string, number>] => {
+  const [type, msg, ctx] = ((): [string, string, Record<string, number | string>] => {
     switch (error.keyword) {
+      case 'pattern': {
+        const { pattern } = error.params as { pattern: string };
+        return ['string_pattern_mismatch', `String should match pattern '${pattern}'`, { pattern }];
+      }
       case 'exclusiveMinimum':
         return ['greater_than', `Input should be greater than ${bound}`, { gt: bound }];
       case 'exclusiveMaximum':

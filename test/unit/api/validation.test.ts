@@ -24,6 +24,26 @@ describe('parseMemoryLogsQuery', () => {
     }
   });
 
+  it('rejects a host holding a control character as pydantic rejects a pattern, and takes any other', () => {
+    const pattern = '^[^\\x00-\\x1F\\x7F]*$';
+    for (const host of ['web-1\n', 'web-1\r', 'a\u0000b', 'a\tb', 'a\u007fb']) {
+      expect(() => parse([['host', host]]), JSON.stringify(host))
+        .to.throw(RequestValidationError)
+        .with.property('issues')
+        .that.deep.equals([
+          {
+            type: 'string_pattern_mismatch',
+            loc: ['query', 'host'],
+            msg: `String should match pattern '${pattern}'`,
+            input: host,
+            ctx: { pattern },
+            url: 'https://errors.pydantic.dev/2.6/v/string_pattern_mismatch',
+          },
+        ]);
+    }
+    for (const host of ['web 1, rack=2', "o'brien\\x", 'héte-\u0080-\u2028-🖥']) expect(parse([['host', host]]).host).to.equal(host);
+  });
+
   it('rejects a host longer than 255 characters', () => {
     expect(() => parse([['host', 'h'.repeat(256)]])).to.throw(RequestValidationError).with.nested.property('issues[0].type', 'string_too_long');
   });
