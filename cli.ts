@@ -2,7 +2,7 @@
 import { constants as osConstants } from 'node:os';
 import { parseArgs } from 'node:util';
 import { loadConfig, type Config, type StoreConfig } from './config.js';
-import { ConfigError, ImportFileError, StoreRefusedError } from './errors.js';
+import { ConfigError, ImportFileError, ImportStoreFailedError, StoreRefusedError } from './errors.js';
 import { limitHeapGrowth } from './heap-growth.js';
 import { createLogger, type Logger } from './log.js';
 import type { ImportFormat } from './importer/parse.js';
@@ -204,8 +204,14 @@ async function importFile(file: string, format: ImportFormat | undefined, defaul
       console.error(`${error.message}.`);
       return { exitCode: IMPORT_EXIT.unreadable, points: 0, interrupted: false };
     }
-    console.error(`Import stopped: ${(error as Error).message}. Points imported so far stay; importing again is safe.`);
-    return { exitCode: IMPORT_EXIT.storeFailed, points: 0, interrupted: false };
+    if (!(error instanceof ImportStoreFailedError)) {
+      console.error(`Import stopped: ${(error as Error).message}. Points imported so far stay; importing again is safe.`);
+      return { exitCode: IMPORT_EXIT.storeFailed, points: 0, interrupted: false };
+    }
+    const { input, stored, storedThrough } = error;
+    const kept = stored === 0 ? `No point of ${input.name} stored` : `${counted(stored, 'point')} of ${input.name} stored, through its ${input.unit} ${storedThrough.toLocaleString('en')}`;
+    console.error(`Import stopped: ${error.message}. ${kept}; importing again is safe.`);
+    return { exitCode: IMPORT_EXIT.storeFailed, points: stored, interrupted: false };
   }
 }
 

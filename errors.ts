@@ -54,6 +54,24 @@ export class ImportFileError extends AppError {
   readonly code = 'IMPORT_FILE_UNREADABLE';
 }
 
+/**
+ * The store failed during an import of `input` (the message is the store's failure).
+ * What it stored before stays: `stored` points, of the input's lines (records, rows:
+ * its `unit`) up to `storedThrough`.
+ */
+export class ImportStoreFailedError extends AppError {
+  readonly code = 'IMPORT_STORE_FAILED';
+
+  constructor(
+    readonly input: { readonly name: string; readonly unit: string },
+    readonly stored: number,
+    readonly storedThrough: number,
+    cause: unknown,
+  ) {
+    super((cause as { message?: unknown }).message === undefined ? String(cause) : String((cause as Error).message), { cause });
+  }
+}
+
 /** A point that no store can hold (bad host, negative or fractional numbers). */
 export class InvalidPointError extends AppError {
   readonly code = 'POINT_INVALID';

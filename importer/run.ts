@@ -1,6 +1,6 @@
 import { setImmediate } from 'node:timers/promises';
-import { ImportFileError } from '../errors.js';
-import type { MemoryStore, MemoryPoint } from '../storage/types.js';
+import { ImportFileError, ImportStoreFailedError } from '../errors.js';
+import type { MemoryStore, MemoryPoint, WriteReceipt } from '../storage/types.js';
 import type { LineResult } from './parse.js';
 
 /** What the import reads, as one result per line (of text), record (of a JSON array) or row (of a SQLite table). */
@@ -50,8 +50,9 @@ const PROGRESS_EVERY_MS = 2_000;
  * timestamp) is overwritten with the same values: importing twice changes nothing.
  * Bad lines, records or rows are reported with their number and skipped; a CSV header
  * without the needed columns (the first line that is not blank) ends the import
- * with ImportFileError. The store is opened for the first batch and closed here, so
- * input without a single point never touches it.
+ * with ImportFileError, a store's failure with ImportStoreFailedError. The store is
+ * opened for the first batch and closed here, so input without a single point never
+ * touches it.
  */
 export async function importPoints(input: ImportInput, openStore: () => Promise<MemoryStore>, options: ImportOptions): Promise<ImportSummary> {
   const hosts = new Set<string>();
@@ -60,12 +61,20 @@ export async function importPoints(input: ImportInput, openStore: () => Promise<
   let [read, points, beyondRetention, bad, skipped] = [0, 0, 0, 0, 0];
   let unreadable: ImportSummary['unreadable'];
   let lastProgress = Date.now();
+  // The input read when the last batch was stored: everything before it is in the store.
+  let storedThrough = 0;
   const flush = async (): Promise<void> => {
     if (batch.length === 0) return;
-    store ??= await openStore();
-    const receipt = await store.write(batch);
+    let receipt: WriteReceipt;
+    try {
+      store ??= await openStore();
+      receipt = await store.write(batch);
+    } catch (error) {
+      throw new ImportStoreFailedError(input, points, storedThrough, error);
+    }
     points += batch.length - receipt.beyondRetention;
     beyondRetention += receipt.beyondRetention;
+    storedThrough = read;
     batch = [];
     if (Date.now() - lastProgress >= PROGRESS_EVERY_MS) {
       options.onProgress(read, points);

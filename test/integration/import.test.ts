@@ -3,7 +3,7 @@ import { expect } from 'chai';
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { once } from 'node:events';
-import { chmod, mkdir, mkdtemp, readdir, rm, symlink, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, mkdtemp, readdir, rename, rm, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
@@ -225,7 +225,7 @@ describe('memory-tracker import (the CLI, real stores)', function () {
     await writeNotADatabase(path);
     const run = await runCli(['import', file, file], { STORE: 'sqlite', SQLITE_PATH: path });
     expect(run.code).to.equal(3);
-    expect(run.stderr).to.equal('Import stopped: SQLite store unavailable (SQLITE_NOTADB: file is not a database). Points imported so far stay; importing again is safe.\n');
+    expect(run.stderr).to.equal(`Import stopped: SQLite store unavailable (SQLITE_NOTADB: file is not a database). No point of ${file} stored; importing again is safe.\n`);
     expect(run.stdout).to.equal('');
   });
 
@@ -372,6 +372,32 @@ describe('memory-tracker import (the CLI, real stores)', function () {
     expect(await storedRecords(env.SQLITE_PATH, 'piped')).to.deep.equal([{ timestamp: 1647033600, total: 4096, free: 96, used: 4000 }]);
   });
 
+  it('says how much it stored, and through which line, when the store fails partway', async () => {
+    const path = join(dir, 'failing-partway.sqlite');
+    const input = new PassThrough();
+    const line = (i: number): string => `${1_647_033_600 + 60 * i},8192,2048,6144\n`;
+    input.write(`timestamp,total,free,used\n${Array.from({ length: BATCH_POINTS }, (_, i) => line(i)).join('')}`);
+    try {
+      const cli = startCli(['import', '-', '--format', 'csv', '--host', 'partway'], { SQLITE_PATH: path }, { input });
+      await waitFor('the first batch stored', async () => (storedCount(path) >= BATCH_POINTS ? true : undefined));
+      // The file is replaced by one that is no database (its WAL and shared memory gone with it):
+      // the store follows the path, as it does a restored backup, and fails at the next batch.
+      await writeNotADatabase(`${path}.next`);
+      await rm(`${path}-wal`, { force: true });
+      await rm(`${path}-shm`, { force: true });
+      await rename(`${path}.next`, path);
+      input.end(Array.from({ length: 10 }, (_, i) => line(BATCH_POINTS + i)).join(''));
+      const [code] = (await once(cli.child, 'close')) as [number | null];
+      expect(code, cli.stderr()).to.equal(3);
+      // The header is line 1: the first batch's points are lines 2 to 5,001.
+      expect(cli.stderr()).to.equal(
+        `Import stopped: SQLite store unavailable (SQLITE_NOTADB: file is not a database). ${BATCH_POINTS.toLocaleString('en')} points of (standard input) stored, through its line ${(BATCH_POINTS + 1).toLocaleString('en')}; importing again is safe.\n`,
+      );
+    } finally {
+      input.end();
+    }
+  });
+
   it('stops reading standard input when the store fails, rather than wait for the rest of it', async () => {
     const notAFile = join(dir, 'a-directory.sqlite');
     await mkdir(notAFile);
@@ -394,18 +420,6 @@ describe('memory-tracker import (the CLI, real stores)', function () {
 
   describe('interrupted by a signal', () => {
     const SUMMARY = /^Imported ([\d,]+) points for 1 host from .*; interrupted by (SIG\w+), the rest of .* not read \(importing again is safe\)\.\n$/;
-    /** Points the SQLite store at `path` holds, every host (0 before the import made it). */
-    const storedCount = (path: string): number => {
-      if (!existsSync(path)) return 0;
-      const db = new Database(path, { readonly: true });
-      try {
-        const made = db.prepare<[], number>("SELECT count(*) FROM sqlite_schema WHERE name = 'memory'").pluck().get() === 1;
-        return made ? db.prepare<[], number>('SELECT count(*) FROM memory').pluck().get()! : 0;
-      } finally {
-        db.close();
-      }
-    };
-
     it('stores what it read from standard input left open, says so, and exits 130 on SIGINT', async () => {
       const path = join(dir, 'interrupted-stdin.sqlite');
       const input = new PassThrough();
@@ -573,3 +587,15 @@ describe('memory-tracker import (the CLI, real stores)', function () {
     expect((await runCli(['--help'], {})).stdout).to.include('import FILE...');
   });
 });
+
+/** Points the SQLite store at `path` holds, every host (0 before the import made it). */
+function storedCount(path: string): number {
+  if (!existsSync(path)) return 0;
+  const db = new Database(path, { readonly: true });
+  try {
+    const made = db.prepare<[], number>("SELECT count(*) FROM sqlite_schema WHERE name = 'memory'").pluck().get() === 1;
+    return made ? db.prepare<[], number>('SELECT count(*) FROM memory').pluck().get()! : 0;
+  } finally {
+    db.close();
+  }
+}
