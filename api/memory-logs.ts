@@ -29,30 +29,38 @@ export function memoryLogsRoute(store: MemoryStore): Middleware {
   return async (ctx) => {
     const body = await store.listJson(parse(ctx.querystring));
     ctx.res.setHeader('Cache-Control', 'no-store');
-    sendJson(ctx, 200, typeof body === 'string' ? body : Readable.from(failingAsCutShort(body), { objectMode: false }));
+    sendJson(ctx, 200, typeof body === 'string' ? body : await streamed(body));
   };
 }
 
 /**
- * A streamed page's pieces, a failure to read one marked as the store's: once the
- * answer began, it reaches Koa's error event, where a client that hung up does too.
- * Only the reads are marked: an error the stream is destroyed with (the client's)
- * passes as it is, and ends the pieces all the same.
+ * A streamed page as a body. Its first piece is read before the answer begins: a
+ * store failing at once still gets its error answer (503), and the store's generator
+ * has begun, so that returning it runs its `finally`. One never begun does not: a
+ * HEAD request, whose body Koa never reads, left its page's SQLite read transaction
+ * or InfluxDB connection open for good.
  */
-async function* failingAsCutShort(pieces: AsyncIterable<string>): AsyncGenerator<string> {
+async function streamed(pieces: AsyncIterable<string>): Promise<Readable> {
   const iterator = pieces[Symbol.asyncIterator]();
-  try {
-    for (;;) {
-      let next: IteratorResult<string>;
-      try {
-        next = await iterator.next();
-      } catch (error) {
-        throw new PageCutShortError(error);
-      }
-      if (next.done === true) return;
-      yield next.value;
+  const first = await iterator.next();
+  const body = Readable.from(rest(first, iterator), { objectMode: false });
+  // Read to its end, failed, or destroyed unread (HEAD, a client gone): the store lets
+  // go of the page. A failure to let go comes after the answer, with nothing to answer.
+  body.once('close', () => void iterator.return?.().catch(() => undefined));
+  return body;
+}
+
+/**
+ * The pieces from `first` on, a failure to read one marked as the store's: once the
+ * answer began, it reaches Koa's error event, where a client that hung up does too.
+ */
+async function* rest(first: IteratorResult<string>, iterator: AsyncIterator<string>): AsyncGenerator<string> {
+  for (let next = first; next.done !== true; ) {
+    yield next.value;
+    try {
+      next = await iterator.next();
+    } catch (error) {
+      throw new PageCutShortError(error);
     }
-  } finally {
-    await iterator.return?.();
   }
 }

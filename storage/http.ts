@@ -60,6 +60,14 @@ export class HttpClient {
       request.on('error', (error: NodeJS.ErrnoException) => {
         reject(request.reusedSocket && error.code === 'ECONNRESET' ? new StaleConnectionError(error) : error);
       });
+      // Node ends an aborted request only once it has a connection: one waiting for
+      // the agent's (all in use) ignored its deadline for as long as none came free.
+      const abandon = (): void => {
+        reject(signal.reason);
+        request.destroy();
+      };
+      signal.addEventListener('abort', abandon, { once: true });
+      request.once('close', () => signal.removeEventListener('abort', abandon));
       request.end(payload);
     });
   }

@@ -1,4 +1,4 @@
-import { StoreRequestError, StoreUnavailableError } from '../errors.js';
+import { AppError, StoreRequestError, StoreUnavailableError } from '../errors.js';
 import type { InfluxStoreConfig } from '../config.js';
 import type { IncomingMessage } from 'node:http';
 import { bucketAt, type BucketCount } from './counts.js';
@@ -47,6 +47,11 @@ export class InfluxStore implements MemoryStore {
   private readonly intervalSeconds: number;
   private readonly bucketSeconds: number;
   private readonly http = new HttpClient();
+  /**
+   * Streamed pages' own connections: each holds one for as long as its client takes
+   * to read it, and 32 slow clients held every connection the other requests had.
+   */
+  private readonly pageHttp = new HttpClient();
   private readonly newest = new NewestCache();
   /** The server's max-select-buckets, once a count has met it ([coordinator] in its configuration; 0, none, by default). */
   private maxCountBuckets: number | undefined;
@@ -138,6 +143,7 @@ export class InfluxStore implements MemoryStore {
 
   async close(): Promise<void> {
     this.http.close();
+    this.pageHttp.close();
   }
 
   /**
@@ -227,7 +233,7 @@ export class InfluxStore implements MemoryStore {
     let response: IncomingMessage;
     let failure: { status: number; body: string } | undefined;
     try {
-      response = await this.http.open(new URL(`${this.config.url}/query?${params}`), { method: 'GET', headers: this.headers, signal: headTimeout.signal });
+      response = await this.pageHttp.open(new URL(`${this.config.url}/query?${params}`), { method: 'GET', headers: this.headers, signal: headTimeout.signal });
       if (response.statusCode !== 200) failure = { status: response.statusCode ?? 0, body: await bodyText(response) };
     } catch (error) {
       throw new StoreUnavailableError(`InfluxDB at ${this.config.url} ${failureReason(error, headTimeout.signal, undefined, this.config.timeoutMs)}`, { cause: error });
@@ -399,6 +405,9 @@ async function* chunkedRowsToJson(response: IncomingMessage, timeoutMs: number):
       yield separator + records;
       separator = ',';
     }
+  } catch (error) {
+    // The connection's own failure (InfluxDB stopping: `aborted`) as the store's, as for any request.
+    throw error instanceof AppError ? error : new StoreUnavailableError(`InfluxDB's answer broke off (${(error as Error).message})`, { cause: error });
   } finally {
     response.destroy();
   }

@@ -269,6 +269,27 @@ describe('API failures (real servers)', () => {
     }
   });
 
+  it('ends a large page\'s read of SQLite after a HEAD request, whose body is never read', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'mt-api-head-'));
+    const path = join(dir, 'api.sqlite');
+    const store = SqliteStore.open({ kind: 'sqlite', path, timeoutMs: 1_000 });
+    await store.write(Array.from({ length: 12_000 }, (_, i) => ({ host: 'alpha', timestamp: T0 + i * 60, total: 8_192, free: 4_096, used: 4_096 })));
+    const api = await startApi(testListen(), store, capturingLogger().logger);
+    const checkpoints = new Database(path, { timeout: 0 });
+    try {
+      const head = await request(api.port, 'HEAD', '/memory-logs/?limit=12000');
+      expect([head.status, head.headers['content-type'], head.body]).to.deep.equal([200, 'application/json', '']);
+      // A point written after the page's snapshot: while a read transaction stays open, SQLite cannot empty its WAL.
+      await store.write([{ host: 'alpha', timestamp: T0 + 12_000 * 60, total: 8_192, free: 4_096, used: 4_096 }]);
+      await waitFor('the page\'s read to end', async () => ((checkpoints.pragma('wal_checkpoint(TRUNCATE)') as Array<{ busy: number }>)[0]!.busy === 0 ? true : undefined), 5_000);
+    } finally {
+      checkpoints.close();
+      await api.close();
+      await store.close();
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
   it('a client that hangs up in the middle of a large page is a debug line, not an error', async () => {
     const dir = await mkdtemp(join(tmpdir(), 'mt-api-gone-'));
     const store = SqliteStore.open({ kind: 'sqlite', path: join(dir, 'api.sqlite'), timeoutMs: 1_000 });

@@ -160,7 +160,7 @@ describe('API hardening (real server, real stores)', function () {
     });
 
     const ways = [
-      { way: 'dies', by: 'closing', cause: 'aborted' },
+      { way: 'dies', by: 'closing', cause: "InfluxDB's answer broke off (aborted)" },
       { way: 'hangs past STORE_TIMEOUT', by: 'stalling', cause: 'InfluxDB sent nothing more of a page for 1000 ms (STORE_TIMEOUT)' },
     ] as const;
     for (const { way, by, cause } of ways) {

@@ -67,6 +67,21 @@ describe('InfluxStore (a real influxd, InfluxQL over HTTP)', function () {
     });
   });
 
+  it('answers a small page while 32 streamed pages wait on their readers: the pages hold connections of their own', async () => {
+    const store = new InfluxStore(influx.storeConfig({ timeoutMs: 2_000 }));
+    try {
+      await store.write(Array.from({ length: 12_000 }, (_, i) => point('paged', 1_647_033_600 + i * 60)));
+      // Each page begun and then not read on, as for a client that reads slowly: its answer holds its connection.
+      const pages = await Promise.all(Array.from({ length: 32 }, () => store.listJson({ host: 'paged', limit: 12_000, skip: 0 })));
+      const iterators = pages.map((page) => (page as AsyncIterable<string>)[Symbol.asyncIterator]());
+      await Promise.all(iterators.map((iterator) => iterator.next()));
+      expect(await listRecords(store, { host: 'paged', limit: 2, skip: 0 })).to.have.length(2);
+      await Promise.all(iterators.map((iterator) => iterator.return?.()));
+    } finally {
+      await store.close();
+    }
+  });
+
   it('creates its database on the first write', async () => {
     const config = influx.storeConfig();
     const store = new InfluxStore(config);

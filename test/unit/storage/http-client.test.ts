@@ -5,6 +5,8 @@ import { createServer, type AddressInfo, type Server, type Socket } from 'node:n
 import { setTimeout as sleep } from 'node:timers/promises';
 import { HttpClient } from '../../../storage/http.js';
 import { failureOf } from '../../helpers/failure.js';
+import { startSilentServer } from '../../helpers/silent-server.js';
+import { waitFor } from '../../helpers/wait.js';
 
 /**
  * A server on 127.0.0.1 that answers the first request of each connection and keeps
@@ -66,6 +68,27 @@ describe('HttpClient: keep-alive connections', () => {
     // A new connection (the agent keeps none now) closed under its first request: not sent again.
     expect(((await failureOf(client.send(closing.url, request))) as NodeJS.ErrnoException).code).to.equal('ECONNRESET');
     expect(closing.connections()).to.equal(3);
+  });
+
+  it('gives up at its deadline a request that waits for a connection, every one in use', async () => {
+    const silent = await startSilentServer();
+    try {
+      const url = new URL(`${silent.url}/query`);
+      // Every connection the client keeps, each held by a request the server never answers.
+      const held = Array.from({ length: 32 }, () => new AbortController());
+      const holding = held.map(({ signal }) => failureOf(client.send(url, { method: 'GET', signal })));
+      await waitFor('every connection taken', async () => (silent.connections === 32 ? true : undefined));
+      const waiting = new AbortController();
+      const failure = failureOf(client.send(url, { method: 'GET', signal: waiting.signal }));
+      waiting.abort(new Error('deadline'));
+      // A bound on a hang, not a speed: it gives up at once, or waits for a connection for good.
+      const outcome = await Promise.race([failure, sleep(5_000).then(() => 'still waiting')]);
+      expect(outcome).to.have.property('message', 'deadline');
+      for (const controller of held) controller.abort();
+      await Promise.all(holding);
+    } finally {
+      await silent.close();
+    }
   });
 
   it('closes a connection idle for 4 s rather than keep it until a server or a proxy between forgets it', async function () {
