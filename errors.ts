@@ -68,7 +68,7 @@ export class ImportStoreFailedError extends AppError {
     readonly storedThrough: number,
     cause: unknown,
   ) {
-    super((cause as { message?: unknown }).message === undefined ? String(cause) : String((cause as Error).message), { cause });
+    super(cause instanceof Error ? cause.message : String(cause), { cause });
   }
 }
 

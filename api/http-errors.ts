@@ -63,6 +63,6 @@ export class PageCutShortError extends AppError {
   readonly code = 'PAGE_CUT_SHORT';
 
   constructor(cause: unknown) {
-    super(`the store failed after the page's answer began: ${(cause as { message?: unknown }).message ?? String(cause)}`, { cause });
+    super(`the store failed after the page's answer began: ${cause instanceof Error ? cause.message : String(cause)}`, { cause });
   }
 }
