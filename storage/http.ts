@@ -21,13 +21,23 @@ export interface HttpRequest {
  */
 const IDLE_CONNECTION_MS = 4_000;
 
+/** Connections open at once to the server; further requests wait for one. */
+const CONNECTIONS = 32;
+
+/** A request given up while it waited for a connection: every one was in use. */
+export class NoFreeConnectionError extends Error {
+  constructor(reason: unknown) {
+    super(`none of the ${CONNECTIONS} connections to it came free (as many requests were still being answered)`, { cause: reason });
+  }
+}
+
 /**
  * A small HTTP client on node:http with keep-alive. Not fetch: each collector run
  * is a new worker thread, and loading fetch's implementation there cost about
  * 240 ms of CPU per run against about 35 ms for node:http when profiled.
  */
 export class HttpClient {
-  private readonly agent = new Agent({ keepAlive: true, maxSockets: 32, timeout: IDLE_CONNECTION_MS });
+  private readonly agent = new Agent({ keepAlive: true, maxSockets: CONNECTIONS, timeout: IDLE_CONNECTION_MS });
   private https: Promise<typeof import('node:https')> | undefined;
 
   /**
@@ -63,7 +73,7 @@ export class HttpClient {
       // Node ends an aborted request only once it has a connection: one waiting for
       // the agent's (all in use) ignored its deadline for as long as none came free.
       const abandon = (): void => {
-        reject(signal.reason);
+        reject(request.socket === null ? new NoFreeConnectionError(signal.reason) : signal.reason);
         request.destroy();
       };
       signal.addEventListener('abort', abandon, { once: true });

@@ -3,7 +3,7 @@ import type { InfluxStoreConfig } from '../config.js';
 import type { IncomingMessage } from 'node:http';
 import { bucketAt, type BucketCount } from './counts.js';
 import { countQuery, HOSTS_QUERY, newestQuery, oldestQuery, pageBoundsQuery, pageQuery, rangeQuery, toLine, type Position } from './influxql.js';
-import { bodyText, HttpClient, tlsFailure, type HttpResponse } from './http.js';
+import { bodyText, HttpClient, NoFreeConnectionError, tlsFailure, type HttpResponse } from './http.js';
 import { CHECK_INFLUX_URL, influxAnswerError, pointsBeyondRetention } from './influx-errors.js';
 import { chunkRecords, cutShort, joinChunks, parseResults, refusedLimit, rowsToJson, seriesOf, type Rows, type Series } from './influx-json.js';
 import { assertValidPoints } from './point.js';
@@ -343,8 +343,10 @@ function isSuccess(response: HttpResponse): boolean {
  * which only a change of configuration ends.
  */
 function failureReason(error: unknown, timeout: AbortSignal, callerSignal: AbortSignal | undefined, timeoutMs: number): string {
-  if (timeout.aborted) return `no answer within ${timeoutMs} ms (STORE_TIMEOUT)`;
-  if (callerSignal?.aborted) return 'no answer before its caller stopped waiting';
+  // Not InfluxDB's slowness, then, but this process's own requests to it.
+  const waited = error instanceof NoFreeConnectionError ? `: ${error.message}` : '';
+  if (timeout.aborted) return `no answer within ${timeoutMs} ms (STORE_TIMEOUT)${waited}`;
+  if (callerSignal?.aborted) return `no answer before its caller stopped waiting${waited}`;
   return tlsFailure(error) ?? 'unreachable';
 }
 

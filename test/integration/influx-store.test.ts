@@ -67,7 +67,7 @@ describe('InfluxStore (a real influxd, InfluxQL over HTTP)', function () {
     });
   });
 
-  it('answers a small page while 32 streamed pages wait on their readers: the pages hold connections of their own', async () => {
+  it('answers a small page while 32 streamed pages wait on their readers (they hold connections of their own), and gives a 33rd up at the store timeout, saying why', async () => {
     const store = new InfluxStore(influx.storeConfig({ timeoutMs: 2_000 }));
     try {
       await store.write(Array.from({ length: 12_000 }, (_, i) => point('paged', 1_647_033_600 + i * 60)));
@@ -76,6 +76,11 @@ describe('InfluxStore (a real influxd, InfluxQL over HTTP)', function () {
       const iterators = pages.map((page) => (page as AsyncIterable<string>)[Symbol.asyncIterator]());
       await Promise.all(iterators.map((iterator) => iterator.next()));
       expect(await listRecords(store, { host: 'paged', limit: 2, skip: 0 })).to.have.length(2);
+      // A 33rd page waits for one of theirs, and is given up at the store's timeout, saying why.
+      const waited = (await failureOf(store.listJson({ host: 'paged', limit: 12_000, skip: 0 }))) as Error;
+      expect(waited.message).to.match(
+        /^InfluxDB at \S+ no answer within 2000 ms \(STORE_TIMEOUT\): none of the 32 connections to it came free \(as many requests were still being answered\)$/,
+      );
       await Promise.all(iterators.map((iterator) => iterator.return?.()));
     } finally {
       await store.close();

@@ -3,7 +3,7 @@ import { once } from 'node:events';
 import { createServer as createHttpServer } from 'node:http';
 import { createServer, type AddressInfo, type Server, type Socket } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { HttpClient } from '../../../storage/http.js';
+import { HttpClient, NoFreeConnectionError } from '../../../storage/http.js';
 import { failureOf } from '../../helpers/failure.js';
 import { startSilentServer } from '../../helpers/silent-server.js';
 import { waitFor } from '../../helpers/wait.js';
@@ -83,7 +83,7 @@ describe('HttpClient: keep-alive connections', () => {
       waiting.abort(new Error('deadline'));
       // A bound on a hang, not a speed: it gives up at once, or waits for a connection for good.
       const outcome = await Promise.race([failure, sleep(5_000).then(() => 'still waiting')]);
-      expect(outcome).to.have.property('message', 'deadline');
+      expect(outcome).to.be.instanceOf(NoFreeConnectionError).with.nested.property('cause.message', 'deadline');
       for (const controller of held) controller.abort();
       await Promise.all(holding);
     } finally {
