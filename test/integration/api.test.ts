@@ -7,6 +7,7 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startApi, type RunningApi } from '../../api/server.js';
+import type { Logger } from '../../log.js';
 import { InfluxStore } from '../../storage/influx.js';
 import { SqliteStore } from '../../storage/sqlite.js';
 import type { MemoryPoint, MemoryStore } from '../../storage/types.js';
@@ -238,63 +239,40 @@ describe('API failures (real servers)', () => {
   });
 
   it('resets the connection of a client that stops reading a large page for SEND_TIMEOUT, and ends the page\'s read of SQLite', async () => {
-    const dir = await mkdtemp(join(tmpdir(), 'mt-api-stalled-'));
-    const path = join(dir, 'api.sqlite');
-    const store = SqliteStore.open({ kind: 'sqlite', path, timeoutMs: 1_000 });
-    await store.write(Array.from({ length: 99_999 }, (_, i) => ({ host: 'alpha', timestamp: T0 + i * 60, total: 8_192, free: 4_096, used: 4_096 })));
-    const api = await startApi(testListen({ sendTimeoutMs: 1_500 }), store, capturingLogger().logger);
-    const checkpoints = new Database(path, { timeout: 0 });
-    const socket = connect(api.port, '127.0.0.1');
-    try {
-      socket.write('GET /memory-logs/?limit=99999 HTTP/1.1\r\nHost: x\r\n\r\n');
-      // The first bytes, then nothing read, the connection left open: the page's 6 MB cannot all go out.
-      await once(socket, 'data');
-      socket.pause();
-      // A point written after the page's snapshot: the WAL holds what the page's reader must not see.
-      await store.write([{ host: 'alpha', timestamp: T0 + 99_999 * 60, total: 8_192, free: 4_096, used: 4_096 }]);
-      expect(aReadHoldsTheWal(checkpoints), 'the page reads from its snapshot').to.equal(true);
-      await waitFor('the connection to be closed', async () => ((await new Promise<number>((resolve) => api.server.getConnections((_, count) => resolve(count)))) === 0 ? true : undefined));
-      await waitFor('the page\'s read to end', async () => (aReadHoldsTheWal(checkpoints) ? undefined : true));
-      // Reset, not closed: closed, the kernel would go on holding the rest of the page for
-      // the client that reads nothing (FIN-WAIT-1, with a full send queue).
-      expect(await kernelSocketsOf(api.port)).to.deep.equal([]);
-    } finally {
-      socket.destroy();
-      checkpoints.close();
-      await api.close();
-      await store.close();
-      await rm(dir, { recursive: true, force: true });
-    }
+    await withPagesApi(99_999, { listen: { sendTimeoutMs: 1_500 } }, async ({ api, store, checkpoints }) => {
+      const socket = connect(api.port, '127.0.0.1');
+      try {
+        socket.write('GET /memory-logs/?limit=99999 HTTP/1.1\r\nHost: x\r\n\r\n');
+        // The first bytes, then nothing read, the connection left open: the page's 6 MB cannot all go out.
+        await once(socket, 'data');
+        socket.pause();
+        // A point written after the page's snapshot: the WAL holds what the page's reader must not see.
+        await store.write([minutePoint(99_999)]);
+        expect(aReadHoldsTheWal(checkpoints), 'the page reads from its snapshot').to.equal(true);
+        await waitFor('the connection to be closed', async () => ((await new Promise<number>((resolve) => api.server.getConnections((_, count) => resolve(count)))) === 0 ? true : undefined));
+        await waitFor('the page\'s read to end', async () => (aReadHoldsTheWal(checkpoints) ? undefined : true));
+        // Reset, not closed: closed, the kernel would go on holding the rest of the page for
+        // the client that reads nothing (FIN-WAIT-1, with a full send queue).
+        expect(await kernelSocketsOf(api.port)).to.deep.equal([]);
+      } finally {
+        socket.destroy();
+      }
+    });
   });
 
   it('ends a large page\'s read of SQLite after a HEAD request, whose body is never read', async () => {
-    const dir = await mkdtemp(join(tmpdir(), 'mt-api-head-'));
-    const path = join(dir, 'api.sqlite');
-    const store = SqliteStore.open({ kind: 'sqlite', path, timeoutMs: 1_000 });
-    await store.write(Array.from({ length: 12_000 }, (_, i) => ({ host: 'alpha', timestamp: T0 + i * 60, total: 8_192, free: 4_096, used: 4_096 })));
-    const api = await startApi(testListen(), store, capturingLogger().logger);
-    const checkpoints = new Database(path, { timeout: 0 });
-    try {
+    await withPagesApi(12_000, {}, async ({ api, store, checkpoints }) => {
       const head = await request(api.port, 'HEAD', '/memory-logs/?limit=12000');
       expect([head.status, head.headers['content-type'], head.body]).to.deep.equal([200, 'application/json', '']);
       // A point written after the page's snapshot: the WAL holds what the page's reader must not see.
-      await store.write([{ host: 'alpha', timestamp: T0 + 12_000 * 60, total: 8_192, free: 4_096, used: 4_096 }]);
+      await store.write([minutePoint(12_000)]);
       await waitFor('the page\'s read to end', async () => (aReadHoldsTheWal(checkpoints) ? undefined : true), 5_000);
-    } finally {
-      checkpoints.close();
-      await api.close();
-      await store.close();
-      await rm(dir, { recursive: true, force: true });
-    }
+    });
   });
 
   it('a client that hangs up in the middle of a large page is a debug line, not an error', async () => {
-    const dir = await mkdtemp(join(tmpdir(), 'mt-api-gone-'));
-    const store = SqliteStore.open({ kind: 'sqlite', path: join(dir, 'api.sqlite'), timeoutMs: 1_000 });
-    await store.write(Array.from({ length: 99_999 }, (_, i) => ({ host: 'alpha', timestamp: T0 + i * 60, total: 8_192, free: 4_096, used: 4_096 })));
     const { logger, lines } = capturingLogger();
-    const api = await startApi(testListen(), store, logger);
-    try {
+    await withPagesApi(99_999, { logger }, async ({ api }) => {
       const socket = connect(api.port, '127.0.0.1');
       socket.write('GET /memory-logs/?limit=99999 HTTP/1.1\r\nHost: x\r\n\r\n');
       // The first bytes, then nothing read and the connection reset: the rest of the page has nowhere to go.
@@ -303,11 +281,7 @@ describe('API failures (real servers)', () => {
       socket.resetAndDestroy();
       await waitFor('the debug line', async () => (lines().some((line) => line.msg === 'client left before its answer was sent') ? true : undefined));
       expect(lines().filter((line) => (line.level as number) >= 50)).to.deep.equal([]);
-    } finally {
-      await api.close();
-      await store.close();
-      await rm(dir, { recursive: true, force: true });
-    }
+    });
   });
 });
 
@@ -329,4 +303,37 @@ async function kernelSocketsOf(port: number): Promise<string[]> {
  */
 function aReadHoldsTheWal(checkpoints: Database.Database): boolean {
   return (checkpoints.pragma('wal_checkpoint(TRUNCATE)') as Array<{ busy: number }>)[0]!.busy === 1;
+}
+
+/** The `i`-th of a large page's points: host alpha, a minute apart (`alpha`'s numbers run out past 7,000). */
+function minutePoint(i: number): MemoryPoint {
+  return { host: 'alpha', timestamp: T0 + i * 60, total: 8_192, free: 4_096, used: 4_096 };
+}
+
+/**
+ * An API on a SQLite file of `points` minute points, for `use`, with a second
+ * connection to the file that checkpoints without waiting; all of it gone after.
+ */
+async function withPagesApi(
+  points: number,
+  { listen = {}, logger = capturingLogger().logger }: { listen?: Parameters<typeof testListen>[0]; logger?: Logger },
+  use: (context: { api: RunningApi; store: SqliteStore; checkpoints: Database.Database }) => Promise<void>,
+): Promise<void> {
+  const dir = await mkdtemp(join(tmpdir(), 'mt-api-pages-'));
+  const path = join(dir, 'api.sqlite');
+  const store = SqliteStore.open({ kind: 'sqlite', path, timeoutMs: 1_000 });
+  try {
+    await store.write(Array.from({ length: points }, (_, i) => minutePoint(i)));
+    const api = await startApi(testListen(listen), store, logger);
+    const checkpoints = new Database(path, { timeout: 0 });
+    try {
+      await use({ api, store, checkpoints });
+    } finally {
+      checkpoints.close();
+      await api.close();
+    }
+  } finally {
+    await store.close();
+    await rm(dir, { recursive: true, force: true });
+  }
 }
