@@ -40,8 +40,9 @@ export function requestFrame({ logger, metrics, draining }: FrameDeps): Middlewa
       answerError(ctx, error, logger, requestId);
     } finally {
       // A streamed page is still being sent: it is timed to its end (or its client's
-      // leaving), by when its connection may be gone, and its address with it.
-      if (ctx.body instanceof Readable) {
+      // leaving), by when its connection may be gone, and its address with it. One
+      // whose client left before it began is over already: no `close` is to come.
+      if (ctx.body instanceof Readable && !ctx.res.closed) {
         const { remoteAddress } = ctx.req.socket;
         ctx.res.once('close', () => record(ctx, requestId, started, remoteAddress));
       } else {

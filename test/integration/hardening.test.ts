@@ -191,6 +191,28 @@ describe('API hardening (real server, real stores)', function () {
       });
     }
 
+    it('logs and counts a streamed page whose client left before it began', async () => {
+      // InfluxDB's answers held back 400 ms: the client is gone before the page's first piece.
+      const slow = await startTcpProxy(Number(new URL(influx.url).port), { delayMs: 400 });
+      const slowStore = new InfluxStore({ ...config, url: `http://127.0.0.1:${slow.port}` });
+      const { logger, lines } = capturingLogger();
+      const api = await startApi(testListen(), slowStore, logger);
+      apis.push(api);
+      try {
+        const socket = connect(api.port, '127.0.0.1');
+        socket.write(`GET ${PAGE} HTTP/1.1\r\nHost: x\r\n\r\n`);
+        await new Promise((resolve) => setTimeout(resolve, 100));
+        socket.destroy();
+        const access = await waitFor('the access line', async () => lines().find((line) => line.msg === 'request' && line.url === PAGE));
+        expect(access).to.deep.include({ method: 'GET', status: 200 });
+        const counted = /^memory_tracker_http_request_duration_seconds_count\{route="\/memory-logs\/",method="GET",status="200"\} 1$/m;
+        expect((await request(api.port, 'GET', '/metrics')).body).to.match(counted);
+      } finally {
+        await slowStore.close();
+        slow.close();
+      }
+    });
+
     it('a client slower than STORE_TIMEOUT still gets the whole page (only the waits for InfluxDB are bounded), and its access line times all of it', async () => {
       const store = new InfluxStore(config);
       const { logger, lines } = capturingLogger();
