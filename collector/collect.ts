@@ -47,6 +47,9 @@ export interface CollectOptions {
 /** Replayed points go to the store in batches of this many. */
 export const REPLAY_BATCH = 1_000;
 
+/** A run's report before it did anything: each path of `deliver` says what it did on top. */
+const NOTHING_DONE: RunReport = { written: 0, beyondRetention: 0, replayed: 0, spooled: 0, dropped: 0, skippedLines: 0 };
+
 /**
  * Points that neither the store nor the spool took (the store failing while the
  * spool's disk is full or read-only): the caller holds them for the next runs.
@@ -89,17 +92,17 @@ export async function deliver(points: readonly MemoryPoint[], { store, spool, si
   if (spooledBefore === 0 && points.length <= REPLAY_BATCH) {
     try {
       const { beyondRetention } = await store.write(points, { signal });
-      const report = { written: points.length - beyondRetention, beyondRetention, replayed: 0, spooled: 0, dropped: 0, skippedLines: 0 };
+      const report = { ...NOTHING_DONE, written: points.length - beyondRetention, beyondRetention };
       return unreadable === undefined ? report : { ...report, spoolError: (unreadable as Error).message };
     } catch (error) {
       let dropped: number;
       try {
         dropped = spool.append(points);
       } catch (spoolError) {
-        const report = { written: 0, beyondRetention: 0, replayed: 0, spooled: 0, dropped: 0, skippedLines: 0, ...describe(error), spoolError: (spoolError as Error).message };
+        const report = { ...NOTHING_DONE, ...describe(error), spoolError: (spoolError as Error).message };
         throw new UnsavedPointsError(points, spoolError, report);
       }
-      return { written: 0, beyondRetention: 0, replayed: 0, spooled: points.length - dropped, dropped, skippedLines: 0, ...describe(error) };
+      return { ...NOTHING_DONE, spooled: points.length - dropped, dropped, ...describe(error) };
     }
   }
 
