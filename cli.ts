@@ -132,7 +132,7 @@ const IMPORT_EXIT = { imported: 0, partly: 1, unreadable: 2, storeFailed: 3 } as
  * or input that could not be read to its end; the rest is imported), 2 usage or a
  * file it cannot read at all (nothing imported from it), 3 store; with several
  * files, the highest of theirs. A store failure stops at once: the next file would
- * meet it too. SIGINT or SIGTERM ends it after the lines already read are stored,
+ * meet it too. A stop signal ends it after the lines already read are stored,
  * with 128 + the signal's number, as a shell reports a process the signal ended; a
  * second one ends it at once.
  */
@@ -160,9 +160,7 @@ async function runImport(args: readonly string[], config: Config): Promise<numbe
     return IMPORT_EXIT.unreadable;
   }
   const interruption = new AbortController();
-  const onSignal = (signal: NodeJS.Signals): void => interruption.abort(signal);
-  process.once('SIGINT', onSignal);
-  process.once('SIGTERM', onSignal);
+  onFirstStopSignal((signal) => interruption.abort(signal));
   let exitCode: number = IMPORT_EXIT.imported;
   let points = 0;
   for (const file of files) {
@@ -228,13 +226,31 @@ function counted(count: number, noun: string): string {
 
 function waitForSignal(logger: Logger): Promise<void> {
   return new Promise((resolve) => {
-    const onSignal = (signal: NodeJS.Signals): void => {
+    onFirstStopSignal((signal) => {
       logger.info({ signal }, 'shutting down');
       resolve();
-    };
-    process.once('SIGTERM', onSignal);
-    process.once('SIGINT', onSignal);
+    });
   });
+}
+
+/**
+ * What stops a command cleanly: its supervisor (SIGTERM), Ctrl-C (SIGINT), and the
+ * terminal it runs in closing (SIGHUP), which Node would otherwise meet by ending
+ * the process at once, in-flight requests, a collector run's point and an import's
+ * read lines with it.
+ */
+const STOP_SIGNALS: readonly NodeJS.Signals[] = ['SIGTERM', 'SIGINT', 'SIGHUP'];
+
+/**
+ * Calls `onStop` at the first stop signal, and lets go of all of them then: a
+ * second one, whichever, ends the process at once, as its default does.
+ */
+function onFirstStopSignal(onStop: (signal: NodeJS.Signals) => void): void {
+  const listener = (signal: NodeJS.Signals): void => {
+    for (const name of STOP_SIGNALS) process.off(name, listener);
+    onStop(signal);
+  };
+  for (const name of STOP_SIGNALS) process.on(name, listener);
 }
 
 process.exitCode = await main(process.argv.slice(2));

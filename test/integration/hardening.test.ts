@@ -278,8 +278,9 @@ describe('API hardening (real server, real stores)', function () {
     }
   });
 
-  it('on SIGTERM finishes the request in flight, refuses new ones, and exits 0', async function () {
-    const influx = await sharedInflux(this);
+  /** A `serve` on InfluxDB behind a proxy that holds each exchange 700 ms, with a request in flight through it. */
+  async function serveWithRequestInFlight(context: Mocha.Context) {
+    const influx = await sharedInflux(context);
     const config = influx.storeConfig();
     await new InfluxStore(config).write([{ host: 'h', timestamp: Math.floor(Date.now() / 1_000), total: 8_192, free: 2_048, used: 6_144 }]);
     const slow = await startTcpProxy(Number(new URL(influx.url).port), { delayMs: 700 });
@@ -292,24 +293,53 @@ describe('API hardening (real server, real stores)', function () {
       BIND_ADDRESS: '127.0.0.1',
       LOG_LEVEL: 'info',
     });
+    const exited = once(child, 'exit') as Promise<[number | null, NodeJS.Signals | null]>;
+    const stop = (): void => {
+      child.kill('SIGKILL');
+      slow.close();
+    };
     try {
       await waitFor('the API', async () => ((await request(apiPort, 'GET', '/healthz').catch(() => undefined))?.status === 200 ? true : undefined));
       const inFlight = request(apiPort, 'GET', '/memory-logs/');
       await new Promise((resolve) => setTimeout(resolve, 300));
+      return { child, stdout, apiPort, inFlight, exited, stop };
+    } catch (error) {
+      stop();
+      throw error;
+    }
+  }
+
+  // SIGHUP: the terminal of an `npm start` closing, which Node's default met by ending the process at once.
+  for (const signal of ['SIGTERM', 'SIGHUP'] as const) {
+    it(`on ${signal} finishes the request in flight, refuses new ones, and exits 0`, async function () {
+      const { child, stdout, apiPort, inFlight, exited, stop } = await serveWithRequestInFlight(this);
+      try {
+        child.kill(signal);
+        await waitFor('the shutdown to begin', async () => (stdout().includes(`"signal":"${signal}","msg":"shutting down"`) ? true : undefined));
+        // Not served: refused, cut, or 503 on a connection that was already open.
+        const late = await request(apiPort, 'GET', '/memory-logs/').then((response) => response.status, (error: NodeJS.ErrnoException) => error.code);
+        expect(['ECONNREFUSED', 'ECONNRESET', 503]).to.include(late);
+        const answered = await inFlight;
+        expect(answered.status).to.equal(200);
+        expect(JSON.parse(answered.body)).to.have.length(1);
+        expect(await exited).to.deep.equal([0, null]);
+      } finally {
+        stop();
+      }
+    });
+  }
+
+  it('ends at once at a second stop signal, of another kind, while its clean stop waits for a request', async function () {
+    const { child, stdout, inFlight, exited, stop } = await serveWithRequestInFlight(this);
+    try {
+      const answer = inFlight.then((response) => response.status, (error: NodeJS.ErrnoException) => error.code);
       child.kill('SIGTERM');
-      const exited = once(child, 'exit');
       await waitFor('the shutdown to begin', async () => (stdout().includes('"shutting down"') ? true : undefined));
-      // Not served: refused, cut, or 503 on a connection that was already open.
-      const late = await request(apiPort, 'GET', '/memory-logs/').then((response) => response.status, (error: NodeJS.ErrnoException) => error.code);
-      expect(['ECONNREFUSED', 'ECONNRESET', 503]).to.include(late);
-      const answered = await inFlight;
-      expect(answered.status).to.equal(200);
-      expect(JSON.parse(answered.body)).to.have.length(1);
-      const [code] = await exited;
-      expect(code).to.equal(0);
+      child.kill('SIGINT');
+      expect(await exited, 'the request in flight was still waited for').to.deep.equal([null, 'SIGINT']);
+      expect(await answer, 'answered, by a process that had ended').to.equal('ECONNRESET');
     } finally {
-      child.kill('SIGKILL');
-      slow.close();
+      stop();
     }
   });
 });

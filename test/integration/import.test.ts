@@ -420,24 +420,27 @@ describe('memory-tracker import (the CLI, real stores)', function () {
 
   describe('interrupted by a signal', () => {
     const SUMMARY = /^Imported ([\d,]+) points for 1 host from .*; interrupted by (SIG\w+), the rest of .* not read \(importing again is safe\)\.\n$/;
-    it('stores what it read from standard input left open, says so, and exits 130 on SIGINT', async () => {
-      const path = join(dir, 'interrupted-stdin.sqlite');
-      const input = new PassThrough();
-      // A batch and more: the first is stored while standard input stays open; the rest waits in the import.
-      input.write(`timestamp,total,free,used\n${Array.from({ length: BATCH_POINTS + 2_000 }, (_, i) => `${1_647_033_600 + 60 * i},8192,2048,6144\n`).join('')}`);
-      try {
-        const cli = startCli(['import', '-', '--format', 'csv', '--host', 'piped'], { SQLITE_PATH: path }, { input });
-        await waitFor('the first batch stored', async () => (storedCount(path) >= BATCH_POINTS ? true : undefined));
-        cli.child.kill('SIGINT');
-        const [code] = (await once(cli.child, 'close')) as [number | null];
-        expect(code, cli.stderr()).to.equal(130);
-        const [, points, signal] = SUMMARY.exec(cli.stdout()) ?? [];
-        expect(signal, cli.stdout()).to.equal('SIGINT');
-        expect(storedCount(path), 'stored as the summary says').to.equal(Number(points!.replaceAll(',', '')));
-      } finally {
-        input.end();
-      }
-    });
+    // SIGHUP: the terminal it was started from closing.
+    for (const [signal, exitCode] of [['SIGINT', 130], ['SIGHUP', 129]] as const) {
+      it(`stores what it read from standard input left open, says so, and exits ${exitCode} on ${signal}`, async () => {
+        const path = join(dir, `interrupted-stdin-${signal}.sqlite`);
+        const input = new PassThrough();
+        // A batch and more: the first is stored while standard input stays open; the rest waits in the import.
+        input.write(`timestamp,total,free,used\n${Array.from({ length: BATCH_POINTS + 2_000 }, (_, i) => `${1_647_033_600 + 60 * i},8192,2048,6144\n`).join('')}`);
+        try {
+          const cli = startCli(['import', '-', '--format', 'csv', '--host', 'piped'], { SQLITE_PATH: path }, { input });
+          await waitFor('the first batch stored', async () => (storedCount(path) >= BATCH_POINTS ? true : undefined));
+          cli.child.kill(signal);
+          const [code] = (await once(cli.child, 'close')) as [number | null];
+          expect(code, cli.stderr()).to.equal(exitCode);
+          const [, points, summarySignal] = SUMMARY.exec(cli.stdout()) ?? [];
+          expect(summarySignal, cli.stdout()).to.equal(signal);
+          expect(storedCount(path), 'stored as the summary says').to.equal(Number(points!.replaceAll(',', '')));
+        } finally {
+          input.end();
+        }
+      });
+    }
 
     // Reading a SQLite file and writing to SQLite never wait, so only a turn of the event loop lets the signal in.
     it("stops a SQLite file's import partway on SIGTERM, and exits 143", async () => {
