@@ -23,7 +23,8 @@ Commands:
                       --host NAME (for rows without one)
   healthcheck [api|collector]
                       exit 0 when the local API answers /healthz, or when the
-                      collector finished a run recently (the Docker HEALTHCHECK)
+                      collector's last run to take its point was recent (the
+                      Docker HEALTHCHECK)
   --help, --version
 
 Configuration comes from environment variables: see the README.`;

@@ -5,7 +5,8 @@ import type { Config } from './config.js';
 /**
  * The container healthcheck (`memory-tracker healthcheck [api|collector]`):
  * - api: `GET /healthz` on the local port answers 200 within two seconds;
- * - collector: a run finished within two intervals plus the run timeout.
+ * - collector: a run took its point (stored, spooled or held) within two intervals
+ *   plus the run timeout. A run that failed to read meminfo took none: it does not count.
  * Resolves to a process exit code: 0 healthy, 1 not.
  */
 export async function checkHealth(target: 'api' | 'collector', config: Config): Promise<{ healthy: boolean; reason: string }> {
@@ -14,10 +15,10 @@ export async function checkHealth(target: 'api' | 'collector', config: Config): 
     try {
       const ageMs = Date.now() - (await stat(config.collector.heartbeatPath)).mtimeMs;
       return ageMs <= maxAgeMs
-        ? { healthy: true, reason: `last run ${Math.round(ageMs / 1_000)} s ago` }
-        : { healthy: false, reason: `no run for ${Math.round(ageMs / 1_000)} s (limit ${maxAgeMs / 1_000} s)` };
+        ? { healthy: true, reason: `last point taken ${Math.round(ageMs / 1_000)} s ago` }
+        : { healthy: false, reason: `no point taken for ${Math.round(ageMs / 1_000)} s (limit ${maxAgeMs / 1_000} s): the collector is not running, or cannot read meminfo (its log says which)` };
     } catch {
-      return { healthy: false, reason: `no heartbeat file at ${config.collector.heartbeatPath} yet` };
+      return { healthy: false, reason: `no heartbeat file at ${config.collector.heartbeatPath} yet: no run has taken its point` };
     }
   }
   return new Promise((resolve) => {

@@ -35,6 +35,12 @@ export type JobMessage = (
       readonly unsaved: readonly MemoryPoint[];
       /** What the run did before the store failed (points it stored), when it got to the store. */
       readonly report?: RunReport;
+      /**
+       * Whether the run read its point before failing (it is then among `unsaved`, or
+       * `sample`): one whose meminfo could not be read took none, and does not mark
+       * the heartbeat file.
+       */
+      readonly sampled: boolean;
     }
 ) & {
   /** This run's own point, handed back undelivered because more points are held (`moreHeld`). */

@@ -47,8 +47,10 @@ export async function runJob<K extends StoreConfig['kind']>({ open, collectBefor
   // unless it goes back to the scheduler.
   let points = held;
   let handedBack: { sample?: MemoryPoint } = {};
+  let sampled = false;
   try {
     const sample = readSample(collector.procRoot, collector.host, Math.floor(tickMs / 1_000));
+    sampled = true;
     if (moreHeld) handedBack = { sample };
     else points = [...held, sample];
     const releaseSpool = await lockSpool(collector.spoolDir, `host ${collector.host}`, collector.timeoutMs, signal);
@@ -66,7 +68,7 @@ export async function runJob<K extends StoreConfig['kind']>({ open, collectBefor
   } catch (error) {
     // Some may have reached the store or the spool before the failure: sent again, they are overwritten with the same values.
     const unsaved = error instanceof UnsavedPointsError ? { unsaved: error.points, report: error.report } : { unsaved: points };
-    post({ type: 'failed', tickMs, code: (error as { code?: string }).code ?? 'UNEXPECTED', message: (error as Error).message, ...unsaved, ...handedBack });
+    post({ type: 'failed', tickMs, code: (error as { code?: string }).code ?? 'UNEXPECTED', message: (error as Error).message, sampled, ...unsaved, ...handedBack });
   } finally {
     await store.close();
   }

@@ -91,6 +91,9 @@ export async function startCollector(
       // The next run delivers what this one could not save, before its own point.
       state.recordHeld(held.settle(jobMessage), held.size);
       ({ points: input.held, more: input.moreHeld } = held.hand());
+      // Spooled or held, a point taken is one the collector still answers for; a run
+      // that could not read meminfo took none, and the healthcheck is to say so.
+      if (jobMessage.type === 'failed' && !jobMessage.sampled) return;
       void beat(collector.heartbeatPath).then(
         () => state.recordHeartbeat(),
         (error: unknown) => state.recordHeartbeat(error),
@@ -191,7 +194,7 @@ function requireCode(bundle: string): string {
   return `require(${JSON.stringify(bundle)})`;
 }
 
-/** Marks that a run finished (whatever its outcome): the container healthcheck reads it. */
+/** Marks that a run took its point (stored, spooled or held): the container healthcheck reads it. */
 async function beat(path: string): Promise<void> {
   await mkdir(dirname(path), { recursive: true });
   await writeFile(path, `${new Date().toISOString()}\n`);

@@ -17,6 +17,7 @@ const failed = (unsaved: readonly MemoryPoint[], sample?: MemoryPoint): JobMessa
   type: 'failed',
   tickMs: 0,
   code: 'POINTS_UNSAVED',
+  sampled: true,
   message: '',
   unsaved,
   ...(sample === undefined ? {} : { sample }),

@@ -10,6 +10,7 @@ const failed = (report?: RunReport): JobMessage => ({
   type: 'failed',
   tickMs: 0,
   code: 'POINTS_UNSAVED',
+  sampled: true,
   message: 'neither the store nor the spool took 1501 points',
   unsaved: [],
   ...(report === undefined ? {} : { report }),
