@@ -5,6 +5,7 @@ import { dirname } from 'node:path';
 import { setImmediate as nextTurn } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import { BoundedMap } from '../bounded-map.js';
+import { NoFreeSlotError, Slots } from '../slots.js';
 import { StoreRequestError, StoreUnavailableError } from '../errors.js';
 import type { SqliteStoreConfig } from '../config.js';
 import { bucketAt } from './counts.js';
@@ -98,6 +99,13 @@ const CHUNK_ROWS = 500;
  * per page being streamed.
  */
 const STREAM_CACHE_KIB = 256;
+/**
+ * Large pages streamed at once, each with its connection, read transaction and the
+ * memory of its answer in flight, for as long as its client takes to read it (up
+ * to SEND_TIMEOUT for one that stops reading): as many as InfluxDB's streamed
+ * pages get connections. Another waits for one to end, up to STORE_TIMEOUT.
+ */
+const STREAMED_PAGES = 32;
 /** Remembered small pages, and the largest body remembered. */
 const CACHED_PAGES = 128;
 const CACHED_PAGE_MAX_CHARS = 256 * 1024;
@@ -273,6 +281,7 @@ export class SqliteStore implements MemoryStore {
   /** When the connection was last checked against the file at the path. */
   private checkedMs = -Infinity;
   private closed = false;
+  private readonly streamedPages = new Slots(STREAMED_PAGES);
 
   private constructor(private readonly config: SqliteStoreConfig) {}
 
@@ -296,10 +305,21 @@ export class SqliteStore implements MemoryStore {
   }
 
   async listJson({ host, limit, skip }: ListQuery): Promise<JsonBody> {
-    return guard(() => {
-      const connection = this.current();
-      return limit > STREAM_ABOVE_ROWS ? this.streamPage(host, limit, skip) : this.smallPage(connection, host, limit, skip);
+    const connection = guard(() => this.current());
+    if (limit <= STREAM_ABOVE_ROWS) return guard(() => this.smallPage(connection, host, limit, skip));
+    const release = await this.streamedPages.take(this.config.timeoutMs).catch((error: unknown) => {
+      if (!(error instanceof NoFreeSlotError)) throw error;
+      throw new StoreUnavailableError(
+        `SQLite store busy: ${error.size} large pages were being sent, as many as it streams at once, and none ended within ${error.waitedMs} ms (STORE_TIMEOUT)`,
+        { cause: error },
+      );
     });
+    try {
+      return guard(() => this.streamPage(host, limit, skip, release));
+    } catch (error) {
+      release();
+      throw error;
+    }
   }
 
   async listHosts(): Promise<HostSummary[]> {
@@ -381,7 +401,7 @@ export class SqliteStore implements MemoryStore {
    * of its own holds one read transaction for the whole page: every piece comes
    * from the same snapshot, whatever the collector writes meanwhile.
    */
-  private streamPage(host: string | undefined, limit: number, skip: number): JsonBody {
+  private streamPage(host: string | undefined, limit: number, skip: number, release: () => void): JsonBody {
     const reader = connectSqlite(this.config.path, { readonly: true, fileMustExist: true, timeout: this.config.timeoutMs });
     try {
       reader.pragma(`cache_size = -${STREAM_CACHE_KIB}`);
@@ -396,10 +416,11 @@ export class SqliteStore implements MemoryStore {
       const newest = selected === undefined ? undefined : pointAt(skip);
       if (selected === undefined || newest === undefined) {
         reader.close();
+        release();
         return '[]';
       }
       const oldest = pointAt(skip + limit - 1) ?? reader.prepare<[string], number>('SELECT MIN(time) FROM memory WHERE host = ?').pluck().get(selected)!;
-      return pieces(reader, selected, oldest, newest);
+      return pieces(reader, selected, oldest, newest, release);
     } catch (error) {
       reader.close();
       throw error;
@@ -407,7 +428,8 @@ export class SqliteStore implements MemoryStore {
   }
 }
 
-async function* pieces(reader: Database.Database, host: string, oldest: number, newest: number): AsyncGenerator<string> {
+/** The page's pieces; once it ended (read, failed, or returned), its reader is closed and `release` called. */
+async function* pieces(reader: Database.Database, host: string, oldest: number, newest: number, release: () => void): AsyncGenerator<string> {
   try {
     const chunk = reader
       .prepare<[string, number, number], [string, number | null]>(
@@ -428,6 +450,7 @@ async function* pieces(reader: Database.Database, host: string, oldest: number, 
     yield separator === '[' ? '[]' : ']';
   } finally {
     reader.close();
+    release();
   }
 }
 

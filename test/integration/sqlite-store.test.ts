@@ -41,6 +41,39 @@ describe('SqliteStore (real SQLite files)', () => {
     await second.close();
   });
 
+  it('streams at most 32 large pages at once: a 33rd waits for one to end, up to the store timeout, saying why', async () => {
+    const store = SqliteStore.open({ ...config(join(dir, 'streamed.sqlite')), timeoutMs: 500 });
+    const large = { host: 'paged', limit: 12_000, skip: 0 };
+    try {
+      await store.write(Array.from({ length: 12_000 }, (_, i) => point('paged', 1_647_033_600 + i * 60)));
+      // Each page begun and then not read on, as for a client that reads slowly.
+      const pages = await Promise.all(Array.from({ length: 32 }, () => store.listJson(large)));
+      const iterators = pages.map((page) => (page as AsyncIterable<string>)[Symbol.asyncIterator]());
+      await Promise.all(iterators.map((iterator) => iterator.next()));
+      expect(await listRecords(store, { host: 'paged', limit: 2, skip: 0 }), 'a small page').to.have.length(2);
+      const waited = (await failureOf(store.listJson(large))) as Error & { code?: string };
+      expect(waited.code).to.equal('STORE_UNAVAILABLE');
+      expect(waited.message).to.equal('SQLite store busy: 32 large pages were being sent, as many as it streams at once, and none ended within 500 ms (STORE_TIMEOUT)');
+      // One ending lets the next in: a page read to its end, then one given up unread.
+      const waiting = store.listJson(large);
+      for (let piece = await iterators[0]!.next(); piece.done !== true; piece = await iterators[0]!.next());
+      const next = (await waiting) as AsyncIterable<string>;
+      let json = '';
+      for await (const piece of next) json += piece;
+      expect(JSON.parse(json)).to.have.length(12_000);
+      const afterReturn = store.listJson(large);
+      await iterators[1]!.return?.(undefined);
+      const returned = ((await afterReturn) as AsyncIterable<string>)[Symbol.asyncIterator]();
+      await returned.next();
+      await returned.return?.(undefined);
+      // 30 pages still held: pages that hold no points take one of the 2 free places, and give it back.
+      for (let i = 0; i < 33; i++) expect(await store.listJson({ ...large, host: 'nobody' })).to.equal('[]');
+      await Promise.all(iterators.slice(2).map((iterator) => iterator.return?.(undefined)));
+    } finally {
+      await store.close();
+    }
+  });
+
   it('keeps deep skips exact through overwrites and points written out of order (the day counts)', async () => {
     const store = SqliteStore.open(config(join(dir, 'days.sqlite')));
     const day = 86_400;
