@@ -236,9 +236,9 @@ function waitForSignal(logger: Logger): Promise<void> {
 
 /**
  * What stops a command cleanly: its supervisor (SIGTERM), Ctrl-C (SIGINT), and the
- * terminal it runs in closing (SIGHUP), which Node would otherwise meet by ending
- * the process at once, in-flight requests, a collector run's point and an import's
- * read lines with it.
+ * terminal it runs in closing (SIGHUP), at which Node would otherwise end the
+ * process on the spot: in-flight requests cut, a collector run's point lost, an
+ * import without its summary.
  */
 const STOP_SIGNALS: readonly NodeJS.Signals[] = ['SIGTERM', 'SIGINT', 'SIGHUP'];
 

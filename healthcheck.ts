@@ -16,7 +16,7 @@ export async function checkHealth(target: 'api' | 'collector', config: Config): 
       const ageMs = Date.now() - (await stat(config.collector.heartbeatPath)).mtimeMs;
       return ageMs <= maxAgeMs
         ? { healthy: true, reason: `last point taken ${Math.round(ageMs / 1_000)} s ago` }
-        : { healthy: false, reason: `no point taken for ${Math.round(ageMs / 1_000)} s (limit ${maxAgeMs / 1_000} s): the collector is not running, or cannot read meminfo (its log says which)` };
+        : { healthy: false, reason: `no point taken for ${Math.round(ageMs / 1_000)} s (limit ${maxAgeMs / 1_000} s): the collector is stopped, or its runs end without a point (its log says why)` };
     } catch {
       return { healthy: false, reason: `no heartbeat file at ${config.collector.heartbeatPath} yet: no run has taken its point` };
     }
