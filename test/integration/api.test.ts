@@ -3,7 +3,7 @@ import { expect } from 'chai';
 import { once } from 'node:events';
 import { createServer, type Server } from 'node:http';
 import { connect } from 'node:net';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, open, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startApi, type RunningApi } from '../../api/server.js';
@@ -267,6 +267,27 @@ describe('API failures (real servers)', () => {
       // A point written after the page's snapshot: the WAL holds what the page's reader must not see.
       await store.write([minutePoint(12_000)]);
       await waitFor('the page\'s read to end', async () => (aReadHoldsTheWal(checkpoints) ? undefined : true), 5_000);
+    });
+  });
+
+  it('answers 503, not a 200 broken off, when the store fails at a large page\'s first piece', async () => {
+    await withPagesApi(12_000, {}, async ({ api, checkpoints }) => {
+      // All of it in the file itself, none in the WAL: what is written over the file is what a reader finds.
+      checkpoints.pragma('wal_checkpoint(TRUNCATE)');
+      // The second of the points' pages in time order: the page's first piece reads through it, while
+      // finding the page (its newest point, and the oldest of all, as it asks for more than there are) does not.
+      const leaves = checkpoints.prepare<[], number>("SELECT pageno FROM dbstat WHERE name = 'memory' AND pagetype = 'leaf' ORDER BY path").pluck().all();
+      const pageSize = checkpoints.pragma('page_size', { simple: true }) as number;
+      const file = await open(checkpoints.name, 'r+');
+      try {
+        await file.write(Buffer.alloc(pageSize, 0xff), 0, pageSize, (leaves[1]! - 1) * pageSize);
+      } finally {
+        await file.close();
+      }
+      const response = await request(api.port, 'GET', '/memory-logs/?limit=99999');
+      expect([response.status, response.body]).to.deep.equal([503, '{"detail":"Service unavailable."}']);
+      // The newest points are on pages left whole.
+      expect((await request(api.port, 'GET', '/memory-logs/?limit=10')).status).to.equal(200);
     });
   });
 
