@@ -305,8 +305,9 @@ export class SqliteStore implements MemoryStore {
   }
 
   async listJson({ host, limit, skip }: ListQuery): Promise<JsonBody> {
-    const connection = guard(() => this.current());
-    if (limit <= STREAM_ABOVE_ROWS) return guard(() => this.smallPage(connection, host, limit, skip));
+    // A small page in one guarded call, the store's check included: this runs on every request.
+    if (limit <= STREAM_ABOVE_ROWS) return guard(() => this.smallPage(this.current(), host, limit, skip));
+    guard(() => this.current());
     const release = await this.streamedPages.take(this.config.timeoutMs).catch((error: unknown) => {
       if (!(error instanceof NoFreeSlotError)) throw error;
       throw new StoreUnavailableError(
