@@ -38,7 +38,7 @@ export interface ImportOptions {
   readonly onBad: (position: number, reason: string) => void;
   /** Told now and then how far it got. */
   readonly onProgress: (read: number, points: number) => void;
-  /** Ends the import early (SIGINT, SIGTERM). */
+  /** Ends the import early (a stop signal: SIGINT, SIGTERM, SIGHUP). */
   readonly signal?: AbortSignal;
 }
 

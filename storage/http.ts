@@ -1,4 +1,4 @@
-import { Agent, request as httpRequest, type IncomingMessage } from 'node:http';
+import { Agent, request as httpRequest, type AgentOptions, type IncomingMessage } from 'node:http';
 
 export interface HttpResponse {
   readonly status: number;
@@ -21,13 +21,13 @@ export interface HttpRequest {
  */
 const IDLE_CONNECTION_MS = 4_000;
 
-/** Connections open at once to the server; further requests wait for one. */
+/** Connections open at once to the server, by default; further requests wait for one. */
 const CONNECTIONS = 32;
 
 /** A request given up while it waited for a connection: every one was in use. */
 export class NoFreeConnectionError extends Error {
-  constructor(reason: unknown) {
-    super(`none of the ${CONNECTIONS} connections to it came free (as many requests were still being answered)`, { cause: reason });
+  constructor(connections: number, reason: unknown) {
+    super(`none of the ${connections} connections to it came free (as many requests were still being answered)`, { cause: reason });
   }
 }
 
@@ -37,8 +37,20 @@ export class NoFreeConnectionError extends Error {
  * 240 ms of CPU per run against about 35 ms for node:http when profiled.
  */
 export class HttpClient {
-  private readonly agent = new Agent({ keepAlive: true, maxSockets: CONNECTIONS, timeout: IDLE_CONNECTION_MS });
-  private https: Promise<typeof import('node:https')> | undefined;
+  private readonly agentOptions: AgentOptions;
+  private readonly agent: Agent;
+  /**
+   * For an https:// server, its own agent with the same bounds: Node's global one
+   * opens any number of connections and keeps them idle longer. Made at the first
+   * such request, as TLS is loaded only for an https:// store.
+   */
+  private tls: Promise<Transport> | undefined;
+
+  /** `connections`: how many are open at once, at most. */
+  constructor(private readonly connections = CONNECTIONS) {
+    this.agentOptions = { keepAlive: true, maxSockets: connections, timeout: IDLE_CONNECTION_MS };
+    this.agent = new Agent(this.agentOptions);
+  }
 
   /**
    * Sends a request and resolves with the response as soon as its head is in: the
@@ -58,10 +70,9 @@ export class HttpClient {
   }
 
   private async openOnce(url: URL, { method, headers = {}, body, signal }: HttpRequest, { fresh = false } = {}): Promise<IncomingMessage> {
+    const { send, agent } = url.protocol === 'https:' ? await (this.tls ??= tlsTransport(this.agentOptions)) : { send: httpRequest, agent: this.agent };
+    // After the wait for TLS's module, too: a request handed an aborted signal is never sent.
     signal.throwIfAborted();
-    // TLS is loaded only for an https:// store.
-    const send = url.protocol === 'https:' ? (await (this.https ??= import('node:https'))).request : httpRequest;
-    const agent = url.protocol === 'https:' ? undefined : this.agent;
     const payload = body === undefined ? undefined : Buffer.from(body, 'utf8');
     const allHeaders = payload === undefined ? headers : { ...headers, 'Content-Length': String(payload.length) };
     return new Promise((resolve, reject) => {
@@ -73,7 +84,7 @@ export class HttpClient {
       // Node ends an aborted request only once it has a connection: one waiting for
       // the agent's (all in use) ignored its deadline for as long as none came free.
       const abandon = (): void => {
-        reject(request.socket === null ? new NoFreeConnectionError(signal.reason) : signal.reason);
+        reject(request.socket === null ? new NoFreeConnectionError(this.connections, signal.reason) : signal.reason);
         request.destroy();
       };
       signal.addEventListener('abort', abandon, { once: true });
@@ -90,7 +101,19 @@ export class HttpClient {
 
   close(): void {
     this.agent.destroy();
+    void this.tls?.then(({ agent }) => agent.destroy());
   }
+}
+
+/** How requests go out: the module's `request`, and the agent that keeps their connections. */
+interface Transport {
+  readonly send: typeof httpRequest;
+  readonly agent: Agent;
+}
+
+async function tlsTransport(options: AgentOptions): Promise<Transport> {
+  const https = await import('node:https');
+  return { send: https.request, agent: new https.Agent(options) };
 }
 
 /** A kept connection reset under a request: the server had closed it. */

@@ -7,7 +7,7 @@ import { bodyText, HttpClient, NoFreeConnectionError, tlsFailure, type HttpRespo
 import { CHECK_INFLUX_URL, influxAnswerError, pointsBeyondRetention } from './influx-errors.js';
 import { chunkRecords, cutShort, joinChunks, parseResults, refusedLimit, rowsToJson, seriesOf, type Rows, type Series } from './influx-json.js';
 import { assertValidPoints } from './point.js';
-import { ALL_STORED, STREAM_ABOVE_ROWS, type HostSummary, type JsonBody, type ListQuery, type MemoryPoint, type MemoryStore, type RequestOptions, type WriteReceipt } from './types.js';
+import { ALL_STORED, STREAM_ABOVE_ROWS, STREAMED_PAGES, type HostSummary, type JsonBody, type ListQuery, type MemoryPoint, type MemoryStore, type RequestOptions, type WriteReceipt } from './types.js';
 import { findNewest, hostsByNewest, NewestCache, pageInWindows, type Newest } from './window.js';
 
 /** Where a streamed page lies: its newest and oldest points' times, within a window from `from`. */
@@ -51,7 +51,7 @@ export class InfluxStore implements MemoryStore {
    * Streamed pages' own connections: each holds one for as long as its client takes
    * to read it, and 32 slow clients held every connection the other requests had.
    */
-  private readonly pageHttp = new HttpClient();
+  private readonly pageHttp = new HttpClient(STREAMED_PAGES);
   private readonly newest = new NewestCache();
   /** The server's max-select-buckets, once a count has met it ([coordinator] in its configuration; 0, none, by default). */
   private maxCountBuckets: number | undefined;

@@ -10,7 +10,7 @@ import { StoreRequestError, StoreUnavailableError } from '../errors.js';
 import type { SqliteStoreConfig } from '../config.js';
 import { bucketAt } from './counts.js';
 import { assertValidPoints } from './point.js';
-import { ALL_STORED, pageKey, STREAM_ABOVE_ROWS, type HostSummary, type JsonBody, type ListQuery, type MemoryPoint, type MemoryStore, type WriteReceipt } from './types.js';
+import { ALL_STORED, pageKey, STREAM_ABOVE_ROWS, STREAMED_PAGES, type HostSummary, type JsonBody, type ListQuery, type MemoryPoint, type MemoryStore, type WriteReceipt } from './types.js';
 
 /**
  * The driver, and where its addon is. A collector run is a fresh thread that loads
@@ -99,13 +99,6 @@ const CHUNK_ROWS = 500;
  * per page being streamed.
  */
 const STREAM_CACHE_KIB = 256;
-/**
- * Large pages streamed at once, each with its connection, read transaction and the
- * memory of its answer in flight, for as long as its client takes to read it (up
- * to SEND_TIMEOUT for one that stops reading): as many as InfluxDB's streamed
- * pages get connections. Another waits for one to end, up to STORE_TIMEOUT.
- */
-const STREAMED_PAGES = 32;
 /** Remembered small pages, and the largest body remembered. */
 const CACHED_PAGES = 128;
 const CACHED_PAGE_MAX_CHARS = 256 * 1024;

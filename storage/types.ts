@@ -44,6 +44,14 @@ export type JsonBody = string | AsyncIterable<string>;
 /** Pages of up to this many points are whole texts; larger ones may be streamed. */
 export const STREAM_ABOVE_ROWS = 10_000;
 
+/**
+ * Large pages a store streams at once, each holding its reader (a SQLite connection
+ * and read transaction, an InfluxDB connection) and its answer in flight for as long
+ * as its client takes to read it, up to SEND_TIMEOUT for one that stops reading.
+ * Another waits for one to end, up to STORE_TIMEOUT.
+ */
+export const STREAMED_PAGES = 32;
+
 /** One key per distinct page, for the stores' page caches. */
 export function pageKey(limit: number, skip: number, host: string | undefined): string {
   return `${limit} ${skip} ${host ?? ''}`;
