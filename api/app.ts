@@ -15,6 +15,7 @@ import { memoryLogsRoute } from './memory-logs.js';
 import { openApiDocument } from './openapi.js';
 import { healthz, metricsRoute, readyz } from './probes.js';
 import { rateLimit } from './rate-limit.js';
+import { routePath } from './route-path.js';
 import { sendJson } from './respond.js';
 
 export interface AppDeps {
@@ -94,23 +95,35 @@ function serveAsset(asset: Asset): Middleware {
 }
 
 /**
- * What no route took: another method on a known path is 405; a known path missing
- * its trailing slash answers 307 to the slashed path with the same query, as
- * FastAPI does; anything else is 404. The Location is relative to the path asked
- * for (`memory-logs/` from `/memory-logs`), so that it stays right behind proxies
- * that change the scheme (TLS) or strip a path prefix (`/memory/memory-logs`).
+ * What no route took: another method on a known path is 405; a path that is a route
+ * once a trailing slash is added, or its trailing slashes taken off, answers 307 to
+ * it with the same query, as Starlette's `redirect_slashes` does; anything else is
+ * 404.
  */
 function unrouted(paths: ReadonlySet<string>): Middleware {
   return (ctx) => {
-    if (paths.has(ctx.path)) throw new MethodNotAllowedError(ALLOWED_METHODS);
-    if (!paths.has(`${ctx.path}/`)) throw new NotFoundError(`no route for ${ctx.path}`);
-    // The last segment, slashed: resolved against the path asked for, at any depth, it
-    // gives the slashed path. No route's segment holds a colon (it would read as a scheme).
-    const slashed = `${ctx.path.slice(ctx.path.lastIndexOf('/') + 1)}/`;
+    const path = routePath(ctx);
+    if (paths.has(path)) throw new MethodNotAllowedError(ALLOWED_METHODS);
+    const target = path.endsWith('/') ? path.replace(/\/+$/, '') : `${path}/`;
+    if (!paths.has(target)) throw new NotFoundError(`no route for ${path}`);
+    const location = relativeTo(ctx.path, target);
     ctx.status = 307;
-    ctx.set('Location', ctx.querystring === '' ? slashed : `${slashed}?${ctx.querystring}`);
+    ctx.set('Location', ctx.querystring === '' ? location : `${location}?${ctx.querystring}`);
     // An empty body, like Starlette's redirect (Koa would otherwise write a message).
     ctx.body = '';
     ctx.remove('Content-Type');
   };
+}
+
+/**
+ * `target` (a route's path) as a reference relative to the path asked for, as sent
+ * (`memory-logs/` from `/memory-logs`, `../healthz` from `/healthz/`): it climbs to
+ * the root of the API's own paths and no further, so that it stays right behind
+ * proxies that change the scheme (TLS) or strip a path prefix (`/memory/memory-logs`).
+ * No route's first segment holds a colon, which would read as a scheme.
+ */
+function relativeTo(sentPath: string, target: string): string {
+  let depth = 0;
+  for (let at = sentPath.indexOf('/', 1); at >= 0; at = sentPath.indexOf('/', at + 1)) depth++;
+  return `${'../'.repeat(depth)}${target.slice(1)}`;
 }

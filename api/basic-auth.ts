@@ -3,6 +3,7 @@ import type { Middleware } from 'koa';
 import type { BasicAuthConfig } from '../config.js';
 import { UnauthorizedError } from './http-errors.js';
 import { verifyPassword } from './htpasswd.js';
+import { routePath } from './route-path.js';
 
 /** Credentials that passed are remembered (as keyed hashes) so bcrypt runs once, not per request. */
 const REMEMBERED_CREDENTIALS = 1_024;
@@ -31,7 +32,7 @@ export function basicAuth(config: BasicAuthConfig, openPaths: ReadonlySet<string
   }
 
   return async (ctx, next) => {
-    if (openPaths.has(ctx.path)) return next();
+    if (openPaths.has(routePath(ctx))) return next();
     const credentials = parseBasic(ctx.get('Authorization'));
     if (credentials === undefined || !(await accepts(credentials.user, credentials.password))) {
       throw new UnauthorizedError(config.realm);

@@ -5,6 +5,7 @@ import type { Logger } from '../log.js';
 import type { ApiMetrics } from '../metrics.js';
 import { answerError } from './errors.js';
 import { ShuttingDownError } from './http-errors.js';
+import { decodeRoutePath } from './route-path.js';
 
 const INCOMING_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 
@@ -22,6 +23,7 @@ export interface FrameDeps {
  * - a request id (the caller's `X-Request-Id` when it is a sane one) and
  *   `X-Content-Type-Options: nosniff` on every answer, errors included;
  * - 503 for new requests while draining;
+ * - the path decoded for routing (route-path.ts);
  * - every error thrown below becomes its JSON answer (errors.ts);
  * - one access line and the request's metrics, whatever the outcome.
  */
@@ -35,6 +37,7 @@ export function requestFrame({ logger, metrics, draining }: FrameDeps): Middlewa
     ctx.res.setHeader('X-Content-Type-Options', 'nosniff');
     try {
       if (draining()) throw new ShuttingDownError('shutting down');
+      decodeRoutePath(ctx);
       await next();
     } catch (error) {
       answerError(ctx, error, logger, requestId);

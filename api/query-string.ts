@@ -26,7 +26,7 @@ const ASCII_RUN = /[\u0000-\u007f]+/g;
 const HEX_PAIR = /^[0-9A-Fa-f]{2}/;
 
 /** Python's `urllib.parse.unquote`: only ASCII runs are percent-decoded. */
-function unquote(text: string): string {
+export function unquote(text: string): string {
   if (!text.includes('%')) return text;
   return text.replace(ASCII_RUN, (run) => (run.includes('%') ? utf8.decode(percentDecode(run)) : run));
 }

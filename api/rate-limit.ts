@@ -2,6 +2,7 @@ import { BlockList, isIPv4, isIPv6 } from 'node:net';
 import type { Context, Middleware } from 'koa';
 import type { RateLimitConfig } from '../config.js';
 import { RateLimitedError } from './http-errors.js';
+import { routePath } from './route-path.js';
 import { TokenBuckets } from './token-bucket.js';
 
 /** Limits each client (by address) with a token bucket; open paths are never limited. */
@@ -9,7 +10,7 @@ export function rateLimit(config: RateLimitConfig, trustedProxies: readonly stri
   const buckets = new TokenBuckets(config.average, config.periodMs, config.burst);
   const trusted = proxyList(trustedProxies);
   return async (ctx, next) => {
-    if (openPaths.has(ctx.path)) return next();
+    if (openPaths.has(routePath(ctx))) return next();
     const waitMs = buckets.take(clientAddress(ctx, trusted), Date.now());
     if (waitMs > 0) throw new RateLimitedError(Math.ceil(waitMs / 1_000));
     return next();

@@ -82,8 +82,14 @@ describe('API hardening (real server, real stores)', function () {
       });
     }
 
-    it('leaves the health probe open', async () => {
+    it('leaves the health probe open, by whichever spelling of its path', async () => {
       expect((await request(api.port, 'GET', '/healthz')).status).to.equal(200);
+      expect((await request(api.port, 'GET', '/%68ealthz')).status).to.equal(200);
+    });
+
+    it('guards a route by whichever spelling of its path', async () => {
+      expect((await request(api.port, 'GET', '/%6Demory-logs/')).status).to.equal(401);
+      expect((await request(api.port, 'GET', '/%6Demory-logs/', { Authorization: basic('user-apr1', 'do') })).status).to.equal(200);
     });
   });
 
