@@ -2,6 +2,7 @@ import type { Context } from 'koa';
 import { StoreRefusedError, StoreUnavailableError } from '../errors.js';
 import type { Logger } from '../log.js';
 import {
+  BadRequestError,
   MethodNotAllowedError,
   NotFoundError,
   RateLimitedError,
@@ -34,6 +35,9 @@ export function answerError(ctx: Context, error: unknown, logger: Logger, reques
   } else if (error instanceof RateLimitedError) {
     ctx.set('Retry-After', String(error.retryAfterSeconds));
     sendJson(ctx, 429, '{"detail":"Too Many Requests."}');
+  } else if (error instanceof BadRequestError) {
+    ctx.set('Connection', 'close');
+    sendJson(ctx, 400, '{"detail":"Bad Request."}');
   } else if (error instanceof ShuttingDownError) {
     ctx.set('Connection', 'close');
     ctx.set('Retry-After', String(RETRY_AFTER_SECONDS));

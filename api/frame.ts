@@ -4,7 +4,7 @@ import { Readable } from 'node:stream';
 import type { Logger } from '../log.js';
 import type { ApiMetrics } from '../metrics.js';
 import { answerError } from './errors.js';
-import { ShuttingDownError } from './http-errors.js';
+import { BadRequestError, ShuttingDownError } from './http-errors.js';
 import { decodeRoutePath } from './route-path.js';
 
 const INCOMING_ID = /^[A-Za-z0-9._:-]{1,128}$/;
@@ -22,6 +22,7 @@ export interface FrameDeps {
  * the throughput benchmark against bare Koa. In it:
  * - a request id (the caller's `X-Request-Id` when it is a sane one) and
  *   `X-Content-Type-Options: nosniff` on every answer, errors included;
+ * - 400 for an HTTP/1.1 request without `Host` (server.ts);
  * - 503 for new requests while draining;
  * - the path decoded for routing (route-path.ts);
  * - every error thrown below becomes its JSON answer (errors.ts);
@@ -36,6 +37,7 @@ export function requestFrame({ logger, metrics, draining }: FrameDeps): Middlewa
     ctx.res.setHeader('X-Request-Id', requestId);
     ctx.res.setHeader('X-Content-Type-Options', 'nosniff');
     try {
+      if (ctx.req.headers.host === undefined && ctx.req.httpVersion === '1.1') throw new BadRequestError('an HTTP/1.1 request without Host');
       if (draining()) throw new ShuttingDownError('shutting down');
       decodeRoutePath(ctx);
       await next();

@@ -19,6 +19,11 @@ export class RequestValidationError extends AppError {
   }
 }
 
+/** 400: a request HTTP itself calls malformed, which Node's parser let through. */
+export class BadRequestError extends AppError {
+  readonly code = 'BAD_REQUEST';
+}
+
 export class NotFoundError extends AppError {
   readonly code = 'NOT_FOUND';
 }

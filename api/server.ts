@@ -46,7 +46,8 @@ export async function startApi(
   // runs, and must be done before the caller closes the store under it.
   let handling = 0;
   let allHandled: (() => void) | undefined;
-  const server = createServer({ maxHeaderSize: MAX_HEADER_BYTES, headersTimeout: 10_000, requestTimeout: 60_000 }, (req, res) => {
+  // Node's own check for a missing Host answers an empty 400, past the JSON frame (frame.ts checks instead).
+  const server = createServer({ maxHeaderSize: MAX_HEADER_BYTES, headersTimeout: 10_000, requestTimeout: 60_000, requireHostHeader: false }, (req, res) => {
     handling++;
     void handle(req, res).finally(() => {
       if (--handling === 0) allHandled?.();

@@ -1,4 +1,6 @@
+import { once } from 'node:events';
 import { request as httpRequest, type IncomingHttpHeaders } from 'node:http';
+import { connect } from 'node:net';
 
 export interface RawResponse {
   readonly status: number;
@@ -21,4 +23,14 @@ export function request(port: number, method: string, path: string, headers: Rec
     req.on('error', reject);
     req.end();
   });
+}
+
+/** Writes `raw` on a fresh connection and returns all the server answers until it closes. */
+export async function rawExchange(port: number, raw: string): Promise<string> {
+  const socket = connect(port, '127.0.0.1');
+  socket.end(raw);
+  const chunks: Buffer[] = [];
+  socket.on('data', (chunk: Buffer) => chunks.push(chunk));
+  await once(socket, 'close');
+  return Buffer.concat(chunks).toString('utf8');
 }

@@ -13,7 +13,7 @@ import type { MemoryStore } from '../../storage/types.js';
 import { testListen } from '../helpers/api.js';
 import { startCli } from '../helpers/cli.js';
 import { failureOf } from '../helpers/failure.js';
-import { request } from '../helpers/http.js';
+import { rawExchange, request } from '../helpers/http.js';
 import { privateInflux, sharedInflux, type InfluxTarget } from '../helpers/influx-fixture.js';
 import { capturingLogger } from '../helpers/logger.js';
 import { freePort } from '../helpers/ports.js';
@@ -119,6 +119,28 @@ describe('API hardening (real server, real stores)', function () {
       const doubting = await start({ rateLimit: limit });
       expect(await statuses(doubting.port)).to.deep.equal([200, 429, 429]);
     });
+  });
+
+  for (const [what, raw] of [
+    ['a malformed request line', 'GARBAGE\r\n\r\n'],
+    ['a malformed header', 'GET /memory-logs/ HTTP/1.1\r\nHost: x\r\nno colon here\r\n\r\n'],
+    ['an HTTP/1.1 request without Host', 'GET /memory-logs/ HTTP/1.1\r\n\r\n'],
+  ] as const) {
+    it(`answers ${what} with a JSON 400, and closes the connection`, async () => {
+      const api = await start({});
+      const answer = await rawExchange(api.port, raw);
+      expect(answer).to.match(/^HTTP\/1\.1 400 /);
+      expect(answer).to.match(/\r\nContent-Type: application\/json\r\n/i);
+      expect(answer).to.match(/\r\nConnection: close\r\n/i);
+      expect(answer.endsWith('\r\n\r\n{"detail":"Bad Request."}')).to.equal(true);
+    });
+  }
+
+  it('serves an HTTP/1.0 request without Host, which HTTP/1.0 does not require', async () => {
+    const api = await start({});
+    const answer = await rawExchange(api.port, 'GET /memory-logs/?limit=1 HTTP/1.0\r\n\r\n');
+    expect(answer).to.match(/^HTTP\/1\.1 200 /);
+    expect(answer.endsWith(`\r\n\r\n[{"timestamp":${T0 + 19 * 60},"total":8192,"free":2048,"used":6144}]`)).to.equal(true);
   });
 
   it('answers oversized headers with a JSON 431', async () => {

@@ -3,12 +3,12 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { chmod, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
-import { connect, type Socket } from 'node:net';
+import type { Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startApi, type RunningApi } from '../../api/server.js';
 import { SqliteStore } from '../../storage/sqlite.js';
-import { request } from '../helpers/http.js';
+import { rawExchange, request } from '../helpers/http.js';
 import { capturingLogger } from '../helpers/logger.js';
 import { freePort } from '../helpers/ports.js';
 import { startSilentServer } from '../helpers/silent-server.js';
@@ -58,16 +58,6 @@ http {
       await rm(dir, { recursive: true, force: true });
     },
   };
-}
-
-/** Writes `raw` on a fresh connection and returns all nginx answers until it closes. */
-async function rawExchange(port: number, raw: string): Promise<string> {
-  const socket = connect(port, '127.0.0.1');
-  socket.end(raw);
-  const chunks: Buffer[] = [];
-  socket.on('data', (chunk: Buffer) => chunks.push(chunk));
-  await once(socket, 'close');
-  return Buffer.concat(chunks).toString('utf8');
 }
 
 describe('nginx in front of the API (Debian nginx, the project config)', function () {
