@@ -1,5 +1,5 @@
 import { once } from 'node:events';
-import { createServer, type Server } from 'node:http';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import type { Config } from '../config.js';
 import type { Logger } from '../log.js';
@@ -46,12 +46,22 @@ export async function startApi(
   // runs, and must be done before the caller closes the store under it.
   let handling = 0;
   let allHandled: (() => void) | undefined;
-  // Node's own check for a missing Host answers an empty 400, past the JSON frame (frame.ts checks instead).
-  const server = createServer({ maxHeaderSize: MAX_HEADER_BYTES, headersTimeout: 10_000, requestTimeout: 60_000, requireHostHeader: false }, (req, res) => {
+  const onRequest = (req: IncomingMessage, res: ServerResponse): void => {
     handling++;
     void handle(req, res).finally(() => {
       if (--handling === 0) allHandled?.();
     });
+  };
+  // Node's own check for a missing Host answers an empty 400, past the JSON frame (frame.ts checks instead).
+  const server = createServer({ maxHeaderSize: MAX_HEADER_BYTES, headersTimeout: 10_000, requestTimeout: 60_000, requireHostHeader: false }, onRequest);
+  // An expectation other than 100-continue is ignored, as the original's server
+  // (uvicorn) did, rather than answered with Node's empty 417.
+  server.on('checkExpectation', onRequest);
+  // CONNECT never reaches a request handler: Node would close its connection
+  // unanswered. Its connection is handed over without Node's error listener.
+  server.on('connect', (_req: IncomingMessage, socket: Socket) => {
+    socket.on('error', () => socket.destroy());
+    answerRaw(socket, '405 Method Not Allowed', '{"detail":"Method Not Allowed."}', 'Allow: GET, HEAD\r\n');
   });
   // A connection that carries nothing for this long, its answer begun or not, is
   // closed: a client that stopped reading a page held it, and its store reader and
@@ -100,5 +110,10 @@ function answerClientError(error: NodeJS.ErrnoException, socket: Socket): void {
       : error.code === 'ERR_HTTP_REQUEST_TIMEOUT'
         ? ['408 Request Timeout', '{"detail":"Request Timeout."}']
         : ['400 Bad Request', '{"detail":"Bad Request."}'];
-  socket.end(`HTTP/1.1 ${status}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`);
+  answerRaw(socket, status, body);
+}
+
+/** A JSON answer written on the connection itself, which it then closes. */
+function answerRaw(socket: Socket, status: string, body: string, headers = ''): void {
+  socket.end(`HTTP/1.1 ${status}\r\n${headers}Content-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`);
 }

@@ -25,10 +25,13 @@ export function request(port: number, method: string, path: string, headers: Rec
   });
 }
 
-/** Writes `raw` on a fresh connection and returns all the server answers until it closes. */
+/**
+ * Writes `raw` on a fresh connection and returns all the server answers until it
+ * closes it. The connection is not half-closed: nginx takes that for a client gone.
+ */
 export async function rawExchange(port: number, raw: string): Promise<string> {
   const socket = connect(port, '127.0.0.1');
-  socket.end(raw);
+  socket.write(raw);
   const chunks: Buffer[] = [];
   socket.on('data', (chunk: Buffer) => chunks.push(chunk));
   await once(socket, 'close');

@@ -136,6 +136,21 @@ describe('API hardening (real server, real stores)', function () {
     });
   }
 
+  it('answers CONNECT, which Node hands no request handler, with a JSON 405', async () => {
+    const api = await start({});
+    const answer = await rawExchange(api.port, 'CONNECT example.org:443 HTTP/1.1\r\nHost: example.org:443\r\n\r\n');
+    expect(answer).to.match(/^HTTP\/1\.1 405 /);
+    expect(answer).to.match(/\r\nAllow: GET, HEAD\r\n/);
+    expect(answer.endsWith('\r\n\r\n{"detail":"Method Not Allowed."}')).to.equal(true);
+  });
+
+  it('ignores an expectation other than 100-continue, as the original did, rather than answering 417', async () => {
+    const api = await start({});
+    const answer = await rawExchange(api.port, 'GET /memory-logs/?limit=1 HTTP/1.1\r\nHost: x\r\nExpect: bogus\r\nConnection: close\r\n\r\n');
+    expect(answer).to.match(/^HTTP\/1\.1 200 /);
+    expect(answer.endsWith(`\r\n\r\n[{"timestamp":${T0 + 19 * 60},"total":8192,"free":2048,"used":6144}]`)).to.equal(true);
+  });
+
   it('serves an HTTP/1.0 request without Host, which HTTP/1.0 does not require', async () => {
     const api = await start({});
     const answer = await rawExchange(api.port, 'GET /memory-logs/?limit=1 HTTP/1.0\r\n\r\n');

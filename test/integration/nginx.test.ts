@@ -119,6 +119,12 @@ describe('nginx in front of the API (Debian nginx, the project config)', functio
       expect(proxied.headers['content-type']).to.equal('application/json');
     });
 
+    it('passes an HTTP/1.0 request without Host (the API asks one of HTTP/1.1, as nginx speaks to it)', async () => {
+      const answer = await rawExchange(nginx.port, 'GET /memory-logs/?limit=1 HTTP/1.0\r\n\r\n');
+      expect(answer).to.match(/^HTTP\/1\.1 200 /);
+      expect(answer.endsWith('\r\n\r\n[{"timestamp":1647033840,"total":8192,"free":2048,"used":6144}]')).to.equal(true);
+    });
+
     it('does not say its version', async () => {
       expect((await request(nginx.port, 'GET', '/memory-logs/')).headers.server).to.equal('nginx');
     });
