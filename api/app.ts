@@ -123,7 +123,6 @@ function unrouted(paths: ReadonlySet<string>): Middleware {
  * No route's first segment holds a colon, which would read as a scheme.
  */
 function relativeTo(sentPath: string, target: string): string {
-  let depth = 0;
-  for (let at = sentPath.indexOf('/', 1); at >= 0; at = sentPath.indexOf('/', at + 1)) depth++;
-  return `${'../'.repeat(depth)}${target.slice(1)}`;
+  // One `../` for each slash after the first.
+  return `${'../'.repeat(sentPath.split('/').length - 2)}${target.slice(1)}`;
 }
