@@ -6,6 +6,7 @@ import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
 import type { Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { gunzipSync } from 'node:zlib';
 import { startApi, type RunningApi } from '../../api/server.js';
 import { SqliteStore } from '../../storage/sqlite.js';
 import { rawExchange, request } from '../helpers/http.js';
@@ -77,6 +78,8 @@ describe('nginx in front of the API (Debian nginx, the project config)', functio
       const dir = await mkdtemp(join(tmpdir(), 'mt-nginx-api-'));
       const store = SqliteStore.open({ kind: 'sqlite', path: join(dir, 'db.sqlite'), timeoutMs: 1_000 });
       await store.write(Array.from({ length: 5 }, (_, i) => ({ host: 'h', timestamp: 1_647_033_600 + i * 60, total: 8_192, free: 2_048, used: 6_144 })));
+      // Older than h's: a page of some KiB for the compression tests, h staying the default host.
+      await store.write(Array.from({ length: 200 }, (_, i) => ({ host: 'g', timestamp: 1_647_000_000 + i * 60, total: 8_192, free: 2_048 + i, used: 6_144 - i })));
       api = await startApi(testListen(), store, capturingLogger().logger);
       const front = await startNginx(`127.0.0.1:${api.port}`);
       nginx = front;
@@ -123,6 +126,32 @@ describe('nginx in front of the API (Debian nginx, the project config)', functio
       const answer = await rawExchange(nginx.port, 'GET /memory-logs/?limit=1 HTTP/1.0\r\n\r\n');
       expect(answer).to.match(/^HTTP\/1\.1 200 /);
       expect(answer.endsWith('\r\n\r\n[{"timestamp":1647033840,"total":8192,"free":2048,"used":6144}]')).to.equal(true);
+    });
+
+    it("gzips answers of 1 KiB and more for a client that asks, through the client's own proxy too, into the API's own bytes", async () => {
+      for (const path of ['/memory-logs/?host=g&limit=99999', '/docs/swagger-ui-bundle.js']) {
+        const direct = await request(api.port, 'GET', path);
+        const headerSets: Array<Record<string, string>> = [{ 'Accept-Encoding': 'gzip' }, { 'Accept-Encoding': 'gzip', Via: '1.1 corporate-proxy' }];
+        for (const headers of headerSets) {
+          const zipped = await request(nginx.port, 'GET', path, headers);
+          expect(zipped.headers['content-encoding'], path).to.equal('gzip');
+          expect(zipped.headers.vary, path).to.equal('Accept-Encoding');
+          expect(zipped.bytes.length, path).to.be.below(direct.bytes.length / 3);
+          expect(gunzipSync(zipped.bytes).toString('utf8'), path).to.equal(direct.body);
+        }
+      }
+    });
+
+    it('sends answers under 1 KiB, and any answer to a client that does not ask for gzip, as they are', async () => {
+      for (const [path, headers] of [
+        ['/memory-logs/?limit=2', { 'Accept-Encoding': 'gzip' }],
+        ['/memory-logs/?limit=ten', { 'Accept-Encoding': 'gzip' }],
+        ['/memory-logs/?host=g&limit=99999', {}],
+      ] as const) {
+        const [direct, proxied] = [await request(api.port, 'GET', path), await request(nginx.port, 'GET', path, headers)];
+        expect(proxied.headers['content-encoding'], path).to.equal(undefined);
+        expect(proxied.body, path).to.equal(direct.body);
+      }
     });
 
     it('does not say its version', async () => {
