@@ -93,6 +93,31 @@ describe('SqliteStore (real SQLite files)', () => {
     await store.close();
   });
 
+  it("keeps deep skips exact after older points are deleted from another connection (the README's pruning), its remembered pages too", async () => {
+    const path = join(dir, 'pruned.sqlite');
+    const store = SqliteStore.open(config(path));
+    const day = 86_400;
+    const all = [0, 1, 2].flatMap((d) => Array.from({ length: 1_000 }, (_, i) => point('h', d * day + i * 60)));
+    await store.write(all);
+    expect(await listRecords(store, { limit: 15, skip: 2_990 }), 'before').to.have.length(10);
+    // As the README's `sqlite3` command does, with its cutoff mid-way through the second day.
+    const cutoff = day + 500 * 60;
+    const other = new Database(path);
+    other.prepare('DELETE FROM memory WHERE time < ?').run(cutoff);
+    other.close();
+    // The store checks its file's data_version at most every 10 ms.
+    await sleep(20);
+    const kept = all.filter((one) => one.timestamp >= cutoff);
+    for (const skip of [0, 999, 1_000, 1_001, 1_490, 1_499, 1_500, 2_990]) {
+      const end = kept.length - skip;
+      const expected = kept.slice(Math.max(0, end - 15), Math.max(0, end)).map((one) => one.timestamp);
+      expect((await listRecords(store, { limit: 15, skip })).map((one) => one.timestamp), `skip ${skip}`).to.deep.equal(expected);
+      const streamed = await listRecords(store, { limit: 10_001, skip });
+      expect(streamed.map((one) => one.timestamp), `streamed, skip ${skip}`).to.deep.equal(kept.slice(0, Math.max(0, end)).map((one) => one.timestamp));
+    }
+    await store.close();
+  });
+
   // Without it every collector run pays for the driver's own search (bench:collector).
   it("finds the driver's addon where it gives its path to the driver", async () => {
     expect(ADDON_PATH).to.be.a('string');
