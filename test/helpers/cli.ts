@@ -20,6 +20,8 @@ export interface CliOptions {
   readonly user?: { readonly uid: number; readonly gid: number };
   /** The checkout whose `dist/cli.js` runs; else this one. */
   readonly checkout?: string;
+  /** Its working directory, where relative paths (`DATA_DIR`'s `./data`) lead; else the test run's. */
+  readonly cwd?: string;
 }
 
 /**
@@ -27,8 +29,9 @@ export interface CliOptions {
  * `env` in its environment, so that nothing of the test run's own (INFLUX_URL,
  * REQUIRE_*) reaches it.
  */
-export function startCli(args: readonly string[], env: Readonly<Record<string, string>>, { nodeOptions = [], input, user, checkout = process.cwd() }: CliOptions = {}): CliProcess {
+export function startCli(args: readonly string[], env: Readonly<Record<string, string>>, { nodeOptions = [], input, user, checkout = process.cwd(), cwd }: CliOptions = {}): CliProcess {
   const child = spawn(process.execPath, [...nodeOptions, join(checkout, 'dist', 'cli.js'), ...args], {
+    cwd,
     env: { PATH: process.env.PATH, ...env },
     stdio: [input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'],
     ...user,

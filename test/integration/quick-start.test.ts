@@ -1,0 +1,55 @@
+import { expect } from 'chai';
+import { once } from 'node:events';
+import { existsSync } from 'node:fs';
+import { mkdtemp, readdir, rm } from 'node:fs/promises';
+import { hostname, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { startCli } from '../helpers/cli.js';
+import { freePort } from '../helpers/ports.js';
+import { waitFor } from '../helpers/wait.js';
+
+/**
+ * The README's first command, `npm start`: the API and the collector in one process
+ * (`memory-tracker all`), every setting at its default but the port (8000 may be
+ * taken here) and the interval (a second, so as not to wait for the minute).
+ */
+describe('npm start: the API and the collector in one process, on their defaults (SQLite under ./data)', function () {
+  this.timeout(30_000);
+  let cwd: string;
+  before(async () => {
+    cwd = await mkdtemp(join(tmpdir(), 'mt-quick-start-'));
+  });
+  after(async () => rm(cwd, { recursive: true, force: true }));
+
+  it("collects this machine's points into ./data, serves them with the collector's metrics, and stops on SIGTERM with exit code 0", async () => {
+    const port = await freePort();
+    const { child, stdout, stderr } = startCli(['all'], { PORT: String(port), BIND_ADDRESS: '127.0.0.1', COLLECT_INTERVAL: '1s' }, { cwd });
+    const exited = once(child, 'exit') as Promise<[number | null, NodeJS.Signals | null]>;
+    const api = `http://127.0.0.1:${port}`;
+    try {
+      const points = await waitFor('two points collected and served', async () => {
+        if (child.exitCode !== null) throw new Error(`exited with code ${child.exitCode}: ${stdout()}${stderr()}`);
+        const response = await fetch(`${api}/memory-logs/?limit=2`).catch(() => undefined);
+        const body = response?.status === 200 ? ((await response.json()) as Array<{ timestamp: number; total: number; free: number; used: number }>) : [];
+        return body.length === 2 ? body : undefined;
+      });
+      expect(points[1]!.timestamp - points[0]!.timestamp).to.equal(1);
+      for (const point of points) expect(point.used).to.equal(point.total - point.free);
+      const hosts = (await (await fetch(`${api}/hosts/`)).json()) as Array<{ host: string }>;
+      expect(hosts.map(({ host }) => host)).to.deep.equal([hostname()]);
+      expect(existsSync(join(cwd, 'data', 'memory-tracker.sqlite')), 'the SQLite file under ./data').to.equal(true);
+      const metrics = await (await fetch(`${api}/metrics`)).text();
+      expect(metrics).to.match(/^memory_tracker_collector_runs_total [1-9]\d*$/m);
+      expect(metrics).to.match(/^memory_tracker_points_written_total [1-9]\d*$/m);
+      expect(metrics).to.match(/^memory_tracker_spool_depth 0$/m);
+      expect((await fetch(`${api}/readyz`)).status).to.equal(200);
+      child.kill('SIGTERM');
+      expect(await exited).to.deep.equal([0, null]);
+      // Every point it took was stored: nothing waits in the spool.
+      expect(await readdir(join(cwd, 'data', 'spool'))).to.deep.equal([]);
+      expect(stderr(), 'nothing on stderr').to.equal('');
+    } finally {
+      child.kill('SIGKILL');
+    }
+  });
+});
