@@ -1,9 +1,10 @@
 import { expect } from 'chai';
 import { once } from 'node:events';
 import { existsSync } from 'node:fs';
-import { mkdtemp, readdir, rm } from 'node:fs/promises';
-import { hostname, tmpdir } from 'node:os';
+import { mkdir, readdir } from 'node:fs/promises';
+import { hostname } from 'node:os';
 import { join } from 'node:path';
+import { caseDirs } from '../helpers/case-dirs.js';
 import { startCli } from '../helpers/cli.js';
 import { freePort } from '../helpers/ports.js';
 import { waitFor } from '../helpers/wait.js';
@@ -15,13 +16,11 @@ import { waitFor } from '../helpers/wait.js';
  */
 describe('npm start: the API and the collector in one process, on their defaults (SQLite under ./data)', function () {
   this.timeout(30_000);
-  let cwd: string;
-  before(async () => {
-    cwd = await mkdtemp(join(tmpdir(), 'mt-quick-start-'));
-  });
-  after(async () => rm(cwd, { recursive: true, force: true }));
+  const fresh = caseDirs('mt-quick-start-');
 
   it("collects this machine's points into ./data, serves them with the collector's metrics, and stops on SIGTERM with exit code 0", async () => {
+    const cwd = fresh();
+    await mkdir(cwd);
     const port = await freePort();
     const { child, stdout, stderr } = startCli(['all'], { PORT: String(port), BIND_ADDRESS: '127.0.0.1', COLLECT_INTERVAL: '1s' }, { cwd });
     const exited = once(child, 'exit') as Promise<[number | null, NodeJS.Signals | null]>;
