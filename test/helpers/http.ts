@@ -42,3 +42,10 @@ export async function rawExchange(port: number, raw: string): Promise<string> {
   await once(socket, 'close');
   return Buffer.concat(chunks).toString('utf8');
 }
+
+/** Requests HTTP calls malformed, as they come on the wire: each is to get the JSON 400. */
+export const MALFORMED_REQUESTS: ReadonlyArray<readonly [what: string, raw: string]> = [
+  ['a malformed request line', 'GARBAGE\r\n\r\n'],
+  ['a malformed header', 'GET /memory-logs/ HTTP/1.1\r\nHost: x\r\nno colon here\r\n\r\n'],
+  ['an HTTP/1.1 request without Host', 'GET /memory-logs/ HTTP/1.1\r\n\r\n'],
+];

@@ -13,7 +13,7 @@ import type { MemoryStore } from '../../storage/types.js';
 import { testListen } from '../helpers/api.js';
 import { startCli } from '../helpers/cli.js';
 import { failureOf } from '../helpers/failure.js';
-import { rawExchange, request } from '../helpers/http.js';
+import { MALFORMED_REQUESTS, rawExchange, request } from '../helpers/http.js';
 import { privateInflux, sharedInflux, type InfluxTarget } from '../helpers/influx-fixture.js';
 import { capturingLogger } from '../helpers/logger.js';
 import { freePort } from '../helpers/ports.js';
@@ -129,11 +129,7 @@ describe('API hardening (real server, real stores)', function () {
     /** The answer's end for `/memory-logs/?limit=1`: the newest point. */
     const NEWEST = `\r\n\r\n[{"timestamp":${T0 + 19 * 60},"total":8192,"free":2048,"used":6144}]`;
 
-    for (const [what, raw] of [
-      ['a malformed request line', 'GARBAGE\r\n\r\n'],
-      ['a malformed header', 'GET /memory-logs/ HTTP/1.1\r\nHost: x\r\nno colon here\r\n\r\n'],
-      ['an HTTP/1.1 request without Host', 'GET /memory-logs/ HTTP/1.1\r\n\r\n'],
-    ] as const) {
+    for (const [what, raw] of MALFORMED_REQUESTS) {
       it(`answers ${what} with a JSON 400, and closes the connection`, async () => {
         const answer = await rawExchange(api.port, raw);
         expect(answer).to.match(/^HTTP\/1\.1 400 /);

@@ -375,8 +375,7 @@ describe('memory-tracker import (the CLI, real stores)', function () {
   it('says how much it stored, and through which line, when the store fails partway', async () => {
     const path = join(dir, 'failing-partway.sqlite');
     const input = new PassThrough();
-    const line = (i: number): string => `${1_647_033_600 + 60 * i},8192,2048,6144\n`;
-    input.write(`timestamp,total,free,used\n${Array.from({ length: BATCH_POINTS }, (_, i) => line(i)).join('')}`);
+    input.write(`timestamp,total,free,used\n${Array.from({ length: BATCH_POINTS }, (_, i) => csvLine(i)).join('')}`);
     try {
       const cli = startCli(['import', '-', '--format', 'csv', '--host', 'partway'], { SQLITE_PATH: path }, { input });
       await waitFor('the first batch stored', async () => (storedCount(path) >= BATCH_POINTS ? true : undefined));
@@ -386,7 +385,7 @@ describe('memory-tracker import (the CLI, real stores)', function () {
       await rm(`${path}-wal`, { force: true });
       await rm(`${path}-shm`, { force: true });
       await rename(`${path}.next`, path);
-      input.end(Array.from({ length: 10 }, (_, i) => line(BATCH_POINTS + i)).join(''));
+      input.end(Array.from({ length: 10 }, (_, i) => csvLine(BATCH_POINTS + i)).join(''));
       const [code] = (await once(cli.child, 'close')) as [number | null];
       expect(code, cli.stderr()).to.equal(3);
       // The header is line 1: the first batch's points are lines 2 to 5,001.
@@ -403,7 +402,7 @@ describe('memory-tracker import (the CLI, real stores)', function () {
     await mkdir(notAFile);
     const input = new PassThrough();
     // More than a batch, so the store is opened and fails while the input is still open.
-    input.write(`timestamp,total,free,used\n${Array.from({ length: 6_000 }, (_, i) => `${1_647_033_600 + 60 * i},8192,2048,6144\n`).join('')}`);
+    input.write(`timestamp,total,free,used\n${Array.from({ length: 6_000 }, (_, i) => csvLine(i)).join('')}`);
     try {
       const cli = startCli(['import', '-', '--format', 'csv'], { SQLITE_PATH: notAFile }, { input });
       // A bound on a hang, not a speed: the process ends at once or waits for ever.
@@ -426,7 +425,7 @@ describe('memory-tracker import (the CLI, real stores)', function () {
         const path = join(dir, `interrupted-stdin-${signal}.sqlite`);
         const input = new PassThrough();
         // A batch and more: the first is stored while standard input stays open; the rest waits in the import.
-        input.write(`timestamp,total,free,used\n${Array.from({ length: BATCH_POINTS + 2_000 }, (_, i) => `${1_647_033_600 + 60 * i},8192,2048,6144\n`).join('')}`);
+        input.write(`timestamp,total,free,used\n${Array.from({ length: BATCH_POINTS + 2_000 }, (_, i) => csvLine(i)).join('')}`);
         try {
           const cli = startCli(['import', '-', '--format', 'csv', '--host', 'piped'], { SQLITE_PATH: path }, { input });
           await waitFor('the first batch stored', async () => (storedCount(path) >= BATCH_POINTS ? true : undefined));
@@ -590,6 +589,11 @@ describe('memory-tracker import (the CLI, real stores)', function () {
     expect((await runCli(['--help'], {})).stdout).to.include('import FILE...');
   });
 });
+
+/** The `i`-th line of a CSV of minute points, from 2022-03-12. */
+function csvLine(i: number): string {
+  return `${1_647_033_600 + 60 * i},8192,2048,6144\n`;
+}
 
 /** Points the SQLite store at `path` holds, every host (0 before the import made it). */
 function storedCount(path: string): number {

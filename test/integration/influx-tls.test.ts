@@ -6,13 +6,12 @@ import { join } from 'node:path';
 import { listRecords } from '../../storage/index.js';
 import { InfluxStore } from '../../storage/influx.js';
 import { InfluxV2Store } from '../../storage/influx-v2.js';
-import { startCli } from '../helpers/cli.js';
+import { pointsServed, startCli } from '../helpers/cli.js';
 import { failureOf } from '../helpers/failure.js';
 import { privateInflux, sharedInflux } from '../helpers/influx-fixture.js';
 import type { InfluxServer } from '../helpers/influxd.js';
 import { freePort } from '../helpers/ports.js';
 import { selfSignedCertificate, type TestCertificate } from '../helpers/tls.js';
-import { waitFor } from '../helpers/wait.js';
 
 const point = { host: 'tls', timestamp: 1_700_000_000, total: 8_192, free: 2_048, used: 6_144 };
 
@@ -63,7 +62,7 @@ describe('InfluxDB over TLS (a real influxd serving https, with a certificate of
 
   it('collects and serves through it once NODE_EXTRA_CA_CERTS names the CA (`all`, as a process: its run threads too)', async () => {
     const apiPort = await freePort();
-    const { child, stdout, stderr } = startCli(['all'], {
+    const cli = startCli(['all'], {
       NODE_EXTRA_CA_CERTS: certificate.certificatePath,
       STORE: 'influxdb',
       INFLUX_URL: influx.url,
@@ -75,17 +74,12 @@ describe('InfluxDB over TLS (a real influxd serving https, with a certificate of
       BIND_ADDRESS: '127.0.0.1',
       LOG_LEVEL: 'warn',
     });
-    const output = (): string => stdout() + stderr();
+    const { child } = cli;
     try {
-      const records = await waitFor('two points collected and served over TLS', async () => {
-        if (child.exitCode !== null) throw new Error(`the service exited with code ${child.exitCode}: ${output()}`);
-        const response = await fetch(`http://127.0.0.1:${apiPort}/memory-logs/?limit=2`).catch(() => undefined);
-        const body = response?.status === 200 ? ((await response.json()) as Array<{ timestamp: number }>) : [];
-        return body.length === 2 ? body : undefined;
-      });
+      const records = await pointsServed(cli, apiPort, 2);
       expect(records[1]!.timestamp - records[0]!.timestamp).to.equal(1);
       expect((await fetch(`http://127.0.0.1:${apiPort}/readyz`)).status).to.equal(200);
-      expect(output(), 'no warning or error').to.equal('');
+      expect(cli.stdout() + cli.stderr(), 'no warning or error').to.equal('');
     } finally {
       child.kill('SIGTERM');
       await once(child, 'exit');

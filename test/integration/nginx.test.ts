@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import { startApi, type RunningApi } from '../../api/server.js';
 import { SqliteStore } from '../../storage/sqlite.js';
-import { rawExchange, request } from '../helpers/http.js';
+import { MALFORMED_REQUESTS, rawExchange, request } from '../helpers/http.js';
 import { capturingLogger } from '../helpers/logger.js';
 import { freePort } from '../helpers/ports.js';
 import { startSilentServer } from '../helpers/silent-server.js';
@@ -257,13 +257,9 @@ describe('nginx in front of the API (Debian nginx, the project config)', functio
       expect(response.headers['content-type']).to.equal('application/json');
     });
 
-    for (const [what, raw] of [
-      ['a malformed request line', 'GARBAGE\r\n\r\n'],
-      ['a malformed header', 'GET /memory-logs/ HTTP/1.1\r\nHost: x\r\nno colon here\r\n\r\n'],
-      ['an HTTP/1.1 request without Host', 'GET /memory-logs/ HTTP/1.1\r\n\r\n'],
-    ]) {
+    for (const [what, raw] of MALFORMED_REQUESTS) {
       it(`${what}: 400`, async () => {
-        const answer = await rawExchange(nginx.port, raw!);
+        const answer = await rawExchange(nginx.port, raw);
         expect(answer).to.match(/^HTTP\/1\.1 400 /);
         expect(answer).to.include('\r\nContent-Type: application/json\r\n');
         expect(answer.endsWith('\r\n\r\n{"detail":"Bad Request."}')).to.equal(true);

@@ -5,9 +5,8 @@ import { mkdir, readdir } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { caseDirs } from '../helpers/case-dirs.js';
-import { startCli } from '../helpers/cli.js';
+import { pointsServed, startCli } from '../helpers/cli.js';
 import { freePort } from '../helpers/ports.js';
-import { waitFor } from '../helpers/wait.js';
 
 /**
  * The README's first command, `npm start`: the API and the collector in one process
@@ -22,16 +21,12 @@ describe('npm start: the API and the collector in one process, on their defaults
     const cwd = fresh();
     await mkdir(cwd);
     const port = await freePort();
-    const { child, stdout, stderr } = startCli(['all'], { PORT: String(port), BIND_ADDRESS: '127.0.0.1', COLLECT_INTERVAL: '1s' }, { cwd });
+    const cli = startCli(['all'], { PORT: String(port), BIND_ADDRESS: '127.0.0.1', COLLECT_INTERVAL: '1s' }, { cwd });
+    const { child, stderr } = cli;
     const exited = once(child, 'exit') as Promise<[number | null, NodeJS.Signals | null]>;
     const api = `http://127.0.0.1:${port}`;
     try {
-      const points = await waitFor('two points collected and served', async () => {
-        if (child.exitCode !== null) throw new Error(`exited with code ${child.exitCode}: ${stdout()}${stderr()}`);
-        const response = await fetch(`${api}/memory-logs/?limit=2`).catch(() => undefined);
-        const body = response?.status === 200 ? ((await response.json()) as Array<{ timestamp: number; total: number; free: number; used: number }>) : [];
-        return body.length === 2 ? body : undefined;
-      });
+      const points = await pointsServed(cli, port, 2);
       expect(points[1]!.timestamp - points[0]!.timestamp).to.equal(1);
       for (const point of points) expect(point.used).to.equal(point.total - point.free);
       const hosts = (await (await fetch(`${api}/hosts/`)).json()) as Array<{ host: string }>;

@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { ADDON_PATH, OWN_ADDON, SqliteStore } from '../../storage/sqlite.js';
 import { point, storeContract } from './store-contract.js';
 import { listRecords } from '../../storage/index.js';
+import type { MemoryPoint } from '../../storage/types.js';
 import { writeNotADatabase } from '../helpers/sqlite-files.js';
 import { failureOf } from '../helpers/failure.js';
 
@@ -81,15 +82,7 @@ describe('SqliteStore (real SQLite files)', () => {
     const all = [2, 1, 0].flatMap((d) => Array.from({ length: 1_000 }, (_, i) => point('h', d * day + i * 60)));
     await store.write(all);
     await store.write(all.slice(500, 2_500));
-    const expected = [...all].sort((a, b) => a.timestamp - b.timestamp);
-    for (const skip of [999, 1_000, 1_001, 1_999, 2_000, 2_990, 3_000, 5_000]) {
-      const page = await listRecords(store, { limit: 15, skip });
-      const end = expected.length - skip;
-      expect(page.map((one) => one.timestamp), `skip ${skip}`).to.deep.equal(expected.slice(Math.max(0, end - 15), Math.max(0, end)).map((one) => one.timestamp));
-      // A page large enough to be streamed finds its bounds the same way.
-      const streamed = await listRecords(store, { limit: 10_001, skip });
-      expect(streamed.map((one) => one.timestamp), `streamed, skip ${skip}`).to.deep.equal(expected.slice(0, Math.max(0, end)).map((one) => one.timestamp));
-    }
+    await expectPagesAt(store, [...all].sort((a, b) => a.timestamp - b.timestamp), [999, 1_000, 1_001, 1_999, 2_000, 2_990, 3_000, 5_000]);
     await store.close();
   });
 
@@ -107,14 +100,7 @@ describe('SqliteStore (real SQLite files)', () => {
     other.close();
     // The store checks its file's data_version at most every 10 ms.
     await sleep(20);
-    const kept = all.filter((one) => one.timestamp >= cutoff);
-    for (const skip of [0, 999, 1_000, 1_001, 1_490, 1_499, 1_500, 2_990]) {
-      const end = kept.length - skip;
-      const expected = kept.slice(Math.max(0, end - 15), Math.max(0, end)).map((one) => one.timestamp);
-      expect((await listRecords(store, { limit: 15, skip })).map((one) => one.timestamp), `skip ${skip}`).to.deep.equal(expected);
-      const streamed = await listRecords(store, { limit: 10_001, skip });
-      expect(streamed.map((one) => one.timestamp), `streamed, skip ${skip}`).to.deep.equal(kept.slice(0, Math.max(0, end)).map((one) => one.timestamp));
-    }
+    await expectPagesAt(store, all.filter((one) => one.timestamp >= cutoff), [0, 999, 1_000, 1_001, 1_490, 1_499, 1_500, 2_990]);
     await store.close();
   });
 
@@ -251,3 +237,16 @@ describe('SqliteStore (real SQLite files)', () => {
     await store.close();
   });
 });
+
+/**
+ * Checks the pages of 15 at each skip against `points` (one host's, oldest first),
+ * and the page large enough to be streamed, which finds its bounds the same way.
+ */
+async function expectPagesAt(store: SqliteStore, points: readonly MemoryPoint[], skips: readonly number[]): Promise<void> {
+  const timestamps = (from: number, to: number): number[] => points.slice(Math.max(0, from), Math.max(0, to)).map((one) => one.timestamp);
+  for (const skip of skips) {
+    const end = points.length - skip;
+    expect((await listRecords(store, { limit: 15, skip })).map((one) => one.timestamp), `skip ${skip}`).to.deep.equal(timestamps(end - 15, end));
+    expect((await listRecords(store, { limit: 10_001, skip })).map((one) => one.timestamp), `streamed, skip ${skip}`).to.deep.equal(timestamps(0, end));
+  }
+}
