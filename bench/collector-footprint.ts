@@ -141,7 +141,7 @@ console.log(`| minor page faults per sample (memory touched anew) | ${Math.round
 console.log(`| CPU to start and end an empty worker thread, median of ${EMPTY_WORKERS} (ms) | | ${fmt(median(emptyWorkerMs))} | the floor of a run |`);
 console.log(`| minor page faults to start and end an empty worker thread, median | | ${Math.round(median(emptyWorkerFaults))} | one thread after another, no rest |`);
 // Measured only when the runs were a minute apart: a run a second after the last
-// costs less than one a minute after it (README, collector footprint).
+// costs less than one a minute after it (bench/FINDINGS.md, collector footprint).
 const shareHow = intervalMs === 60_000 ? 'measured' : `extrapolated from runs every ${interval}`;
 console.log(`| CPU share at one sample a minute, ${shareHow} | ${((perSample / 60_000) * 100).toFixed(3)}% of a core | | target < 0.2% |`);
 console.log(`\nCollector resident memory by tenth of the run, medians (MiB): ${tenths.map(fmt).join(', ')}`);

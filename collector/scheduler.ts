@@ -77,7 +77,7 @@ export async function startCollector(
         // less to load than every module; an ES module would first start Node's ESM
         // loader in the thread, about 4 ms of CPU at every run; and one bundle of all
         // three stores' code cost a run 5 to 9 ms more after a rest of 30 s (paired
-        // by hand: README, collector footprint).
+        // by hand: bench/FINDINGS.md, collector footprint).
         path: requireCode(bundle),
         closeWorkerAfterMs: collector.timeoutMs,
         worker: { eval: true, workerData: input, ...runExecArgv(process.execArgv) },

@@ -7,6 +7,6 @@ void runJob<'sqlite'>({
   // native objects only when V8 collects their JavaScript wrappers, and a thread that
   // ends first never does: about 2 KB a run, for good (3 MiB a day at one run a
   // minute). So a run on SQLite collects before it ends: about 9 ms of its CPU, by
-  // hand (README, collector footprint).
+  // hand (bench/FINDINGS.md, collector footprint).
   collectBeforeEnd: true,
 });
