@@ -11,6 +11,11 @@ export abstract class AppError extends Error {
   }
 }
 
+/** What a failure says, whatever was thrown: its message, or the thrown value as text. */
+export function messageOf(failure: unknown): string {
+  return failure instanceof Error ? failure.message : String(failure);
+}
+
 /** Configuration could not be loaded; `problems` lists every bad variable at once. */
 export class ConfigError extends AppError {
   readonly code = 'CONFIG_INVALID';
@@ -68,7 +73,7 @@ export class ImportStoreFailedError extends AppError {
     readonly storedThrough: number,
     cause: unknown,
   ) {
-    super(cause instanceof Error ? cause.message : String(cause), { cause });
+    super(messageOf(cause), { cause });
   }
 }
 

@@ -1,4 +1,4 @@
-import { AppError } from '../errors.js';
+import { AppError, messageOf } from '../errors.js';
 
 /** One item of a pydantic 2.6 validation error, keys in pydantic's order. */
 export interface ValidationIssue {
@@ -68,6 +68,6 @@ export class PageCutShortError extends AppError {
   readonly code = 'PAGE_CUT_SHORT';
 
   constructor(cause: unknown) {
-    super(`the store failed after the page's answer began: ${cause instanceof Error ? cause.message : String(cause)}`, { cause });
+    super(`the store failed after the page's answer began: ${messageOf(cause)}`, { cause });
   }
 }

@@ -1,3 +1,4 @@
+import { messageOf } from '../errors.js';
 import type { MemoryPoint, MemoryStore } from '../storage/types.js';
 import type { Spool } from './spool.js';
 
@@ -179,7 +180,7 @@ type StoreFailure = Pick<RunReport, 'storeError' | 'storeErrorCode'>;
 function describe(error: unknown): StoreFailure {
   const code = (error as { code?: unknown } | undefined)?.code;
   return {
-    storeError: error instanceof Error ? error.message : String(error),
+    storeError: messageOf(error),
     ...(typeof code === 'string' ? { storeErrorCode: code } : {}),
   };
 }

@@ -2,6 +2,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
+import type { MemoryRecord } from '../../storage/types.js';
 import { waitFor } from './wait.js';
 
 /** The built CLI as a child process, with what it has written so far. */
@@ -58,24 +59,16 @@ export async function runCli(args: readonly string[], env: Readonly<Record<strin
   return { code, stdout: cli.stdout(), stderr: cli.stderr() };
 }
 
-/** A point as the API serves it. */
-export interface ServedPoint {
-  readonly timestamp: number;
-  readonly total: number;
-  readonly free: number;
-  readonly used: number;
-}
-
 /**
  * The newest `count` points the API of a running CLI process (`all`) serves on
  * `port`, once it serves that many: its collector took them. Fails at once, with
  * its output, if the process ends first.
  */
-export function pointsServed(cli: CliProcess, port: number, count: number): Promise<ServedPoint[]> {
+export function pointsServed(cli: CliProcess, port: number, count: number): Promise<MemoryRecord[]> {
   return waitFor(`${count} points collected and served`, async () => {
     if (cli.child.exitCode !== null) throw new Error(`the service exited with code ${cli.child.exitCode}: ${cli.stdout()}${cli.stderr()}`);
     const response = await fetch(`http://127.0.0.1:${port}/memory-logs/?limit=${count}`).catch(() => undefined);
-    const body = response?.status === 200 ? ((await response.json()) as ServedPoint[]) : [];
+    const body = response?.status === 200 ? ((await response.json()) as MemoryRecord[]) : [];
     return body.length === count ? body : undefined;
   });
 }

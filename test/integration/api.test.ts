@@ -17,6 +17,7 @@ import { freePort } from '../helpers/ports.js';
 import { startSilentServer } from '../helpers/silent-server.js';
 import { testListen } from '../helpers/api.js';
 import { waitFor } from '../helpers/wait.js';
+import { point } from './store-contract.js';
 
 const T0 = 1_647_033_600;
 const alpha = (i: number): MemoryPoint => ({ host: 'alpha', timestamp: T0 + i * 100, total: 8_192, free: 8_192 - (1_000 + i), used: 1_000 + i });
@@ -337,7 +338,7 @@ function aReadHoldsTheWal(checkpoints: Database.Database): boolean {
 
 /** The `i`-th of a large page's points: host alpha, a minute apart (`alpha`'s numbers run out past 7,000). */
 function minutePoint(i: number): MemoryPoint {
-  return { host: 'alpha', timestamp: T0 + i * 60, total: 8_192, free: 4_096, used: 4_096 };
+  return point('alpha', T0 + i * 60);
 }
 
 /**
