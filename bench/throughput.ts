@@ -4,8 +4,9 @@
  * stores (a year of minute points), next to two bare Koa + @koa/router servers
  * answering a fixed 10-record array (handed to Koa as the array, as the performance
  * issue words its floor, and as fixed JSON text); the bare servers and SQLite
- * `limit=10` in alternating rounds, whose ratios are printed, then each bare server
- * and the API loaded at once at a fixed rate, whose CPU per request is compared.
+ * `limit=10` in rounds, each on fresh processes warmed up first and in an order that
+ * alternates, whose ratios are printed, and in each round each bare server and the
+ * API loaded at once at a fixed rate, whose CPU per request is compared.
  * Reports requests/s, p50/p99 latency, errors and the API's peak resident memory.
  * The API logs at warn; what its default level, info, costs (an access line per
  * request, read from a pipe and dropped, as a container runtime reads a service's
@@ -24,8 +25,13 @@ import { leaveNothingBehind, temporaryDirectory } from './leftovers.js';
 leaveNothingBehind();
 
 const seconds = Number(process.argv[2] ?? 10);
-/** Alternating rounds of bare Koa and the SQLite small page (and as many at once). */
-const ROUNDS = 3;
+/** Rounds of bare Koa and the SQLite small page, one after another and at once. */
+const ROUNDS = 5;
+/**
+ * Uncounted load on each server of a round before its counted runs: V8 compiles the
+ * hot code meanwhile, which a round's first run would otherwise pay for alone.
+ */
+const WARM_UP_SECONDS = 2;
 /** Requests/s for each of the two when loaded at once: well within what either sustains here. */
 const FIXED_RATE = 3_000;
 
@@ -51,9 +57,9 @@ interface Result {
  * One autocannon run in its own process, sampling the server's memory meanwhile: as
  * fast as the server answers, or at `rate` requests/s.
  */
-async function load(target: string, url: string, pid: number, rate?: number): Promise<Result> {
+async function load(target: string, url: string, pid: number, rate?: number, runSeconds = seconds): Promise<Result> {
   const pace = rate === undefined ? ['-c', '10'] : ['-c', '5', '-R', String(rate)];
-  const child = spawn(process.execPath, [AUTOCANNON, ...pace, '-d', String(seconds), '-j', url], { stdio: ['ignore', 'pipe', 'ignore'] });
+  const child = spawn(process.execPath, [AUTOCANNON, ...pace, '-d', String(runSeconds), '-j', url], { stdio: ['ignore', 'pipe', 'ignore'] });
   let out = '';
   child.stdout.on('data', (chunk: Buffer) => (out += chunk.toString()));
   let peakMiB = await residentMiB(pid);
@@ -103,8 +109,11 @@ const sqlitePath = join(dir, 'year.sqlite');
 await seedYear({ kind: 'sqlite', path: sqlitePath, timeoutMs: 5_000 });
 const sqliteEnv = { STORE: 'sqlite', SQLITE_PATH: sqlitePath };
 
-// The floors and the API's small page in alternating rounds: this machine class's
-// speed drifts by tens of percent within minutes, and the ratio is the target.
+// The floors and the API's small page in rounds: this machine class's speed drifts
+// by tens of percent within minutes, and the ratio is the target. Each round starts
+// its servers anew: a process keeps its own speed for as long as it runs, up to 7%
+// apart from another's of the same build (by hand, six API processes), and one
+// process for every round would count its luck in each.
 interface FloorRounds {
   kind: BareKoaKind;
   /** The API's requests/s over the floor's, by round. */
@@ -117,39 +126,53 @@ interface FloorRounds {
 const floors: FloorRounds[] = (['array', 'text'] as const).map((kind) => ({ kind, ratios: [], cpuRatios: [], fixedRateCpu: [] }));
 /** CPU per request of the API at LOG_LEVEL=warn and at info (in that order), loaded at the same time at FIXED_RATE each. */
 const accessLogCpu: Array<[CpuPerRequest, CpuPerRequest]> = [];
+const smallPage = (port: number): string => `http://127.0.0.1:${port}/memory-logs/?limit=10`;
+
+/** Servers started for a round, each loaded for WARM_UP_SECONDS before it counts. */
+async function warmedUp<Server extends Target>(servers: Server[]): Promise<Server[]> {
+  for (const server of servers) await load('warm-up', server.url, server.pid, undefined, WARM_UP_SECONDS);
+  return servers;
+}
+const bareRuns: Result[][] = floors.map(() => []);
+const apiRuns: Result[] = [];
 {
-  const bares = await Promise.all(floors.map(({ kind }) => startBareKoa(kind)));
-  const api = await startApiProcess(sqliteEnv);
-  const apiUrl = `http://127.0.0.1:${api.port}/memory-logs/?limit=10`;
-  const bareRuns: Result[][] = floors.map(() => []);
-  const apiRuns: Result[] = [];
   for (let round = 0; round < ROUNDS; round++) {
-    for (const [i, { kind }] of floors.entries()) bareRuns[i]!.push(await load(BARE_KOA_LABELS[kind], bares[i]!.url, bares[i]!.pid));
-    const apiRun = await load('SQLite, limit=10', apiUrl, api.pid);
-    apiRuns.push(apiRun);
+    const bares = await Promise.all(floors.map(({ kind }) => startBareKoa(kind)));
+    const api = await startApiProcess(sqliteEnv);
+    const apiTarget = { url: smallPage(api.port), pid: api.pid };
+    await warmedUp([...bares, apiTarget]);
+    // The API last in even rounds and first in odd ones: a drift within a round
+    // favours neither side.
+    const runFloors = async (): Promise<void> => {
+      for (const [i, { kind }] of floors.entries()) bareRuns[i]!.push(await load(BARE_KOA_LABELS[kind], bares[i]!.url, bares[i]!.pid));
+    };
+    if (round % 2 === 1) apiRuns.push(await load('SQLite, limit=10', apiTarget.url, api.pid));
+    await runFloors();
+    if (round % 2 === 0) apiRuns.push(await load('SQLite, limit=10', apiTarget.url, api.pid));
+    const apiRun = apiRuns[round]!;
     for (const [i, floor] of floors.entries()) {
       floor.ratios.push(apiRun.requestsPerSecond / bareRuns[i]![round]!.requestsPerSecond);
       floor.cpuRatios.push(bareRuns[i]![round]!.cpu.all / apiRun.cpu.all);
+      // Each floor and the API at once, at a rate either sustains: whatever the
+      // machine's speed does meanwhile, it does to both, so their CPU per request
+      // compares without its drift.
+      floor.fixedRateCpu.push(await cpuAtOnce(bares[i]!, apiTarget));
     }
+    await api.stop();
+    await Promise.all(bares.map((bare) => bare.stop()));
   }
-  // Each floor and the API at once, at a rate either sustains: whatever the machine's
-  // speed does during a round, it does to both, so their CPU per request compares
-  // without its drift.
-  for (let round = 0; round < ROUNDS; round++) {
-    for (const [i, floor] of floors.entries()) {
-      floor.fixedRateCpu.push(await cpuAtOnce(bares[i]!, { url: apiUrl, pid: api.pid }));
-    }
-  }
-  // The same API at its default log level, info, which writes an access line per
-  // request, loaded at once with it as the floors were.
+  // The API at its default log level, info, which writes an access line per request,
+  // loaded at once with the same API at warn, as the floors were.
+  const api = await startApiProcess(sqliteEnv);
   const logged = await startApiProcess(sqliteEnv, { accessLog: true });
-  for (let round = 0; round < ROUNDS; round++) {
-    accessLogCpu.push(await cpuAtOnce({ url: apiUrl, pid: api.pid }, { url: `http://127.0.0.1:${logged.port}/memory-logs/?limit=10`, pid: logged.pid }));
-  }
+  const [quiet, talkative] = await warmedUp([
+    { url: smallPage(api.port), pid: api.pid },
+    { url: smallPage(logged.port), pid: logged.pid },
+  ]);
+  for (let round = 0; round < ROUNDS; round++) accessLogCpu.push(await cpuAtOnce(quiet!, talkative!));
   await logged.stop();
-  results.push(...bareRuns.map(medianRun), medianRun(apiRuns));
   await api.stop();
-  await Promise.all(bares.map((bare) => bare.stop()));
+  results.push(...bareRuns.map(medianRun), medianRun(apiRuns));
 }
 
 const targets: Array<{ store: string; env: Record<string, string>; limits: number[] }> = [{ store: 'SQLite', env: sqliteEnv, limits: [1_000, 99_999] }];
@@ -186,7 +209,7 @@ const byRound = (values: number[]): string => `${values.map((r) => r.toFixed(2))
 /** A pair of CPU figures by round, e.g. `62 / 77` (µs per request), then the first's over the second's. */
 const pairs = (rounds: Array<[CpuPerRequest, CpuPerRequest]>, part: keyof CpuPerRequest): string =>
   `${rounds.map(([a, b]) => `${a[part].toFixed(0)} / ${b[part].toFixed(0)}`).join(', ')}; ratio ${byRound(rounds.map(([a, b]) => a[part] / b[part]))}`;
-console.log(`\nEach bare Koa floor and SQLite limit=10 ran in ${ROUNDS} alternating rounds (their rows: the median round).`);
+console.log(`\nEach bare Koa floor and SQLite limit=10 ran in ${ROUNDS} rounds, each on fresh processes warmed up for ${WARM_UP_SECONDS} s, the API last and first in turn (their rows: the median round).`);
 for (const { kind, ratios, cpuRatios, fixedRateCpu } of floors) {
   console.log(
     `\nAgainst ${BARE_KOA_LABELS[kind]}: SQLite limit=10 / bare Koa, by round: requests/s ${byRound(ratios)} (target >= 0.90); ` +
