@@ -128,19 +128,18 @@ const floors: FloorRounds[] = (['array', 'text'] as const).map((kind) => ({ kind
 const accessLogCpu: Array<[CpuPerRequest, CpuPerRequest]> = [];
 const smallPage = (port: number): string => `http://127.0.0.1:${port}/memory-logs/?limit=10`;
 
-/** Servers started for a round, each loaded for WARM_UP_SECONDS before it counts. */
-async function warmedUp<Server extends Target>(servers: Server[]): Promise<Server[]> {
+/** Loads each fresh server for WARM_UP_SECONDS, uncounted, one after another. */
+async function warmUp(servers: Target[]): Promise<void> {
   for (const server of servers) await load('warm-up', server.url, server.pid, undefined, WARM_UP_SECONDS);
-  return servers;
 }
-const bareRuns: Result[][] = floors.map(() => []);
-const apiRuns: Result[] = [];
 {
+  const bareRuns: Result[][] = floors.map(() => []);
+  const apiRuns: Result[] = [];
   for (let round = 0; round < ROUNDS; round++) {
     const bares = await Promise.all(floors.map(({ kind }) => startBareKoa(kind)));
     const api = await startApiProcess(sqliteEnv);
     const apiTarget = { url: smallPage(api.port), pid: api.pid };
-    await warmedUp([...bares, apiTarget]);
+    await warmUp([...bares, apiTarget]);
     // The API last in even rounds and first in odd ones: a drift within a round
     // favours neither side.
     const runFloors = async (): Promise<void> => {
@@ -165,11 +164,10 @@ const apiRuns: Result[] = [];
   // loaded at once with the same API at warn, as the floors were.
   const api = await startApiProcess(sqliteEnv);
   const logged = await startApiProcess(sqliteEnv, { accessLog: true });
-  const [quiet, talkative] = await warmedUp([
-    { url: smallPage(api.port), pid: api.pid },
-    { url: smallPage(logged.port), pid: logged.pid },
-  ]);
-  for (let round = 0; round < ROUNDS; round++) accessLogCpu.push(await cpuAtOnce(quiet!, talkative!));
+  const quiet = { url: smallPage(api.port), pid: api.pid };
+  const talkative = { url: smallPage(logged.port), pid: logged.pid };
+  await warmUp([quiet, talkative]);
+  for (let round = 0; round < ROUNDS; round++) accessLogCpu.push(await cpuAtOnce(quiet, talkative));
   await logged.stop();
   await api.stop();
   results.push(...bareRuns.map(medianRun), medianRun(apiRuns));
