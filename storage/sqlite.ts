@@ -103,7 +103,7 @@ const STREAM_CACHE_KIB = 256;
 const CACHED_PAGES = 128;
 const CACHED_PAGE_MAX_CHARS = 256 * 1024;
 /** Remembered pages are served for at most this long after another connection (the collector) commits. */
-const VERSION_CHECK_MS = 10;
+export const VERSION_CHECK_MS = 10;
 
 const RECORD_JSON = `json_object('timestamp', time, 'total', total, 'free', free, 'used', used)`;
 
@@ -300,6 +300,7 @@ export class SqliteStore implements MemoryStore {
   async listJson({ host, limit, skip }: ListQuery): Promise<JsonBody> {
     // A small page in one guarded call, the store's check included: this runs on every request.
     if (limit <= STREAM_ABOVE_ROWS) return guard(() => this.smallPage(this.current(), host, limit, skip));
+    // A closed store or a file gone fails now, not after the wait for a slot.
     guard(() => this.current());
     const release = await this.streamedPages.take(this.config.timeoutMs).catch((error: unknown) => {
       if (!(error instanceof NoFreeSlotError)) throw error;

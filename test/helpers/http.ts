@@ -43,6 +43,9 @@ export async function rawExchange(port: number, raw: string): Promise<string> {
   return Buffer.concat(chunks).toString('utf8');
 }
 
+/** The whole answer (rawExchange's) to one of MALFORMED_REQUESTS: the JSON 400. */
+export const JSON_BAD_REQUEST = /^HTTP\/1\.1 400 [^]*\r\nContent-Type: application\/json\r\n[^]*\r\n\r\n\{"detail":"Bad Request\."\}$/;
+
 /** Requests HTTP calls malformed, as they come on the wire: each is to get the JSON 400. */
 export const MALFORMED_REQUESTS: ReadonlyArray<readonly [what: string, raw: string]> = [
   ['a malformed request line', 'GARBAGE\r\n\r\n'],

@@ -13,7 +13,7 @@ import type { MemoryStore } from '../../storage/types.js';
 import { testListen } from '../helpers/api.js';
 import { startCli } from '../helpers/cli.js';
 import { failureOf } from '../helpers/failure.js';
-import { MALFORMED_REQUESTS, rawExchange, request } from '../helpers/http.js';
+import { JSON_BAD_REQUEST, MALFORMED_REQUESTS, rawExchange, request } from '../helpers/http.js';
 import { privateInflux, sharedInflux, type InfluxTarget } from '../helpers/influx-fixture.js';
 import { capturingLogger } from '../helpers/logger.js';
 import { freePort } from '../helpers/ports.js';
@@ -132,10 +132,8 @@ describe('API hardening (real server, real stores)', function () {
     for (const [what, raw] of MALFORMED_REQUESTS) {
       it(`answers ${what} with a JSON 400, and closes the connection`, async () => {
         const answer = await rawExchange(api.port, raw);
-        expect(answer).to.match(/^HTTP\/1\.1 400 /);
-        expect(answer).to.match(/\r\nContent-Type: application\/json\r\n/i);
+        expect(answer).to.match(JSON_BAD_REQUEST);
         expect(answer).to.match(/\r\nConnection: close\r\n/i);
-        expect(answer.endsWith('\r\n\r\n{"detail":"Bad Request."}')).to.equal(true);
       });
     }
 

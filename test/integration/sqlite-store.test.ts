@@ -5,7 +5,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { tmpdir } from 'node:os';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
-import { ADDON_PATH, OWN_ADDON, SqliteStore } from '../../storage/sqlite.js';
+import { ADDON_PATH, OWN_ADDON, SqliteStore, VERSION_CHECK_MS } from '../../storage/sqlite.js';
 import { point, storeContract } from './store-contract.js';
 import { listRecords } from '../../storage/index.js';
 import type { MemoryPoint } from '../../storage/types.js';
@@ -98,8 +98,8 @@ describe('SqliteStore (real SQLite files)', () => {
     const other = new Database(path);
     other.prepare('DELETE FROM memory WHERE time < ?').run(cutoff);
     other.close();
-    // The store checks its file's data_version at most every 10 ms.
-    await sleep(20);
+    // Past the store's next check of its file's data_version.
+    await sleep(2 * VERSION_CHECK_MS);
     await expectPagesAt(store, all.filter((one) => one.timestamp >= cutoff), [0, 999, 1_000, 1_001, 1_490, 1_499, 1_500, 2_990]);
     await store.close();
   });
@@ -127,8 +127,8 @@ describe('SqliteStore (real SQLite files)', () => {
     const removeFiles = async () => {
       for (const suffix of ['', '-wal', '-shm']) await rm(`${path}${suffix}`, { force: true });
     };
-    // Past the store's checks, which run at most every 10 ms.
-    const afterCheck = () => sleep(25);
+    // Past the store's next check of its file.
+    const afterCheck = () => sleep(2 * VERSION_CHECK_MS);
     const store = SqliteStore.open(config(path));
     await store.write([point('old', 100)]);
     expect(await timestamps(store)).to.deep.equal([100]);

@@ -73,25 +73,30 @@ describe('HttpClient: keep-alive connections', () => {
   // https: Node's own agent, which the client used for TLS, opens any number of connections.
   for (const scheme of ['http', 'https'] as const) {
     it(`gives up at its deadline a request that waits for a connection, every one in use (${scheme})`, async () => {
+      const connections = 4;
+      const bounded = new HttpClient(connections);
       const silent = await startSilentServer();
       try {
         // Never answered, nor its TLS handshake.
         const url = new URL(`${scheme}://127.0.0.1:${silent.port}/query`);
         // Every connection the client keeps, each held by a request the server never answers.
-        const held = Array.from({ length: 32 }, () => new AbortController());
-        const holding = held.map(({ signal }) => failureOf(client.send(url, { method: 'GET', signal })));
-        await waitFor('every connection taken', async () => (silent.connections === 32 ? true : undefined));
+        const held = Array.from({ length: connections }, () => new AbortController());
+        const holding = held.map(({ signal }) => failureOf(bounded.send(url, { method: 'GET', signal })));
+        await waitFor('every connection taken', async () => (silent.connections === connections ? true : undefined));
         const waiting = new AbortController();
-        const failure = failureOf(client.send(url, { method: 'GET', signal: waiting.signal }));
+        const failure = failureOf(bounded.send(url, { method: 'GET', signal: waiting.signal }));
         // Given up once it waits in the agent's queue.
         await sleep(100);
+        expect(silent.connections, 'no connection past the bound').to.equal(connections);
         waiting.abort(new Error('deadline'));
         // A bound on a hang, not a speed: it gives up at once, or waits for a connection for good.
         const outcome = await Promise.race([failure, sleep(5_000).then(() => 'still waiting')]);
         expect(outcome).to.be.instanceOf(NoFreeConnectionError).with.nested.property('cause.message', 'deadline');
+        expect((outcome as Error).message).to.match(/^none of the 4 connections to it came free/);
         for (const controller of held) controller.abort();
         await Promise.all(holding);
       } finally {
+        bounded.close();
         await silent.close();
       }
     });
